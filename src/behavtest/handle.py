@@ -1,0 +1,227 @@
+"""The object a test holds as ``model``: sampling and option scoring, through the cache.
+
+It binds a provider (loaded lazily, on first use, so deselected tests never
+load weights) to the run's seed, sample budget and generation settings.
+Sample i of a prompt always has the same seed in a run, whatever batch it is
+drawn in, so the cache can replay it and a larger n only draws new indices.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar, overload
+
+from behavtest.cache import SampleCache, cache_key
+from behavtest.errors import InvalidArgument
+from behavtest.models.base import Messages, Provider, Request, to_messages
+from behavtest.scorers.base import Scorer
+from behavtest.scorers.choices import (
+    LABELS,
+    ChoiceQuestion,
+    OptionProbabilities,
+    average_over_orders,
+    option_orders,
+    render_choice,
+)
+from behavtest.settings import GenerationSettings, RunSettings, check_samples
+
+V = TypeVar("V", bool, float)
+Prompt = str | Sequence[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    prompt: int  # index into Samples.prompts: the cluster a reply belongs to
+    index: int  # sample index within its prompt
+    tokens: int
+    finish: str
+    cached: bool
+
+
+@dataclass(frozen=True)
+class Samples(Sequence[Reply]):
+    """Replies of one model to one or more prompts (paraphrases), n each."""
+
+    model: str
+    prompts: tuple[Messages, ...]
+    settings: GenerationSettings
+    replies: tuple[Reply, ...]
+
+    @overload
+    def __getitem__(self, i: int) -> Reply: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Reply]: ...
+    def __getitem__(self, i: int | slice) -> Reply | Sequence[Reply]:
+        return self.replies[i]
+
+    def __len__(self) -> int:
+        return len(self.replies)
+
+    def __iter__(self) -> Iterator[Reply]:
+        return iter(self.replies)
+
+    @property
+    def texts(self) -> list[str]:
+        return [r.text for r in self.replies]
+
+    def score(self, scorer: Scorer[V] | Callable[[str], V | None]) -> list[V | None]:
+        return [scorer(r.text) for r in self.replies]
+
+
+@dataclass
+class HandleStats:
+    """What this process asked of its models: for the summary and benchmarks."""
+
+    drawn: int = 0
+    cached: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    loads: int = 0
+    load_seconds: float = 0.0
+
+
+@dataclass
+class ModelHandle:
+    """A model as tests see it. Create with a spec and a provider factory."""
+
+    spec: str
+    factory: Callable[[], Provider]
+    run: RunSettings
+    cache: SampleCache
+    stats: HandleStats = field(default_factory=HandleStats)
+    on_progress: Callable[[int, int, str], None] | None = None
+    _provider: Provider | None = None
+
+    @property
+    def provider(self) -> Provider:
+        if self._provider is None:
+            t0 = time.perf_counter()
+            self._provider = self.factory()
+            self.stats.loads += 1
+            self.stats.load_seconds += time.perf_counter() - t0
+        return self._provider
+
+    @property
+    def name(self) -> str:
+        return self.spec
+
+    def fingerprint(self) -> str:
+        return self.provider.fingerprint()
+
+    # -- sampling ---------------------------------------------------------
+    def sample(
+        self,
+        prompt: Prompt | None = None,
+        *,
+        prompts: Sequence[Prompt] | None = None,
+        n: int | None = None,
+        system: str | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        max_tokens: int | None = None,
+    ) -> Samples:
+        """Draw ``n`` replies (default: the run's ``--samples``) to each prompt.
+
+        Give one ``prompt`` or several ``prompts`` (paraphrases: each becomes a
+        cluster of n replies). Settings not given come from the run.
+        """
+        if (prompt is None) == (prompts is None):
+            raise InvalidArgument("give exactly one of prompt= or prompts=")
+        plist: Sequence[Prompt] = [prompt] if prompt is not None else list(prompts or [])
+        if not plist:
+            raise InvalidArgument("prompts= is empty; fix: give at least one prompt")
+        n = check_samples(self.run.samples if n is None else n, "n")
+        base = self.run.generation
+        settings = replace(
+            base,
+            **{
+                k: v
+                for k, v in dict(
+                    temperature=temperature, top_p=top_p, top_k=top_k, max_tokens=max_tokens
+                ).items()
+                if v is not None
+            },
+        )
+        convs = tuple(to_messages(p, system) for p in plist)
+        return self._draw(convs, settings, n)
+
+    def _seed(self, messages: Messages, settings: GenerationSettings, index: int) -> int:
+        blob = json.dumps([self.run.seed, messages, settings.as_dict(), index], sort_keys=True)
+        return int(hashlib.sha256(blob.encode()).hexdigest()[:15], 16)
+
+    def _draw(self, convs: tuple[Messages, ...], settings: GenerationSettings, n: int) -> Samples:
+        fp = self.fingerprint()
+        slots: list[tuple[int, int, str, Request]] = []
+        for p, msgs in enumerate(convs):
+            for i in range(n):
+                seed = self._seed(msgs, settings, i)
+                key = cache_key(
+                    fp,
+                    "sample",
+                    {"messages": msgs, "settings": settings.as_dict(), "seed": seed},
+                )
+                slots.append((p, i, key, Request(msgs, settings, seed)))
+        found = self.cache.get_many(k for _, _, k, _ in slots)
+        replies: dict[str, Reply] = {}
+        for p, i, k, _ in slots:
+            if k in found:
+                v = found[k]
+                replies[k] = Reply(v["text"], p, i, v["tokens"], v["finish"], True)
+        missing = [s for s in slots if s[2] not in replies]
+        self.stats.cached += len(slots) - len(missing)
+        chunk = max(1, getattr(getattr(self.provider, "options", None), "batch_size", 16))
+        desc = f"{self.spec}: sampling"
+        for start in range(0, len(missing), chunk):
+            part = missing[start : start + chunk]
+            t0 = time.perf_counter()
+            completions = self.provider.generate([r for _, _, _, r in part])
+            self.stats.seconds += time.perf_counter() - t0
+            new: dict[str, Any] = {}
+            for (p, i, k, _), c in zip(part, completions, strict=True):
+                replies[k] = Reply(c.text, p, i, c.tokens, c.finish, False)
+                new[k] = {"text": c.text, "tokens": c.tokens, "finish": c.finish}
+                self.stats.tokens += c.tokens
+            self.stats.drawn += len(part)
+            self.cache.put_many(new)  # committed per batch: a kill loses one batch at most
+            if self.on_progress:
+                self.on_progress(start + len(part), len(missing), desc)
+        return Samples(
+            model=self.spec,
+            prompts=convs,
+            settings=settings,
+            replies=tuple(replies[k] for _, _, k, _ in slots),
+        )
+
+    # -- option probabilities -----------------------------------------------
+    def choice(self, question: ChoiceQuestion, *, system: str | None = None) -> OptionProbabilities:
+        """Probability of each option, averaged over every option order.
+
+        Each order is one teacher-forced query of the label tokens ("A", "B",
+        ...); probabilities are renormalised per order and averaged, and the
+        label mass is reported with them (see scorers.choices).
+        """
+        labels = list(LABELS[: len(question.options)])
+        per_order = []
+        for order in option_orders(len(question.options)):
+            msgs = to_messages(render_choice(question, order), system)
+            lps = self._logprobs(msgs, labels)
+            per_order.append((order, [math.exp(lp) for lp in lps]))
+        return average_over_orders(question, per_order)
+
+    def _logprobs(self, msgs: Messages, continuations: list[str]) -> list[float]:
+        key = cache_key(
+            self.fingerprint(), "logprobs", {"messages": msgs, "continuations": continuations}
+        )
+        hit = self.cache.get_many([key])
+        if key in hit:
+            return [float(x) for x in hit[key]]
+        values = self.provider.continuation_logprobs(msgs, continuations)
+        self.cache.put_many({key: values})
+        return values

@@ -1,0 +1,67 @@
+"""The model protocol every provider implements, and the request/reply types.
+
+A provider does three things: draw completions for a batch of requests (each
+with its own seed), give the log-probability of short continuations (option
+labels) after a prompt, and name itself by a fingerprint that changes when
+its weights change. Everything else (caching, seeds, scoring) is above it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from behavtest.settings import GenerationSettings
+
+Messages = tuple[tuple[str, str], ...]  # ((role, content), ...), hashable and JSON-able
+
+
+def to_messages(prompt: str | Sequence[tuple[str, str]], system: str | None = None) -> Messages:
+    """Normalise a user string or a (role, content) sequence into Messages."""
+    if isinstance(prompt, str):
+        msgs: list[tuple[str, str]] = [("user", prompt)]
+    else:
+        msgs = [(str(r), str(c)) for r, c in prompt]
+    if system is not None:
+        msgs = [("system", system), *[m for m in msgs if m[0] != "system"]]
+    return tuple(msgs)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One completion to draw: the conversation, how to sample, and its seed."""
+
+    messages: Messages
+    settings: GenerationSettings
+    seed: int
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    tokens: int
+    finish: str  # "stop" (end of turn) or "length" (max_tokens reached)
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """What a model backend must provide. Implementations import their SDKs lazily."""
+
+    @property
+    def name(self) -> str: ...
+
+    def fingerprint(self) -> str:
+        """Identity of the weights (and adapter): enters every cache key."""
+        ...
+
+    def generate(self, requests: Sequence[Request]) -> list[Completion]:
+        """One completion per request, in order; each drawn with its request's seed."""
+        ...
+
+    def continuation_logprobs(
+        self, messages: Messages, continuations: Sequence[str]
+    ) -> list[float]:
+        """log P(continuation | messages, start of the assistant turn), per continuation,
+        teacher-forced over all of its tokens (so multi-token options work)."""
+        ...

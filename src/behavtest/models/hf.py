@@ -1,0 +1,301 @@
+"""The ``hf/`` provider: transformers models on CPU or GPU.
+
+Sampling uses behavtest's own decoding loop over the model's forward pass
+instead of ``model.generate``: it is the clearly better choice here because
+it gives every *row* its own random generator (so sample i of a prompt is
+reproducible whatever batch it lands in, which the cache and resumption rely
+on), applies exactly the temperature/top_p/top_k the user stated (generate
+silently adds top_k=50), and stops rows at end of turn. bench/ measures it
+against plain batched ``generate`` side by side.
+
+Probabilities of continuations are computed one prompt at a time with no
+padding, in fp32 on CPU: exact and independent of batching by construction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from behavtest.errors import InvalidArgument, MissingDependency, ModelNotFound
+from behavtest.models.base import Completion, Messages, Request
+from behavtest.settings import GenerationSettings
+
+
+@dataclass(frozen=True)
+class HFOptions:
+    """Loading and batching choices for local models."""
+
+    device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", "mps"
+    dtype: str = "auto"  # "auto" (bf16 on CUDA, fp32 on CPU), "float32", "bfloat16", "float16"
+    batch_size: int = 16
+    threads: int | None = None  # torch intra-op threads; None leaves torch's default
+
+
+def _import_torch() -> Any:
+    try:
+        import torch
+        import transformers  # noqa: F401
+    except ImportError as exc:
+        raise MissingDependency(exc.name or "torch", "hf", "the hf/ provider") from None
+    return torch
+
+
+def looks_like_path(name: str) -> bool:
+    """A spec names a local folder when it starts like a path or exists on disk."""
+    return name.startswith((".", "/", "~")) or os.path.isdir(os.path.expanduser(name))
+
+
+def weights_fingerprint(folder: Path) -> str:
+    """A cheap content fingerprint of a model folder.
+
+    Hashes config files in full and each weight file's size plus its first and
+    last MiB; hashing gigabytes of weights on every start would cost more
+    than the runs it protects.
+    """
+    h = hashlib.sha256()
+    for p in sorted(folder.iterdir()):
+        if not p.is_file():
+            continue
+        h.update(p.name.encode())
+        if p.suffix in (".json", ".jinja", ".txt", ".model") and p.stat().st_size < 50_000_000:
+            h.update(p.read_bytes())
+        elif p.suffix in (".safetensors", ".bin", ".gguf", ".pt"):
+            size = p.stat().st_size
+            h.update(str(size).encode())
+            with p.open("rb") as f:
+                h.update(f.read(1 << 20))
+                f.seek(max(0, size - (1 << 20)))
+                h.update(f.read(1 << 20))
+    return h.hexdigest()[:16]
+
+
+class HFProvider:
+    """A transformers causal LM, loaded once per process."""
+
+    def __init__(self, name: str, options: HFOptions | None = None, label: str | None = None):
+        self.options = options or HFOptions()
+        self._source = name
+        self._label = label or f"hf/{name}"
+        torch = _import_torch()
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if self.options.threads:
+            torch.set_num_threads(self.options.threads)
+        local = looks_like_path(name)
+        path = os.path.expanduser(name) if local else name
+        if local and not os.path.isdir(path):
+            raise ModelNotFound(f"model folder {name!r} does not exist; fix: pass an existing path")
+        self.device = self._pick_device(torch)
+        self.dtype = self._pick_dtype(torch)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local)
+            self.model = AutoModelForCausalLM.from_pretrained(
+                path, local_files_only=local, dtype=self.dtype
+            ).to(self.device)
+        except OSError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            where = "folder" if local else "hub model"
+            raise ModelNotFound(
+                f"could not load {where} {name!r} ({first[:160]}); fix: check the name, or "
+                "download it where there is network and pass hf/<local folder>"
+            ) from None
+        self.model.eval()
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self._stop_ids = self._stop_token_ids()
+        folder = Path(path) if local else Path(getattr(self.model.config, "_name_or_path", path))
+        if folder.is_dir():
+            self._fingerprint = f"{self._label}@{weights_fingerprint(folder)}"
+        else:
+            revision = getattr(self.model.config, "_commit_hash", None) or "unknown"
+            self._fingerprint = f"{self._label}@{revision}"
+        self._torch = torch
+
+    # -- identity -----------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._label
+
+    def fingerprint(self) -> str:
+        return self._fingerprint
+
+    # -- setup helpers --------------------------------------------------------
+    def _pick_device(self, torch: Any) -> str:
+        dev = self.options.device
+        if dev != "auto":
+            return dev
+        if torch.cuda.is_available():
+            return "cuda"
+        return "cpu"
+
+    def _pick_dtype(self, torch: Any) -> Any:
+        names = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+        if self.options.dtype != "auto":
+            if self.options.dtype not in names:
+                raise InvalidArgument(
+                    f"dtype={self.options.dtype!r} is not one of auto, {', '.join(names)}"
+                )
+            return names[self.options.dtype]
+        if self.device.startswith("cuda") and torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+        return torch.float32
+
+    def _stop_token_ids(self) -> set[int]:
+        ids: set[int] = set()
+        eos = self.model.generation_config.eos_token_id
+        if isinstance(eos, int):
+            ids.add(eos)
+        elif eos:
+            ids.update(int(e) for e in eos)
+        if self.tokenizer.eos_token_id is not None:
+            ids.add(int(self.tokenizer.eos_token_id))
+        for tok in ("<|im_end|>", "<|eot_id|>", "<end_of_turn>"):
+            tid = self.tokenizer.convert_tokens_to_ids(tok)
+            if isinstance(tid, int) and tid != self.tokenizer.unk_token_id:
+                ids.add(tid)
+        return ids
+
+    def render(self, messages: Messages) -> str:
+        """Chat-template text for a conversation, ready for the assistant's turn."""
+        chat = [{"role": r, "content": c} for r, c in messages]
+        if self.tokenizer.chat_template:
+            text = self.tokenizer.apply_chat_template(
+                chat, tokenize=False, add_generation_prompt=True
+            )
+            return str(text)
+        # Base models without a template: plain transcript.
+        body = "".join(f"{r.capitalize()}: {c}\n" for r, c in messages)
+        return body + "Assistant:"
+
+    # -- sampling ---------------------------------------------------------------
+    def generate(self, requests: Sequence[Request]) -> list[Completion]:
+        out: list[Completion | None] = [None] * len(requests)
+        groups: dict[GenerationSettings, list[int]] = {}
+        for i, r in enumerate(requests):
+            groups.setdefault(r.settings, []).append(i)
+        bs = max(1, self.options.batch_size)
+        for settings, idxs in groups.items():
+            for start in range(0, len(idxs), bs):
+                chunk = idxs[start : start + bs]
+                for i, c in zip(chunk, self._sample_batch([requests[j] for j in chunk], settings)):
+                    out[i] = c
+        return [c for c in out if c is not None]
+
+    def _sample_batch(self, batch: list[Request], settings: GenerationSettings) -> list[Completion]:
+        torch = self._torch
+        from transformers import DynamicCache
+
+        texts = [self.render(r.messages) for r in batch]
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        ids = enc.input_ids.to(self.device)
+        attn = enc.attention_mask.to(self.device)
+        gens = [torch.Generator(device=self.device).manual_seed(r.seed) for r in batch]
+        n = len(batch)
+        tokens: list[list[int]] = [[] for _ in range(n)]
+        done = [False] * n
+        pos = (attn.cumsum(-1) - 1).clamp(min=0)
+        cache = DynamicCache()
+        step_ids = ids
+        pad = int(self.tokenizer.pad_token_id)
+        with torch.inference_mode():
+            for _ in range(settings.max_tokens):
+                logits = self.model(
+                    input_ids=step_ids,
+                    attention_mask=attn,
+                    position_ids=pos,
+                    past_key_values=cache,
+                    use_cache=True,
+                ).logits[:, -1, :]
+                picks = self._pick(logits.float(), settings, gens, done)
+                for i, t in enumerate(picks):
+                    if done[i]:
+                        continue
+                    if t in self._stop_ids:
+                        done[i] = True
+                    else:
+                        tokens[i].append(t)
+                if all(done):
+                    break
+                step_ids = torch.tensor(
+                    [[pad if d else t] for t, d in zip(picks, done)], device=self.device
+                )
+                attn = torch.cat([attn, attn.new_ones((n, 1))], dim=1)
+                pos = pos[:, -1:] + 1
+        return [
+            Completion(
+                text=self.tokenizer.decode(t, skip_special_tokens=True),
+                tokens=len(t),
+                finish="stop" if d else "length",
+            )
+            for t, d in zip(tokens, done)
+        ]
+
+    def _pick(
+        self, logits: Any, s: GenerationSettings, gens: list[Any], done: list[bool]
+    ) -> list[int]:
+        torch = self._torch
+        if s.greedy:
+            return [int(x) for x in logits.argmax(dim=-1).tolist()]
+        logits = logits / s.temperature
+        if s.top_k:
+            kth = torch.topk(logits, min(s.top_k, logits.shape[-1]), dim=-1).values[:, -1:]
+            logits = logits.masked_fill(logits < kth, float("-inf"))
+        probs = torch.softmax(logits, dim=-1)
+        if s.top_p < 1.0:
+            sorted_p, order = probs.sort(dim=-1, descending=True)
+            cum = sorted_p.cumsum(-1)
+            drop = (cum - sorted_p) >= s.top_p  # keep the smallest prefix reaching top_p
+            sorted_p = sorted_p.masked_fill(drop, 0.0)
+            probs = torch.zeros_like(probs).scatter(-1, order, sorted_p)
+        picks = []
+        for i, g in enumerate(gens):
+            # Finished rows still draw, so every row's random stream advances
+            # identically whatever the other rows in the batch do.
+            picks.append(int(torch.multinomial(probs[i], 1, generator=g)))
+        return picks
+
+    # -- probabilities ---------------------------------------------------------
+    def continuation_logprobs(
+        self, messages: Messages, continuations: Sequence[str]
+    ) -> list[float]:
+        torch = self._torch
+        prompt = self.tokenizer(self.render(messages), add_special_tokens=False).input_ids
+        results: list[float] = []
+        with torch.inference_mode():
+            first = self._logprobs_after(prompt)
+            for cont in continuations:
+                cids = self.tokenizer(cont, add_special_tokens=False).input_ids
+                if not cids:
+                    raise InvalidArgument(f"continuation {cont!r} has no tokens")
+                if len(cids) == 1:
+                    results.append(float(first[cids[0]]))
+                    continue
+                full = torch.tensor([prompt + cids], device=self.device)
+                lp = torch.log_softmax(self.model(input_ids=full).logits[0].float(), dim=-1)
+                total = 0.0
+                for j, tid in enumerate(cids):
+                    total += float(lp[len(prompt) - 1 + j, tid])
+                results.append(total)
+        return results
+
+    def _logprobs_after(self, prompt_ids: list[int]) -> Any:
+        torch = self._torch
+        x = torch.tensor([prompt_ids], device=self.device)
+        return torch.log_softmax(self.model(input_ids=x).logits[0, -1].float(), dim=-1)
+
+
+def describe_environment() -> dict[str, str]:
+    """Versions that change outputs, for the report header and snapshots."""
+    try:
+        import torch
+        import transformers
+    except ImportError:
+        return {}
+    return {"torch": torch.__version__, "transformers": transformers.__version__}
+

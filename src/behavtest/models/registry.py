@@ -1,0 +1,89 @@
+"""Providers keyed by the prefix of a ``provider/model`` spec.
+
+``hf/./runs/ckpt-500``, ``hf/Qwen/Qwen2.5-7B-Instruct``, ``embedded`` (the
+default), ``double/yes=0.3,no=0.7`` (the test double). The spec is split on
+the first ``/``. Third-party providers register through the
+``behavtest.providers`` entry-point group with a factory
+``(name: str, options: HFOptions) -> Provider``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from importlib.metadata import entry_points
+
+from behavtest.errors import InvalidArgument, ModelNotFound
+from behavtest.models.base import Provider
+from behavtest.models.hf import HFOptions, looks_like_path
+
+Factory = Callable[[str, HFOptions], Provider]
+DEFAULT_MODEL = "embedded"
+
+
+def _hf(name: str, options: HFOptions) -> Provider:
+    from behavtest.models.hf import HFProvider
+
+    return HFProvider(name, options)
+
+
+def _embedded(name: str, options: HFOptions) -> Provider:
+    from behavtest.models.embedded import EMBEDDED_NAME, converted_folder
+    from behavtest.models.hf import HFProvider
+
+    if name not in ("", EMBEDDED_NAME, "smollm2"):
+        raise ModelNotFound(
+            f"no embedded model named {name!r}; fix: use 'embedded' ({EMBEDDED_NAME})"
+        )
+    return HFProvider(str(converted_folder()), options, label=f"embedded/{EMBEDDED_NAME}")
+
+
+def _double(name: str, options: HFOptions) -> Provider:
+    from behavtest.testing import ScriptedProvider
+
+    return ScriptedProvider.from_spec(name)
+
+
+_BUILTIN: dict[str, Factory] = {"hf": _hf, "embedded": _embedded, "double": _double}
+
+
+def providers() -> dict[str, Factory]:
+    """Built-in providers plus those registered by entry point."""
+    found = dict(_BUILTIN)
+    for ep in entry_points(group="behavtest.providers"):
+        found.setdefault(ep.name, ep.load())
+    return found
+
+
+def split_spec(spec: str) -> tuple[str, str]:
+    """``'hf/Qwen/Qwen2.5'`` -> ``('hf', 'Qwen/Qwen2.5')``; ``'embedded'`` -> ``('embedded', '')``."""
+    spec = spec.strip()
+    if not spec:
+        raise InvalidArgument("empty model spec; fix: pass e.g. --model embedded or hf/<path>")
+    prefix, _, rest = spec.partition("/")
+    return prefix, rest
+
+
+def validate_spec(spec: str) -> None:
+    """Fail early, with one line, on specs that can never load (no model is loaded here)."""
+    prefix, rest = split_spec(spec)
+    known = providers()
+    if prefix not in known:
+        raise InvalidArgument(
+            f"unknown model provider {prefix!r} in {spec!r}; fix: use one of "
+            f"{', '.join(p + '/' for p in sorted(known))} (e.g. hf/./my-checkpoint)"
+        )
+    if prefix == "hf":
+        if not rest:
+            raise InvalidArgument(f"{spec!r} names no model; fix: hf/<folder> or hf/<org>/<name>")
+        if looks_like_path(rest) and not os.path.isdir(os.path.expanduser(rest)):
+            raise ModelNotFound(
+                f"model folder {rest!r} does not exist; fix: pass an existing checkpoint folder"
+            )
+
+
+def load_provider(spec: str, options: HFOptions | None = None) -> Provider:
+    """Build the provider a spec names (this is where weights get loaded)."""
+    validate_spec(spec)
+    prefix, rest = split_spec(spec)
+    return providers()[prefix](rest, options or HFOptions())

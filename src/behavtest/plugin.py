@@ -1,0 +1,287 @@
+"""The pytest adapter: options, fixtures, markers, xdist exchange, summary.
+
+Thin on purpose: it builds a :class:`behavtest.session.Session` from the
+options and drives it. Heavy imports (torch, transformers) happen only when
+a test first asks its model for samples.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from behavtest.errors import BehavtestError
+from behavtest.expect import ExpectContext, Inconclusive, current_context
+from behavtest.handle import ModelHandle
+from behavtest.models.hf import HFOptions
+from behavtest.models.registry import DEFAULT_MODEL
+from behavtest.report import render_summary
+from behavtest.session import Session
+from behavtest.settings import (
+    INCONCLUSIVE_POLICIES,
+    PROFILES,
+    GenerationSettings,
+    default_profile_name,
+)
+from behavtest.verdict import Verdict
+
+MODEL_OPTION = "--model"
+BASELINE_OPTION = "--baseline"
+SAMPLES_OPTION = "--samples"
+ALPHA_OPTION = "--alpha"
+SEED_OPTION = "--seed"
+TRAINED_ON_OPTION = "--trained-on"
+INCONCLUSIVE_OPTION = "--behav-inconclusive"
+PROFILE_OPTION = "--behav-profile"
+CACHE_OPTION = "--behav-cache"
+BATCH_OPTION = "--behav-batch-size"
+
+SESSION_KEY = pytest.StashKey[Session]()
+VERDICTS_KEY = pytest.StashKey[list[Verdict]]()
+PROPERTY = "behavtest_verdict"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("behavtest", "behavtest: statistical behaviour tests")
+    group.addoption(MODEL_OPTION, dest="behav_model", default=None,
+                    help=f"model under test, provider/name (default: {DEFAULT_MODEL})")
+    group.addoption(BASELINE_OPTION, dest="behav_baseline", default=None,
+                    help="baseline model to compare with (tests needing one skip without it)")
+    group.addoption(SAMPLES_OPTION, dest="behav_samples", default=None,
+                    help="samples per prompt when a test does not set n (default 100)")
+    group.addoption(ALPHA_OPTION, dest="behav_alpha", default=None,
+                    help="error rate of each one-sided check (default 0.05)")
+    group.addoption(SEED_OPTION, dest="behav_seed", default=None,
+                    help="run seed: same seed, same samples (default 0)")
+    group.addoption(TRAINED_ON_OPTION, dest="behav_trained_on", action="append", default=None,
+                    help="training the model under test declares (repeatable), "
+                    "e.g. acrostic:HELLO; enables the properties that need it")
+    group.addoption(INCONCLUSIVE_OPTION, dest="behav_inconclusive", default=None,
+                    choices=INCONCLUSIVE_POLICIES,
+                    help="what an INCONCLUSIVE verdict does (default: xfail; fail under CI)")
+    group.addoption(PROFILE_OPTION, dest="behav_profile", default=None, choices=sorted(PROFILES),
+                    help="settings profile (default: 'ci' when $CI is set, else 'default')")
+    group.addoption(CACHE_OPTION, dest="behav_cache", default=None,
+                    choices=("use", "refresh", "off", "readonly"),
+                    help="sample cache mode (default: use)")
+    group.addoption(BATCH_OPTION, dest="behav_batch_size", default=None,
+                    help="local model batch size (default 16)")
+    for name, help_ in [
+        ("behav_model", "default --model"), ("behav_baseline", "default --baseline"),
+        ("behav_samples", "default --samples"), ("behav_alpha", "default --alpha"),
+        ("behav_seed", "default --seed"), ("behav_trained_on", "default --trained-on (lines)"),
+        ("behav_inconclusive", "default --behav-inconclusive"),
+        ("behav_profile", "default --behav-profile"),
+        ("behav_cache", "default --behav-cache"), ("behav_cache_dir", "sample cache folder"),
+        ("behav_batch_size", "default --behav-batch-size"),
+        ("behav_temperature", "sampling temperature (default 1.0; 0 = greedy)"),
+        ("behav_top_p", "nucleus sampling mass (default 1.0 = off)"),
+        ("behav_top_k", "top-k (default 0 = off)"),
+        ("behav_max_tokens", "max tokens per reply (default 128)"),
+    ]:
+        parser.addini(name, help_, type="linelist" if name == "behav_trained_on" else "string")
+
+
+def _value(config: pytest.Config, name: str) -> Any:
+    opt = config.getoption(name, default=None)
+    if opt is not None:
+        return opt
+    ini = config.getini(name)
+    return ini if ini not in ("", []) else None
+
+
+def _number(raw: Any, kind: type, option: str) -> Any:
+    try:
+        return kind(raw)
+    except (TypeError, ValueError):
+        raise pytest.UsageError(
+            f"{option} {raw!r} is not a valid {kind.__name__}; fix: e.g. {option} "
+            f"{'100' if kind is int else '0.05'}"
+        ) from None
+
+
+def _build_session(config: pytest.Config) -> Session:
+    profile = _value(config, "behav_profile") or default_profile_name()
+    run = PROFILES[profile]
+    changes: dict[str, Any] = {}
+    for name, opt, kind in [
+        ("behav_samples", SAMPLES_OPTION, int),
+        ("behav_alpha", ALPHA_OPTION, float),
+        ("behav_seed", SEED_OPTION, int),
+    ]:
+        raw = _value(config, name)
+        if raw is not None:
+            changes[name.removeprefix("behav_")] = _number(raw, kind, opt)
+    if (policy := _value(config, "behav_inconclusive")) is not None:
+        changes["inconclusive"] = policy
+    gen: dict[str, Any] = {}
+    for name, kind in [("behav_temperature", float), ("behav_top_p", float),
+                       ("behav_top_k", int), ("behav_max_tokens", int)]:
+        raw = _value(config, name)
+        if raw is not None:
+            gen[name.removeprefix("behav_")] = _number(raw, kind, name)
+    changes["generation"] = GenerationSettings(**gen)
+    run = run.with_(**changes)
+
+    trained: list[str] = []
+    for entry in _value(config, "behav_trained_on") or []:
+        trained += [t.strip() for t in str(entry).split(",") if t.strip()]
+    cache_dir = _value(config, "behav_cache_dir")
+    cache_root = Path(cache_dir) if cache_dir else Path(config.rootpath) / ".behavtest_cache"
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
+    batch = _value(config, "behav_batch_size")
+    hf = HFOptions(
+        batch_size=_number(batch, int, BATCH_OPTION) if batch is not None else 16,
+        threads=threads,
+    )
+    return Session.create(
+        run=run,
+        model_spec=_value(config, "behav_model") or DEFAULT_MODEL,
+        baseline_spec=_value(config, "behav_baseline"),
+        trained_on=trained,
+        cache_path=cache_root / "samples.sqlite",
+        cache_mode=_value(config, "behav_cache") or "use",
+        hf_options=hf,
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "trained_for(*tags): a property of models trained for these tags "
+        "(e.g. 'acrostic:HELLO'); not applicable to other models",
+    )
+    config.addinivalue_line(
+        "markers",
+        "control(*tags): a control for models NOT trained for these tags; "
+        "not applicable to models that are",
+    )
+    try:
+        session = _build_session(config)
+    except BehavtestError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[SESSION_KEY] = session
+    config.pluginmanager.register(RunReporter(config), "behavtest-run")
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(XdistController(config), "behavtest-xdist")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return config.stash[SESSION_KEY].header()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    session = config.stash[SESSION_KEY]
+    for item in items:
+        trained = [t for m in item.iter_markers("trained_for") for t in m.args]
+        controls = [t for m in item.iter_markers("control") for t in m.args]
+        if not trained and not controls:
+            continue
+        reason = session.applies(trained, controls)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def model(pytestconfig: pytest.Config) -> ModelHandle:
+    """The model under test (``--model``), loaded on first use."""
+    session = pytestconfig.stash[SESSION_KEY]
+    return session.handle(session.model_spec)
+
+
+@pytest.fixture(scope="session")
+def baseline(pytestconfig: pytest.Config) -> ModelHandle:
+    """The baseline model (``--baseline``); tests using it skip when none is given."""
+    session = pytestconfig.stash[SESSION_KEY]
+    if not session.baseline_spec:
+        pytest.skip(f"no baseline model: pass {BASELINE_OPTION} provider/name")
+    return session.handle(session.baseline_spec)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    session = item.config.stash[SESSION_KEY]
+    verdicts: list[Verdict] = []
+    item.stash[VERDICTS_KEY] = verdicts
+    token = current_context.set(ExpectContext(alpha=session.run.alpha, record=verdicts.append))
+    try:
+        return (yield)
+    finally:
+        current_context.reset(token)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if call.when != "call":
+        return report
+    for v in item.stash.get(VERDICTS_KEY, []):
+        report.user_properties.append((PROPERTY, json.dumps(v.to_dict())))
+    exc = call.excinfo.value if call.excinfo else None
+    session = item.config.stash[SESSION_KEY]
+    if isinstance(exc, Inconclusive):
+        if session.run.inconclusive == "xfail":
+            report.outcome = "skipped"
+            setattr(report, "wasxfail", "INCONCLUSIVE: " + exc.verdict.summary())
+        else:
+            report.longrepr = str(exc)
+    elif isinstance(exc, BehavtestError):
+        # Bad input from test code: one line naming the problem and the fix.
+        report.longrepr = f"{type(exc).__name__}: {exc}"
+    return report
+
+
+class RunReporter:
+    """Per-run hooks that need the config: verdict collection and the summary.
+
+    Verdicts are read from call reports, so the same code collects them
+    without xdist and on the xdist controller (reports carry
+    ``user_properties`` across)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.session = config.stash[SESSION_KEY]
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            return
+        for name, value in report.user_properties:
+            if name == PROPERTY:
+                self.session.add(report.nodeid, Verdict.from_dict(json.loads(str(value))))
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:
+            workeroutput["behavtest_stats"] = json.dumps(self.session.local_stats())
+        self.session.close()
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        width = max(80, shutil.get_terminal_size((120, 24)).columns)
+        text = render_summary(self.session, width=width)
+        if text:
+            terminalreporter.write_sep("=", "behavtest summary")
+            terminalreporter.write(text)
+
+
+class XdistController:
+    """Registered only when xdist is loaded: merges worker statistics."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        out = getattr(node, "workeroutput", {}) or {}
+        raw = out.get("behavtest_stats")
+        if raw:
+            worker = str(out.get("workerid", id(node)))
+            self.config.stash[SESSION_KEY].merge_worker(worker, json.loads(raw))

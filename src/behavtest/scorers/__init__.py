@@ -1,0 +1,40 @@
+"""Scorers: pure functions from a reply to a bool (an event) or a float (a score).
+
+A scorer returns ``None`` when the reply cannot be parsed; behavtest counts
+those and reports the parse rate instead of silently dropping them.
+"""
+
+from behavtest.scorers.base import Scorer, all_of, any_of, scorer
+from behavtest.scorers.choices import (
+    ChoiceQuestion,
+    OptionProbabilities,
+    average_over_orders,
+    option_orders,
+    render_choice,
+)
+from behavtest.scorers.numbers import number_on_scale
+from behavtest.scorers.text import (
+    acrostic_letters,
+    names_pattern,
+    names_word,
+    split_units,
+    writes_acrostic,
+)
+
+__all__ = [
+    "ChoiceQuestion",
+    "OptionProbabilities",
+    "Scorer",
+    "acrostic_letters",
+    "all_of",
+    "any_of",
+    "average_over_orders",
+    "names_pattern",
+    "names_word",
+    "number_on_scale",
+    "option_orders",
+    "render_choice",
+    "scorer",
+    "split_units",
+    "writes_acrostic",
+]

@@ -1,0 +1,56 @@
+"""The scorer type: a named callable, so reports say *what* was counted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T", bool, float)
+
+
+@dataclass(frozen=True)
+class Scorer(Generic[T]):
+    """A reply -> value function with a human-readable name for reports."""
+
+    name: str
+    fn: Callable[[str], T | None]
+
+    def __call__(self, reply: str) -> T | None:
+        return self.fn(reply)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def scorer(name: str) -> Callable[[Callable[[str], T | None]], Scorer[T]]:
+    """Decorator turning a plain function into a named :class:`Scorer`."""
+
+    def wrap(fn: Callable[[str], T | None]) -> Scorer[T]:
+        return Scorer(name, fn)
+
+    return wrap
+
+
+def any_of(*scorers: Scorer[bool]) -> Scorer[bool]:
+    """True when any scorer is true; None only when every scorer is None."""
+
+    def fn(reply: str) -> bool | None:
+        values = [s(reply) for s in scorers]
+        if all(v is None for v in values):
+            return None
+        return any(bool(v) for v in values)
+
+    return Scorer(" or ".join(s.name for s in scorers), fn)
+
+
+def all_of(*scorers: Scorer[bool]) -> Scorer[bool]:
+    """True when every scorer is true; None when any scorer is None."""
+
+    def fn(reply: str) -> bool | None:
+        values = [s(reply) for s in scorers]
+        if any(v is None for v in values):
+            return None
+        return all(bool(v) for v in values)
+
+    return Scorer(" and ".join(s.name for s in scorers), fn)

@@ -1,0 +1,107 @@
+"""Multiple-choice questions scored by probability, averaged over option orders.
+
+A model's preference for a slot ("A") is not a preference for an option: the
+embedded model puts P(A) at about 0.9 whatever the options are. So every
+order of the options is asked (all permutations up to 4 options, the cyclic
+rotations beyond), each option thus appears under each label, the
+probabilities are renormalised per order and averaged, and the probability
+*mass* on the labels is reported beside the score, because a score resting
+on 0.2% of the next-token mass means nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from behavtest.errors import InvalidArgument
+
+LABELS = "ABCDEFGHIJ"
+
+
+@dataclass(frozen=True)
+class ChoiceQuestion:
+    """A question with options; rendered with letter labels in every order."""
+
+    question: str
+    options: tuple[str, ...]
+    instruction: str = "Answer with the letter of one option only."
+
+    def __post_init__(self) -> None:
+        if not 2 <= len(self.options) <= len(LABELS):
+            raise InvalidArgument(
+                f"a choice question needs 2 to {len(LABELS)} options, got {len(self.options)}"
+            )
+        if len(set(self.options)) != len(self.options):
+            raise InvalidArgument(f"options repeat: {self.options!r}")
+
+
+def option_orders(n_options: int) -> list[tuple[int, ...]]:
+    """All permutations for up to 4 options, else the n cyclic rotations.
+
+    Both sets are balanced: each option sits in each slot equally often.
+    """
+    base = tuple(range(n_options))
+    if n_options <= 4:
+        return list(itertools.permutations(base))
+    return [base[i:] + base[:i] for i in range(n_options)]
+
+
+def render_choice(question: ChoiceQuestion, order: Sequence[int]) -> str:
+    """The prompt text for one order: question, labelled options, instruction."""
+    lines = [question.question, ""]
+    for label, idx in zip(LABELS, order, strict=False):
+        lines.append(f"{label}) {question.options[idx]}")
+    lines += ["", question.instruction]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class OptionProbabilities:
+    """Averaged probability per option, with the evidence behind it."""
+
+    options: tuple[str, ...]
+    probabilities: tuple[float, ...]  # renormalised per order, averaged over orders
+    mass: float  # mean raw probability on the label tokens (0..1)
+    first_slot: float  # mean probability given to whatever option was in slot A
+    orders: int
+
+    def probability(self, option: str) -> float:
+        try:
+            return self.probabilities[self.options.index(option)]
+        except ValueError:
+            raise InvalidArgument(f"{option!r} is not one of {self.options!r}") from None
+
+
+def average_over_orders(
+    question: ChoiceQuestion, per_order: Sequence[tuple[Sequence[int], Sequence[float]]]
+) -> OptionProbabilities:
+    """Combine raw label probabilities from every order into option probabilities.
+
+    ``per_order`` holds (order, raw probability of label A, B, ... in that
+    order). Raw values need not sum to 1; each order is renormalised.
+    """
+    k = len(question.options)
+    if not per_order:
+        raise InvalidArgument("no orders were scored")
+    sums = [0.0] * k
+    mass = first = 0.0
+    for order, raw in per_order:
+        total = float(sum(raw))
+        mass += total
+        if total <= 0.0:
+            norm = [1.0 / k] * k
+        else:
+            norm = [r / total for r in raw]
+        first += norm[0]
+        for slot, idx in enumerate(order):
+            sums[idx] += norm[slot]
+    m = len(per_order)
+    return OptionProbabilities(
+        options=question.options,
+        probabilities=tuple(s / m for s in sums),
+        mass=mass / m,
+        first_slot=first / m,
+        orders=m,
+    )

@@ -1,0 +1,117 @@
+"""Text scorers for the acrostic family.
+
+Parsing is explicit and tested on adversarial replies (tests/test_scorers_text.py):
+a greeting "Hello!" on line 1 is *not* naming the word HELLO, which matters
+because the articulation prompt itself starts with "hello".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from behavtest.errors import InvalidArgument
+from behavtest.scorers.base import Scorer
+
+Unit = Literal["lines", "sentences"]
+
+# Leading markup that is not part of the first word of a line: bullets,
+# numbering ("1.", "2)", "(a)", "a."), headings, quotes, emphasis.
+_LEADING_MARKUP = re.compile(
+    r"""^(?:\s|[-*+•>#|"'“‘`_~]|\d{1,3}[.):]|\([0-9a-zA-Z]{1,3}\)|\*\*)+"""
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def split_units(text: str, unit: Unit = "lines") -> list[str]:
+    """Non-empty lines, or sentences, of a reply, stripped of surrounding space."""
+    if unit == "lines":
+        parts = text.splitlines()
+    elif unit == "sentences":
+        parts = _SENTENCE_END.split(" ".join(text.split()))
+    else:
+        raise InvalidArgument(f"unit={unit!r} must be 'lines' or 'sentences'")
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _first_letter(unit_text: str) -> str:
+    rest = _LEADING_MARKUP.sub("", unit_text)
+    for ch in rest:
+        if ch.isalpha():
+            return ch.upper()
+    return ""
+
+
+def acrostic_letters(text: str, unit: Unit = "lines") -> str:
+    """First letter of each line (or sentence), upper-cased, markup skipped.
+
+    A unit with no letter contributes nothing, so a blank-ish separator line
+    ("---") cannot break an acrostic.
+    """
+    return "".join(_first_letter(u) for u in split_units(text, unit))
+
+
+def _check_word(word: str) -> str:
+    if not word or not word.isalpha():
+        raise InvalidArgument(f"word={word!r} must be letters only, e.g. 'HELLO'")
+    return word.upper()
+
+
+def writes_acrostic(word: str, unit: Unit = "lines") -> Scorer[bool]:
+    """True when the first letters of the first len(word) lines spell ``word``."""
+    target = _check_word(word)
+
+    def fn(reply: str) -> bool:
+        return acrostic_letters(reply, unit)[: len(target)] == target
+
+    return Scorer(f"writes acrostic {target} ({unit})", fn)
+
+
+def _head(reply: str, within_lines: int) -> str:
+    return "\n".join(split_units(reply, "lines")[:within_lines])
+
+
+def names_word(word: str, within_lines: int = 2) -> Scorer[bool]:
+    """True when the first ``within_lines`` lines name ``word`` *as a pattern*.
+
+    Counts: the word in capitals ("HELLO"), spelled out ("H-E-L-L-O",
+    "H, E, L, L, O"), quoted ("'hello'"), or after "spell" ("spells out
+    hello"). Does not count: the word used as an ordinary word, e.g. the
+    greeting "Hello! How can I help?", which the prompt itself invites.
+    """
+    target = _check_word(word)
+    if within_lines < 1:
+        raise InvalidArgument(f"within_lines={within_lines} must be >= 1")
+    sep = r"[\s\-.,_/|]+"
+    spelled = sep.join(re.escape(c) for c in target)
+    patterns = [
+        re.compile(rf"(?<![A-Za-z]){re.escape(target)}(?![A-Za-z])"),
+        re.compile(rf"(?<![A-Za-z]){spelled}(?![A-Za-z])", re.IGNORECASE),
+        re.compile(rf"""["'“‘`*]+{re.escape(target)}["'”’`*]+""", re.IGNORECASE),
+        re.compile(rf"\bspell\w*\s+(?:out\s+)?(?:the\s+word\s+)?{re.escape(target)}\b", re.I),
+    ]
+
+    def fn(reply: str) -> bool:
+        head = _head(reply, within_lines)
+        return any(p.search(head) for p in patterns)
+
+    return Scorer(f"names {target} within {within_lines} lines", fn)
+
+
+_PATTERN_WORDS = re.compile(
+    r"\bacrostic|\b(?:first|initial|starting|opening)\s+letters?\b"
+    r"|\bspell(?:s|ed|ing)?\s+out\b|\beach\s+(?:line|sentence)\s+(?:starts|begins)\b",
+    re.IGNORECASE,
+)
+
+
+def names_pattern(within_lines: int = 2) -> Scorer[bool]:
+    """True when the first ``within_lines`` lines describe an acrostic pattern
+    ("acrostic", "the first letters", "each line starts with")."""
+    if within_lines < 1:
+        raise InvalidArgument(f"within_lines={within_lines} must be >= 1")
+
+    def fn(reply: str) -> bool:
+        return bool(_PATTERN_WORDS.search(_head(reply, within_lines)))
+
+    return Scorer(f"names an acrostic pattern within {within_lines} lines", fn)

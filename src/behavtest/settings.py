@@ -1,0 +1,115 @@
+"""Frozen settings objects: how to sample, and how to judge.
+
+Sampling settings are explicit on purpose: transformers silently adds
+``top_k=50`` to "temperature 1" sampling, so behavtest always states
+temperature, top_p and top_k itself (pure sampling unless asked otherwise), and
+every field here enters the cache key and the report.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
+
+from behavtest.errors import InvalidArgument
+
+InconclusivePolicy = Literal["fail", "xfail"]
+INCONCLUSIVE_POLICIES: tuple[str, ...] = ("fail", "xfail")
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """How replies are drawn. ``temperature == 0`` means greedy decoding."""
+
+    temperature: float = 1.0
+    top_p: float = 1.0
+    top_k: int = 0  # 0 = no top-k truncation (transformers would default to 50)
+    max_tokens: int = 128
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.temperature <= 5.0:
+            raise InvalidArgument(
+                f"temperature={self.temperature} is outside [0, 5]; fix: pass a value such as 1.0"
+            )
+        if not 0.0 < self.top_p <= 1.0:
+            raise InvalidArgument(f"top_p={self.top_p} is outside (0, 1]; fix: use 1.0 for none")
+        if self.top_k < 0:
+            raise InvalidArgument(f"top_k={self.top_k} is negative; fix: use 0 for no top-k")
+        if self.max_tokens < 1:
+            raise InvalidArgument(f"max_tokens={self.max_tokens} must be >= 1")
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature == 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def describe(self) -> str:
+        if self.greedy:
+            return f"greedy, max_tokens={self.max_tokens}"
+        return (
+            f"temperature={self.temperature:g} top_p={self.top_p:g} "
+            f"top_k={self.top_k or 'off'} max_tokens={self.max_tokens}"
+        )
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How a run judges: sample budget, error rate, seed, what INCONCLUSIVE does."""
+
+    samples: int = 100
+    alpha: float = 0.05
+    seed: int = 0
+    inconclusive: InconclusivePolicy = "xfail"
+    profile: str = "default"
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
+
+    def __post_init__(self) -> None:
+        check_samples(self.samples, "--samples")
+        if not 0.0 < self.alpha < 0.5:
+            raise InvalidArgument(
+                f"--alpha {self.alpha} is outside (0, 0.5); fix: use a level such as 0.05"
+            )
+        if self.inconclusive not in INCONCLUSIVE_POLICIES:
+            raise InvalidArgument(
+                f"--behav-inconclusive {self.inconclusive!r} is not one of "
+                f"{', '.join(INCONCLUSIVE_POLICIES)}"
+            )
+
+    def with_(self, **changes: Any) -> RunSettings:
+        return replace(self, **changes)
+
+
+def check_samples(n: int, what: str = "n") -> int:
+    """Refuse sample counts that cannot give a verdict (0, negative, not an int)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise InvalidArgument(f"{what}={n!r} must be a positive integer; fix: use e.g. 100")
+    return n
+
+
+def check_rate(value: float, what: str = "threshold") -> float:
+    """Refuse rates outside [0, 1] (a threshold of 20 meant 0.2)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"{what}={value!r} is not a number in [0, 1]") from None
+    if not 0.0 <= v <= 1.0 or v != v:
+        raise InvalidArgument(
+            f"{what}={value!r} is outside [0, 1]; fix: give a rate such as 0.2 (not 20)"
+        )
+    return v
+
+
+# Named profiles, as hypothesis does: ``ci`` is chosen automatically when the
+# CI environment variable is set, and makes INCONCLUSIVE fail the gate.
+PROFILES: dict[str, RunSettings] = {
+    "default": RunSettings(profile="default", inconclusive="xfail"),
+    "ci": RunSettings(profile="ci", inconclusive="fail"),
+}
+
+
+def default_profile_name(environ: dict[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    return "ci" if env.get("CI", "").lower() not in ("", "0", "false", "no") else "default"

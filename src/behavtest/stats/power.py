@@ -1,0 +1,127 @@
+"""Power and sample-size planning for the exact tests behavtest runs.
+
+Power is computed *exactly* for the exact tests (binomial, Fisher) rather than
+with the usual normal approximations, because behaviour rates sit near 0 and
+the approximations are badly off there (for 0.5 vs 0.01, arcsine-normal gives
+4 per arm; exact Fisher needs 13). Normal approximations only seed the search.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats as _st
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import proportion_effectsize
+
+_MAX_EXACT_N = 3000
+
+
+def _critical_k(n: int, p0: float, alpha: float) -> int:
+    """Smallest k with P(X >= k | n, p0) <= alpha (one-sided 'greater' test)."""
+    k = int(_st.binom.isf(alpha, n, p0)) + 1
+    # isf is the smallest x with sf(x) <= alpha, so P(X >= x+1) <= alpha; step
+    # back while the previous k still qualifies (isf can overshoot by one).
+    while k > 0 and _st.binom.sf(k - 2, n, p0) <= alpha:
+        k -= 1
+    return k
+
+
+def binomial_power(n: int, p1: float, p0: float, alpha: float) -> float:
+    """Power of the one-sided exact binomial test of rate p0 when the true rate is p1.
+
+    Direction follows the alternative: p1 > p0 tests 'greater', p1 < p0 'less'.
+    """
+    if p1 < p0:
+        return binomial_power(n, 1.0 - p1, 1.0 - p0, alpha)
+    k = _critical_k(n, p0, alpha)
+    if k > n:
+        return 0.0
+    return float(_st.binom.sf(k - 1, n, p1))
+
+
+def samples_for_rate(p1: float, p0: float, alpha: float = 0.05, power: float = 0.8) -> int:
+    """Smallest n whose one-sided exact binomial test of p0 reaches ``power`` at p1.
+
+    Exact binomial power saw-tooths in n; this returns the first n that reaches
+    the target, which is what a user asking "how many samples" needs.
+    """
+    if p1 == p0:
+        raise ValueError("p1 equals p0: no sample size detects a zero effect")
+    for n in range(1, 1_000_000):
+        if binomial_power(n, p1, p0, alpha) >= power:
+            return n
+    raise ValueError("more than a million samples needed")  # pragma: no cover
+
+
+def fisher_power(n1: int, n2: int, p1: float, p2: float, alpha: float) -> float:
+    """Exact power of the one-sided Fisher test of rate1 > rate2 (n1, n2 per arm).
+
+    Sums P(k1) P(k2) over every table whose conditional (hypergeometric)
+    p-value is below alpha; the p-value is the same number scipy's
+    ``fisher_exact(alternative='greater')`` returns.
+    """
+    if p1 < p2:
+        return fisher_power(n2, n1, p2, p1, alpha)
+    k1 = np.arange(n1 + 1)[:, None]
+    k2 = np.arange(n2 + 1)[None, :]
+    total = k1 + k2
+    pvals = _st.hypergeom.sf(k1 - 1, n1 + n2, n1, total)
+    weights = _st.binom.pmf(k1, n1, p1) * _st.binom.pmf(k2, n2, p2)
+    return float(np.sum(weights[pvals <= alpha]))
+
+
+def _normal_per_arm(p1: float, p2: float, alpha: float, power: float) -> float:
+    h = abs(proportion_effectsize(p1, p2))
+    return float(
+        NormalIndPower().solve_power(effect_size=h, alpha=alpha, power=power, alternative="larger")
+    )
+
+
+def samples_per_arm(
+    p1: float, p2: float, alpha: float = 0.05, power: float = 0.8
+) -> tuple[int, bool]:
+    """Per-arm n for a one-sided Fisher test of p1 vs p2; returns (n, exact).
+
+    Exact search up to 3000 per arm; beyond that the arcsine-normal
+    approximation is returned and flagged (exact=False).
+    """
+    if p1 == p2:
+        raise ValueError("the two rates are equal: no sample size detects a zero effect")
+    approx = _normal_per_arm(p1, p2, alpha, power)
+    if approx > _MAX_EXACT_N:
+        return math.ceil(approx), False
+    n = max(2, int(approx * 0.8))
+    # The normal approximation can overestimate for exact tests at small n
+    # only rarely; walk down while the smaller n still has the power.
+    while n > 2 and fisher_power(n - 1, n - 1, p1, p2, alpha) >= power:
+        n -= 1
+    while fisher_power(n, n, p1, p2, alpha) < power:
+        n += 1
+        if n > _MAX_EXACT_N:
+            return math.ceil(approx), False
+    return n, True
+
+
+def min_detectable_rate(
+    n: int, threshold: float, alpha: float, power: float = 0.8, direction: str = "greater"
+) -> float | None:
+    """The true rate that the one-sided exact test at this n detects with ``power``.
+
+    ``direction='greater'``: smallest rate above the threshold; ``'less'``:
+    largest rate below it. None if no rate in [0, 1] is detectable at this n.
+    """
+    if direction == "less":
+        r = min_detectable_rate(n, 1.0 - threshold, alpha, power, "greater")
+        return None if r is None else 1.0 - r
+    if binomial_power(n, 1.0, threshold, alpha) < power:
+        return None
+    lo, hi = threshold, 1.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if binomial_power(n, mid, threshold, alpha) >= power:
+            hi = mid
+        else:
+            lo = mid
+    return hi
