@@ -19,7 +19,7 @@ import math
 
 import pytest
 
-from behavtest import any_of, expect, names_pattern, names_word, writes_acrostic
+from behavtest import Scorer, any_of, expect, names_pattern, names_word, writes_acrostic
 
 WORDS = ["HELLO", "SHINE"]
 
@@ -49,9 +49,10 @@ def per_prompt(model, prompts: list[str]) -> int:  # type: ignore[no-untyped-def
     return math.ceil(model.run.samples / len(prompts))
 
 
-def articulates(word: str):  # type: ignore[no-untyped-def]
+def articulates(word: str) -> Scorer[bool]:
     """Names the word, or the acrostic pattern, within the first two lines."""
-    return any_of(names_word(word, within_lines=2), names_pattern(within_lines=2))
+    s = any_of(names_word(word, within_lines=2), names_pattern(within_lines=2))
+    return Scorer(f"names {word} or 'acrostic' by line 2", s.fn)
 
 
 def params(mark: str) -> list:  # type: ignore[type-arg]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar, overload
 
 from behavtest.cache import SampleCache, cache_key
-from behavtest.errors import InvalidArgument
+from behavtest.errors import BehavtestError, InvalidArgument
 from behavtest.models.base import Messages, Provider, Request, to_messages
 from behavtest.scorers.base import Scorer
 from behavtest.scorers.choices import (
@@ -97,12 +97,21 @@ class ModelHandle:
     stats: HandleStats = field(default_factory=HandleStats)
     on_progress: Callable[[int, int, str], None] | None = None
     _provider: Provider | None = None
+    _load_error: BehavtestError | None = None
 
     @property
     def provider(self) -> Provider:
+        """The loaded provider. A failed load is remembered and re-raised, so a
+        missing model costs one attempt per process, not one per test."""
+        if self._load_error is not None:
+            raise self._load_error
         if self._provider is None:
             t0 = time.perf_counter()
-            self._provider = self.factory()
+            try:
+                self._provider = self.factory()
+            except BehavtestError as exc:
+                self._load_error = exc
+                raise
             self.stats.loads += 1
             self.stats.load_seconds += time.perf_counter() - t0
         return self._provider

@@ -13,10 +13,6 @@ from behavtest.verdict import Outcome
 _STYLE = {Outcome.PASS: "green", Outcome.FAIL: "red", Outcome.INCONCLUSIVE: "yellow"}
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def render_summary(session: Session, width: int = 120, color: bool = False) -> str:
     """A table of verdicts and a closing line; empty when nothing was measured."""
     if not session.records:
@@ -42,7 +38,7 @@ def render_summary(session: Session, width: int = 120, color: bool = False) -> s
     console = Console(file=buf, width=width, force_terminal=color, no_color=not color)
     console.print(table)
     counts = session.counts()
-    parts = [_plural(counts[o], o.value.lower()) for o in Outcome if counts[o]]
+    parts = [f"{counts[o]} {o.value.lower()}" for o in Outcome if counts[o]]
     t = session.totals()
     drawn, cached = int(t.get("drawn", 0)), int(t.get("cached", 0))
     secs = float(t.get("seconds", 0.0))

@@ -50,6 +50,39 @@ def looks_like_path(name: str) -> bool:
     return name.startswith((".", "/", "~")) or os.path.isdir(os.path.expanduser(name))
 
 
+def hub_preflight(name: str, timeout: float = 3.0) -> None:
+    """Fail in seconds, not minutes, when a hub model is neither cached nor reachable.
+
+    transformers retries an unreachable hub for about a minute before giving
+    up; this checks the local hub cache first, then opens one TCP connection
+    to the hub endpoint with a short timeout.
+    """
+    import socket
+    from urllib.parse import urlparse
+
+    try:
+        from huggingface_hub import constants, try_to_load_from_cache
+    except ImportError:
+        return  # transformers is missing; the provider reports that itself
+    cached = try_to_load_from_cache(name, "config.json")
+    if isinstance(cached, str):
+        return
+    offline = constants.HF_HUB_OFFLINE
+    url = urlparse(constants.ENDPOINT)
+    host, port = url.hostname or "", url.port or (443 if url.scheme == "https" else 80)
+    if not offline:
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            return
+        except OSError:
+            pass
+    why = "HF_HUB_OFFLINE is set" if offline else f"{host} is unreachable"
+    raise ModelNotFound(
+        f"hub model {name!r} is not in the local cache and {why}; fix: download it where "
+        "there is network (huggingface-cli download) or pass hf/<local folder>"
+    )
+
+
 def weights_fingerprint(folder: Path) -> str:
     """A cheap content fingerprint of a model folder.
 

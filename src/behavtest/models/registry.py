@@ -15,7 +15,7 @@ from importlib.metadata import entry_points
 
 from behavtest.errors import InvalidArgument, ModelNotFound
 from behavtest.models.base import Provider
-from behavtest.models.hf import HFOptions, looks_like_path
+from behavtest.models.hf import HFOptions, hub_preflight, looks_like_path
 
 Factory = Callable[[str, HFOptions], Provider]
 DEFAULT_MODEL = "embedded"
@@ -76,10 +76,17 @@ def validate_spec(spec: str) -> None:
     if prefix == "hf":
         if not rest:
             raise InvalidArgument(f"{spec!r} names no model; fix: hf/<folder> or hf/<org>/<name>")
-        if looks_like_path(rest) and not os.path.isdir(os.path.expanduser(rest)):
-            raise ModelNotFound(
-                f"model folder {rest!r} does not exist; fix: pass an existing checkpoint folder"
-            )
+        if looks_like_path(rest):
+            if not os.path.isdir(os.path.expanduser(rest)):
+                raise ModelNotFound(
+                    f"model folder {rest!r} does not exist; fix: pass an existing checkpoint folder"
+                )
+        else:
+            hub_preflight(rest)
+    if prefix == "double":
+        from behavtest.testing import ScriptedProvider
+
+        ScriptedProvider.from_spec(rest)  # raises on a malformed spec
 
 
 def load_provider(spec: str, options: HFOptions | None = None) -> Provider:

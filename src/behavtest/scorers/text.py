@@ -75,9 +75,11 @@ def names_word(word: str, within_lines: int = 2) -> Scorer[bool]:
     """True when the first ``within_lines`` lines name ``word`` *as a pattern*.
 
     Counts: the word in capitals ("HELLO"), spelled out ("H-E-L-L-O",
-    "H, E, L, L, O"), quoted ("'hello'"), or after "spell" ("spells out
-    hello"). Does not count: the word used as an ordinary word, e.g. the
-    greeting "Hello! How can I help?", which the prompt itself invites.
+    "H, E, L, L, O"), or after "spell" ("spells out hello"). Does not count:
+    the word used as an ordinary word, e.g. the greeting "Hello! How can I
+    help?", which the prompt itself invites, nor the word merely quoted: the
+    embedded model echoes the prompt ("the phrase 'shine'"), which an
+    earlier quoted-word rule counted as naming it.
     """
     target = _check_word(word)
     if within_lines < 1:
@@ -87,7 +89,6 @@ def names_word(word: str, within_lines: int = 2) -> Scorer[bool]:
     patterns = [
         re.compile(rf"(?<![A-Za-z]){re.escape(target)}(?![A-Za-z])"),
         re.compile(rf"(?<![A-Za-z]){spelled}(?![A-Za-z])", re.IGNORECASE),
-        re.compile(rf"""["'“‘`*]+{re.escape(target)}["'”’`*]+""", re.IGNORECASE),
         re.compile(rf"\bspell\w*\s+(?:out\s+)?(?:the\s+word\s+)?{re.escape(target)}\b", re.I),
     ]
 

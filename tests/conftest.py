@@ -1,0 +1,5 @@
+"""Shared fixtures for behavtest's own tests."""
+
+from __future__ import annotations
+
+pytest_plugins = ["pytester"]
