@@ -88,6 +88,10 @@ def average_over_orders(
     sums = [0.0] * k
     mass = first = 0.0
     for order, raw in per_order:
+        if sorted(order) != list(range(k)) or len(raw) != k:
+            raise InvalidArgument(
+                f"order {tuple(order)} with {len(raw)} values does not cover the {k} options"
+            )
         total = float(sum(raw))
         mass += total
         if total <= 0.0:

@@ -17,6 +17,11 @@ _STRICT = re.compile(rf"^\s*\**\s*({_NUMBER})\s*%?\s*\**\s*[.!]?\s*$")
 _ANY_NUMBER = re.compile(rf"(?<![\w.]){_NUMBER}(?![\w])")
 
 
+def _plain(x: float) -> str:
+    """A number as people write it: 1000000, not 1e+06."""
+    return str(int(x)) if float(x).is_integer() else format(x, "f").rstrip("0")
+
+
 def number_on_scale(low: float = 0, high: float = 100, strict: bool = True) -> Scorer[float]:
     """Parse a number in [low, high] from a reply.
 
@@ -26,7 +31,7 @@ def number_on_scale(low: float = 0, high: float = 100, strict: bool = True) -> S
     """
     if not low < high:
         raise InvalidArgument(f"scale [{low}, {high}] is empty; fix: low < high")
-    lo_s, hi_s = re.escape(f"{low:g}"), re.escape(f"{high:g}")
+    lo_s, hi_s = re.escape(_plain(low)), re.escape(_plain(high))
     scale_mentions = re.compile(
         rf"\b{lo_s}\s*(?:-|–|to|and)\s*{hi_s}\b|(?:out\s+of|/)\s*{hi_s}\b", re.IGNORECASE
     )
@@ -47,5 +52,5 @@ def number_on_scale(low: float = 0, high: float = 100, strict: bool = True) -> S
 
     mode = "strict" if strict else "lenient"
     return Scorer(
-        f"number in [{low:g}, {high:g}] ({mode})", parse_strict if strict else parse_lenient
+        f"number in [{_plain(low)}, {_plain(high)}] ({mode})", parse_strict if strict else parse_lenient
     )

@@ -1,6 +1,6 @@
 """Text scorers for the acrostic family.
 
-Parsing is explicit and tested on adversarial replies (tests/test_scorers_text.py):
+Parsing is explicit and tested on adversarial replies (tests/test_scorers.py):
 a greeting "Hello!" on line 1 is *not* naming the word HELLO, which matters
 because the articulation prompt itself starts with "hello".
 """
@@ -18,7 +18,7 @@ Unit = Literal["lines", "sentences"]
 # Leading markup that is not part of the first word of a line: bullets,
 # numbering ("1.", "2)", "(a)", "a."), headings, quotes, emphasis.
 _LEADING_MARKUP = re.compile(
-    r"""^(?:\s|[-*+•>#|"'“‘`_~]|\d{1,3}[.):]|\([0-9a-zA-Z]{1,3}\)|\*\*)+"""
+    r"""^(?:\s|[-*+•>#|"'“‘`_~]|\d{1,3}[.):]|\([0-9a-zA-Z]{1,3}\)|[a-zA-Z][.)](?=\s)|\*\*)+"""
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -84,12 +84,18 @@ def names_word(word: str, within_lines: int = 2) -> Scorer[bool]:
     target = _check_word(word)
     if within_lines < 1:
         raise InvalidArgument(f"within_lines={within_lines} must be >= 1")
-    sep = r"[\s\-.,_/|]+"
+    # Separators stay within a line: letters on successive lines are an
+    # acrostic being *written*, not named.
+    sep = r"[ \t\-–—.,_/|]+"
     spelled = sep.join(re.escape(c) for c in target)
     patterns = [
         re.compile(rf"(?<![A-Za-z]){re.escape(target)}(?![A-Za-z])"),
         re.compile(rf"(?<![A-Za-z]){spelled}(?![A-Za-z])", re.IGNORECASE),
-        re.compile(rf"\bspell\w*\s+(?:out\s+)?(?:the\s+word\s+)?{re.escape(target)}\b", re.I),
+        re.compile(
+            rf"\bspell(?:s|ed|ing)?[\s:]+(?:out[\s:]+)?(?:the\s+word\s+)?[\"'“‘]?"
+            rf"{re.escape(target)}\b",
+            re.IGNORECASE,
+        ),
     ]
 
     def fn(reply: str) -> bool:

@@ -1,0 +1,102 @@
+"""Integration tests against the real embedded model (SmolLM2-135M-Instruct).
+
+Marked slow; CI runs them. They prove the hf/ provider on real weights:
+reproducible per-sample seeds whatever the batch, greedy determinism,
+max_tokens, end-of-turn stops, exact option probabilities, and the cache.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from behavtest import ChoiceQuestion
+from behavtest.cache import SampleCache
+from behavtest.handle import ModelHandle
+from behavtest.models import HFOptions, Request, load_provider, to_messages
+from behavtest.settings import GenerationSettings, RunSettings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def provider():  # type: ignore[no-untyped-def]
+    try:
+        return load_provider("embedded", HFOptions(batch_size=8))
+    except ImportError as exc:  # pragma: no cover - only without the hf extra
+        pytest.skip(f"embedded model unavailable: {exc}")
+
+
+SHORT = GenerationSettings(temperature=1.0, max_tokens=24)
+Q = to_messages("Name a fruit.")
+
+
+def test_fingerprint_is_stable_and_names_the_model(provider) -> None:  # type: ignore[no-untyped-def]
+    fp = provider.fingerprint()
+    assert fp.startswith("embedded/smollm2-135m-instruct@")
+    assert fp == load_provider("embedded").fingerprint()
+
+
+def test_sample_seed_gives_the_same_reply_in_any_batch(provider) -> None:  # type: ignore[no-untyped-def]
+    other = to_messages("Write a long poem about the history of the Roman empire.")
+    alone = provider.generate([Request(Q, SHORT, seed=123)])[0]
+    mixed = provider.generate(
+        [Request(other, SHORT, seed=5), Request(Q, SHORT, seed=123), Request(other, SHORT, seed=9)]
+    )[1]
+    assert alone.text == mixed.text
+
+
+def test_different_seeds_differ_and_greedy_is_deterministic(provider) -> None:  # type: ignore[no-untyped-def]
+    texts = {c.text for c in provider.generate([Request(Q, SHORT, seed=s) for s in range(8)])}
+    assert len(texts) > 1
+    greedy = GenerationSettings(temperature=0.0, max_tokens=16)
+    a, b = provider.generate([Request(Q, greedy, seed=1), Request(Q, greedy, seed=2)])
+    assert a.text == b.text
+
+
+def test_max_tokens_and_end_of_turn(provider) -> None:  # type: ignore[no-untyped-def]
+    tiny = GenerationSettings(temperature=1.0, max_tokens=3)
+    outs = provider.generate([Request(Q, tiny, seed=s) for s in range(4)])
+    assert all(c.tokens <= 3 for c in outs)
+    yes_no = to_messages("Answer with one word, yes or no: is water wet?")
+    done = provider.generate([Request(yes_no, GenerationSettings(max_tokens=64), seed=s)
+                              for s in range(8)])
+    assert any(c.finish == "stop" for c in done)
+    assert all("<|im_end|>" not in c.text for c in done)
+
+
+def test_continuation_logprobs_are_exact_and_multi_token(provider) -> None:  # type: ignore[no-untyped-def]
+    msgs = to_messages("Is the sky blue? Answer A) yes or B) no.")
+    a1, b1 = provider.continuation_logprobs(msgs, ["A", "B"])
+    a2, b2 = provider.continuation_logprobs(msgs, ["B", "A"])[::-1]
+    assert (a1, b1) == (a2, b2)  # same numbers whatever the query order
+    assert math.exp(a1) + math.exp(b1) <= 1.0
+    (multi,) = provider.continuation_logprobs(msgs, ["Yes, it is"])
+    assert multi < 0 and math.isfinite(multi)
+
+
+def test_choice_averages_over_orders_and_reports_mass(provider) -> None:  # type: ignore[no-untyped-def]
+    handle = ModelHandle("embedded", lambda: provider, RunSettings(), SampleCache(None, "off"))
+    q = ChoiceQuestion("Which do you prefer?", ("a safe bet", "a risky gamble"))
+    probs = handle.choice(q)
+    assert probs.orders == 2
+    assert math.isclose(sum(probs.probabilities), 1.0)
+    assert 0.0 < probs.mass <= 1.0
+    # the embedded model's slot-A bias (science.md): first-slot probability is
+    # far from what either option gets once orders are averaged
+    assert 0.0 <= probs.first_slot <= 1.0
+
+
+def test_handle_caches_and_extends(provider, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cache = SampleCache(tmp_path / "c.sqlite")
+    run = RunSettings(seed=3, generation=SHORT)
+    h1 = ModelHandle("embedded", lambda: provider, run, cache)
+    first = h1.sample("Name a colour.", n=4)
+    assert h1.stats.drawn == 4
+    more = h1.sample("Name a colour.", n=6)
+    assert h1.stats.drawn == 6 and h1.stats.cached == 4
+    assert more.texts[:4] == first.texts
+    h2 = ModelHandle("embedded", lambda: provider, run, SampleCache(tmp_path / "c.sqlite"))
+    assert h2.sample("Name a colour.", n=6).texts == more.texts
+    assert h2.stats.drawn == 0

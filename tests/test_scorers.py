@@ -1,0 +1,729 @@
+"""Tests for behavtest.scorers: text, numbers, choices and combinators.
+
+Most cases are adversarial replies of the kind small models actually produce:
+bullets and markdown before an acrostic, a greeting that happens to start with
+the target word, a number wrapped in prose or bold.
+"""
+
+from __future__ import annotations
+
+import itertools
+import string
+from collections import Counter
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from behavtest.errors import InvalidArgument
+from behavtest.scorers import (
+    ChoiceQuestion,
+    Scorer,
+    acrostic_letters,
+    all_of,
+    any_of,
+    average_over_orders,
+    names_pattern,
+    names_word,
+    number_on_scale,
+    option_orders,
+    render_choice,
+    scorer,
+    split_units,
+    writes_acrostic,
+)
+
+# ---------------------------------------------------------------------------
+# split_units
+# ---------------------------------------------------------------------------
+
+
+class TestSplitUnits:
+    def test_lines_are_stripped_and_blank_lines_dropped(self) -> None:
+        assert split_units("  one  \n\n   \ntwo\r\nthree\n") == ["one", "two", "three"]
+
+    def test_sentences_split_after_terminal_punctuation(self) -> None:
+        assert split_units("Hi there. Every day!  Look? Ok.", "sentences") == [
+            "Hi there.",
+            "Every day!",
+            "Look?",
+            "Ok.",
+        ]
+
+    def test_sentences_ignore_line_breaks_without_punctuation(self) -> None:
+        # Sentences mode joins lines first, so a bare line break is not a boundary.
+        assert split_units("first line\nsecond line.", "sentences") == [
+            "first line second line."
+        ]
+
+    def test_empty_text_has_no_units(self) -> None:
+        assert split_units("") == []
+        assert split_units("  \n \n", "sentences") == []
+
+    def test_unknown_unit_is_invalid(self) -> None:
+        with pytest.raises(InvalidArgument, match="unit="):
+            split_units("text", "words")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------
+# acrostic_letters
+# ---------------------------------------------------------------------------
+
+
+class TestAcrosticLetters:
+    @pytest.mark.parametrize(
+        ("reply", "expected"),
+        [
+            ("Happy\nEvery\nLittle", "HEL"),
+            ("- Happy\n- Every", "HE"),
+            ("* Happy\n* Every", "HE"),
+            ("+ Happy\n• Every", "HE"),
+            ("1. Happy\n2. Every", "HE"),
+            ("1) Happy\n2) Every", "HE"),
+            ("(a) Happy\n(b) Every\n(iv) Last", "HEL"),
+            ("10: Happy\n11: Every", "HE"),
+            ("**Happy** days\n**Every** night", "HE"),
+            ("**H**appy\n**E**very", "HE"),
+            ("_Happy_\n~~Every~~\n`Last`", "HEL"),
+            ("# Happy\n## Every", "HE"),
+            ("> Happy\n> Every", "HE"),
+            ('"Happy"\n\'Every\'\n“Last”\n‘Lone’', "HELL"),
+            ("   Happy\n\tEvery", "HE"),
+            ("| Happy | x |\n| Every | y |", "HE"),
+        ],
+    )
+    def test_leading_markup_is_skipped(self, reply: str, expected: str) -> None:
+        assert acrostic_letters(reply) == expected
+
+    def test_initials_are_upper_cased(self) -> None:
+        assert acrostic_letters("happy\nevery\nlittle") == "HEL"
+
+    def test_units_without_letters_contribute_nothing(self) -> None:
+        reply = "Happy\n\n---\nEvery\n***\n___\n===\n12345\n🎉\nLittle"
+        assert acrostic_letters(reply) == "HEL"
+
+    def test_leading_digits_that_are_not_numbering_are_skipped_to_first_letter(self) -> None:
+        # "10 reasons" has no numbering punctuation; the first letter is still R.
+        assert acrostic_letters("10 reasons\n2023 was great") == "RW"
+
+    def test_empty_reply(self) -> None:
+        assert acrostic_letters("") == ""
+
+    def test_sentences_mode(self) -> None:
+        reply = "Hi there. Every day is new! Lovely, isn't it? Look up. Onward."
+        assert acrostic_letters(reply, "sentences") == "HELLO"
+
+    def test_sentences_mode_spans_line_breaks(self) -> None:
+        assert acrostic_letters("- Hello.\n- Every.", "sentences") == "HE"
+        assert acrostic_letters("Happy day\nand more. Every", "sentences") == "HE"
+
+    def test_letter_dot_numbering_is_skipped(self) -> None:
+        assert acrostic_letters("a. Happy\nb. Every\nc. Little") == "HEL"
+
+
+_MARKUP_PREFIXES = ["", "- ", "* ", "+ ", "1. ", "2) ", "(a) ", "# ", "> ", "**", "  ", '"']
+
+
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.sampled_from(_MARKUP_PREFIXES),
+            st.sampled_from(string.ascii_letters),
+            st.text(string.ascii_lowercase, max_size=8),
+            st.lists(st.text(string.ascii_letters, min_size=1, max_size=8), max_size=5),
+        ),
+        max_size=12,
+    )
+)
+def test_acrostic_letters_recovers_initials_property(
+    lines: list[tuple[str, str, str, list[str]]],
+) -> None:
+    """Lines built from words starting with given letters yield those letters."""
+    text = "\n".join(
+        f"{prefix}{initial}{tail} {' '.join(words)}" for prefix, initial, tail, words in lines
+    )
+    expected = "".join(initial.upper() for _, initial, _, _ in lines)
+    assert acrostic_letters(text) == expected
+
+
+# ---------------------------------------------------------------------------
+# writes_acrostic
+# ---------------------------------------------------------------------------
+
+
+class TestWritesAcrostic:
+    hello = writes_acrostic("HELLO")
+
+    def test_true_acrostic_with_bullets(self) -> None:
+        reply = "- Happy days\n- Every morning\n- Lovely light\n- Laughing loud\n- Onward"
+        assert self.hello(reply) is True
+
+    def test_greeting_on_line_one_counts_when_the_rest_follow(self) -> None:
+        reply = "Hello!\nEvery day I try\nLearning more\nLiving well\nOnward we go"
+        assert self.hello(reply) is True
+
+    def test_trailing_lines_after_the_word_do_not_matter(self) -> None:
+        reply = "Happy\nEvery\nLittle\nLovely\nOnward\nZebra\nQuiet"
+        assert self.hello(reply) is True
+
+    def test_fewer_lines_than_letters_fails(self) -> None:
+        assert self.hello("Happy\nEvery\nLittle\nLovely") is False
+
+    def test_wrong_letter_fails(self) -> None:
+        assert self.hello("Happy\nEvery\nLittle\nLovely\nAnd") is False
+
+    def test_preamble_line_breaks_the_acrostic(self) -> None:
+        reply = "Sure, here you go:\nHappy\nEvery\nLittle\nLovely\nOnward"
+        assert self.hello(reply) is False
+
+    def test_initials_are_case_insensitive(self) -> None:
+        assert self.hello("happy\nevery\nlittle\nlovely\nonward") is True
+
+    def test_word_is_case_insensitive(self) -> None:
+        assert writes_acrostic("hello")("Happy\nEvery\nLittle\nLovely\nOnward") is True
+
+    def test_separator_lines_do_not_break_it(self) -> None:
+        reply = "Happy\n---\nEvery\n\nLittle\n***\nLovely\nOnward"
+        assert self.hello(reply) is True
+
+    def test_sentences_unit(self) -> None:
+        reply = "Hi. Every day. Look. Lovely. Onward."
+        assert writes_acrostic("HELLO", "sentences")(reply) is True
+        assert writes_acrostic("HELLO")(reply) is False  # one line, one letter
+
+    def test_name_mentions_word_and_unit(self) -> None:
+        assert self.hello.name == "writes acrostic HELLO (lines)"
+        assert str(writes_acrostic("hi", "sentences")) == "writes acrostic HI (sentences)"
+
+    @pytest.mark.parametrize("word", ["", "HEL LO", "HELLO1", "hel-lo", "'hello'"])
+    def test_non_letter_words_are_invalid(self, word: str) -> None:
+        with pytest.raises(InvalidArgument, match="letters only"):
+            writes_acrostic(word)
+
+
+# ---------------------------------------------------------------------------
+# names_word
+# ---------------------------------------------------------------------------
+
+
+class TestNamesWord:
+    hello = names_word("HELLO", within_lines=2)
+
+    @pytest.mark.parametrize(
+        "reply",
+        [
+            "Hello! How can I help you today?",
+            "hello there",
+            "Hello, hello, hello!",
+            "The phrase 'hello'",  # quoted echo of the prompt: deliberately not counted
+            'You said "hello" to me.',
+            "HeLLo",
+            "OTHELLO is a play",  # letters before: not the word
+            "HELLOS everyone",  # letters after: not the word
+        ],
+    )
+    def test_ordinary_use_of_the_word_does_not_count(self, reply: str) -> None:
+        assert self.hello(reply) is False
+
+    @pytest.mark.parametrize(
+        "reply",
+        [
+            "My replies spell HELLO",
+            "HELLO",
+            "The word is HELLO.",
+            "(HELLO)",
+            "H-E-L-L-O",
+            "H - E - L - L - O",
+            "H, E, L, L, O",
+            "h.e.l.l.o",
+            "h e l l o",
+            "H/E/L/L/O",
+            "H_E_L_L_O",
+            "H|E|L|L|O",
+            "spells out hello",
+            "it spells hello",
+            "spelling hello",
+            "They spell out the word hello.",
+        ],
+    )
+    def test_naming_the_word_as_a_pattern_counts(self, reply: str) -> None:
+        assert self.hello(reply) is True
+
+    def test_word_boundary_is_letters_only(self) -> None:
+        # The rule is "no ASCII letter either side": digits and underscores are
+        # boundaries, so these count.
+        assert self.hello("HELLO123") is True
+        assert self.hello("HELLO_world") is True
+
+    def test_only_the_first_within_lines_are_searched(self) -> None:
+        reply = "Sure.\nHere is my answer.\nHELLO"
+        assert names_word("HELLO", within_lines=2)(reply) is False
+        assert names_word("HELLO", within_lines=3)(reply) is True
+
+    def test_blank_lines_do_not_count_towards_within_lines(self) -> None:
+        assert names_word("HELLO", within_lines=2)("Sure.\n\n\nHELLO") is True
+
+    def test_word_argument_is_case_insensitive(self) -> None:
+        assert names_word("hello")("My lines spell HELLO") is True
+
+    def test_all_caps_greeting_counts(self) -> None:
+        # Known limitation: capitals are taken as naming the word, so a shouted
+        # greeting is indistinguishable from "they spell HELLO".
+        assert self.hello("HELLO! How can I help?") is True
+
+    def test_name(self) -> None:
+        assert self.hello.name == "names HELLO within 2 lines"
+
+    @pytest.mark.parametrize("within_lines", [0, -1])
+    def test_within_lines_must_be_positive(self, within_lines: int) -> None:
+        with pytest.raises(InvalidArgument, match="within_lines"):
+            names_word("HELLO", within_lines=within_lines)
+
+    @pytest.mark.parametrize("word", ["", "HEL LO", "HELLO!"])
+    def test_non_letter_words_are_invalid(self, word: str) -> None:
+        with pytest.raises(InvalidArgument, match="letters only"):
+            names_word(word)
+
+    @pytest.mark.parametrize(
+        "reply",
+        ["The first letters spell out 'hello'", 'My lines spell "hello".'],
+    )
+    def test_quoted_word_after_spell_counts(self, reply: str) -> None:
+        assert self.hello(reply) is True
+
+    def test_spelled_with_en_dashes_counts(self) -> None:
+        assert self.hello("H–E–L–L–O") is True
+
+
+def _is_subsequence(needle: str, haystack: str) -> bool:
+    it = iter(haystack.lower())
+    return all(c in it for c in needle.lower())
+
+
+@given(
+    word=st.text(string.ascii_letters, min_size=1, max_size=6),
+    text=st.text(string.printable, max_size=200),
+    within_lines=st.integers(min_value=1, max_value=5),
+)
+def test_names_word_needs_the_letters_in_order_property(
+    word: str, text: str, within_lines: int
+) -> None:
+    """names_word never fires on text lacking the word's letters in order."""
+    assume(not _is_subsequence(word, text))
+    assert names_word(word, within_lines)(text) is False
+
+
+@given(word=st.text(string.ascii_uppercase, min_size=2, max_size=8))
+def test_names_word_fires_on_capitals_and_spelling_property(word: str) -> None:
+    named = names_word(word, within_lines=1)
+    assert named(f"The lines spell {word}.") is True
+    assert named("-".join(word)) is True
+    assert named(", ".join(word.lower())) is True
+
+
+# ---------------------------------------------------------------------------
+# names_pattern
+# ---------------------------------------------------------------------------
+
+
+class TestNamesPattern:
+    pattern = names_pattern()
+
+    @pytest.mark.parametrize(
+        "reply",
+        [
+            "This is an acrostic",
+            "I write acrostics.",
+            "Look at the first letters of each line",
+            "the first letter of every line",
+            "The initial letters spell something",
+            "each line starts with a capital",
+            "Each sentence begins with the next letter",
+            "My lines spell out a word",
+        ],
+    )
+    def test_describing_the_pattern_counts(self, reply: str) -> None:
+        assert self.pattern(reply) is True
+
+    @pytest.mark.parametrize(
+        "reply",
+        [
+            "I have a pattern of being helpful",
+            "Hello! How can I help you today?",
+            "I like letters and lines.",
+            "",
+        ],
+    )
+    def test_unrelated_text_does_not_count(self, reply: str) -> None:
+        assert self.pattern(reply) is False
+
+    def test_only_the_first_within_lines_are_searched(self) -> None:
+        reply = "Sure.\nLet me think.\nIt's an acrostic."
+        assert names_pattern(within_lines=2)(reply) is False
+        assert names_pattern(within_lines=3)(reply) is True
+
+    def test_within_lines_must_be_positive(self) -> None:
+        with pytest.raises(InvalidArgument, match="within_lines"):
+            names_pattern(within_lines=0)
+
+
+# ---------------------------------------------------------------------------
+# number_on_scale
+# ---------------------------------------------------------------------------
+
+
+class TestNumberOnScaleStrict:
+    strict = number_on_scale()
+
+    @pytest.mark.parametrize(
+        ("reply", "expected"),
+        [
+            ("70", 70),
+            (" 70. ", 70),
+            ("70%", 70),
+            ("70 %", 70),
+            ("**70**", 70),
+            ("**70**.", 70),
+            ("70!", 70),
+            ("70\n", 70),
+            ("7.5", 7.5),
+            ("0", 0),
+            ("100", 100),
+            ("+5", 5),
+        ],
+    )
+    def test_bare_number_parses(self, reply: str, expected: float) -> None:
+        assert self.strict(reply) == expected
+
+    @pytest.mark.parametrize(
+        "reply",
+        [
+            "I'd say 70",
+            "70/100",
+            "70 out of 100",
+            "150",
+            "100.5",
+            "-5",
+            "A",
+            "seventy",
+            "",
+            "70 80",
+        ],
+    )
+    def test_anything_else_is_none(self, reply: str) -> None:
+        assert self.strict(reply) is None
+
+    def test_zero_is_a_value_not_none(self) -> None:
+        value = self.strict("0")
+        assert value is not None
+        assert value == 0
+
+    def test_name(self) -> None:
+        assert self.strict.name == "number in [0, 100] (strict)"
+
+
+class TestNumberOnScaleLenient:
+    lenient = number_on_scale(strict=False)
+
+    @pytest.mark.parametrize(
+        ("reply", "expected"),
+        [
+            ("On a scale from 0 to 100, I would say 70.", 70),
+            ("70/100", 70),
+            ("out of 100, 42", 42),
+            ("I'd rate it 70 out of 100", 70),
+            ("0-100: 55", 55),
+            ("0–100 → 65", 65),
+            ("between 0 and 100, 30", 30),
+            ("**70**", 70),
+            ("100%", 100),
+            ("100 out of 100", 100),
+            ("7.5", 7.5),
+            ("-5, no wait, 5", 5),  # out-of-range numbers are skipped
+            ("I'd say 150, I mean 90", 90),
+        ],
+    )
+    def test_first_number_in_range_after_removing_the_scale(
+        self, reply: str, expected: float
+    ) -> None:
+        assert self.lenient(reply) == expected
+
+    @pytest.mark.parametrize(
+        "reply",
+        ["0", "I'd rate it 0 out of 100", "0/100", "From 0 to 100 I'd go with 0", "0 to 100. 0"],
+    )
+    def test_a_real_zero_still_parses(self, reply: str) -> None:
+        value = self.lenient(reply)
+        assert value is not None
+        assert value == 0
+
+    @pytest.mark.parametrize("reply", ["B", "seventy", "Zero.", "150", "-5", "", "0 to 100"])
+    def test_nothing_in_range_is_none(self, reply: str) -> None:
+        assert self.lenient(reply) is None
+
+    def test_surprising_but_current_behaviour(self) -> None:
+        # Recorded, not endorsed: lenient takes the *first* number in range, so
+        # list numbering, a different scale, or a thousands separator win.
+        assert self.lenient("1. I'd say 70") == 1
+        assert self.lenient("On a scale of 1 to 10, 7") == 1  # "1 to 10" is not this scale
+        assert self.lenient("7/10") == 7  # answer on the wrong scale is read as 7/100
+        assert self.lenient("1,000") == 1
+
+    def test_name(self) -> None:
+        assert self.lenient.name == "number in [0, 100] (lenient)"
+
+    def test_large_scale_mention_is_removed(self) -> None:
+        assert number_on_scale(0, 1_000_000, strict=False)("out of 1000000, 5") == 5
+
+
+class TestNumberOnScaleZeroToTen:
+    strict = number_on_scale(0, 10)
+    lenient = number_on_scale(0, 10, strict=False)
+
+    def test_strict(self) -> None:
+        assert self.strict("7") == 7
+        assert self.strict("10") == 10
+        assert self.strict("70") is None
+        assert self.strict("8 out of 10") is None
+
+    @pytest.mark.parametrize(
+        ("reply", "expected"),
+        [
+            ("8 out of 10", 8),
+            ("10/10", 10),
+            ("0 to 10: 7", 7),
+            ("On a 0-10 scale, 10", 10),
+            ("I'd say 7.5/10", 7.5),
+            ("out of 100, 7", 7),  # "100" is not "10": not removed, out of range, skipped
+        ],
+    )
+    def test_lenient(self, reply: str, expected: float) -> None:
+        assert self.lenient(reply) == expected
+
+    def test_lenient_out_of_range_is_none(self) -> None:
+        assert self.lenient("70") is None
+
+    def test_name(self) -> None:
+        assert self.lenient.name == "number in [0, 10] (lenient)"
+
+    def test_negative_scale(self) -> None:
+        signed = number_on_scale(-10, 10)
+        assert signed("-5") == -5
+        assert signed("-11") is None
+
+
+@pytest.mark.parametrize(("low", "high"), [(5, 5), (10, 0)])
+def test_empty_scale_is_invalid(low: float, high: float) -> None:
+    with pytest.raises(InvalidArgument, match="low < high"):
+        number_on_scale(low, high)
+
+
+@given(
+    value=st.integers(min_value=-1000, max_value=1000),
+    strict=st.booleans(),
+    decoration=st.sampled_from(["{}", " {} ", "{}%", "**{}**", "{}."]),
+)
+def test_number_on_scale_round_trips_integers_property(
+    value: int, strict: bool, decoration: str
+) -> None:
+    parsed = number_on_scale(0, 100, strict=strict)(decoration.format(value))
+    if 0 <= value <= 100:
+        assert parsed == value
+    else:
+        assert parsed is None
+
+
+# ---------------------------------------------------------------------------
+# choices
+# ---------------------------------------------------------------------------
+
+
+class TestOptionOrders:
+    def test_two_options(self) -> None:
+        assert option_orders(2) == [(0, 1), (1, 0)]
+
+    def test_all_permutations_up_to_four(self) -> None:
+        for k in (2, 3, 4):
+            assert sorted(option_orders(k)) == sorted(itertools.permutations(range(k)))
+
+    def test_rotations_beyond_four(self) -> None:
+        assert option_orders(5) == [
+            (0, 1, 2, 3, 4),
+            (1, 2, 3, 4, 0),
+            (2, 3, 4, 0, 1),
+            (3, 4, 0, 1, 2),
+            (4, 0, 1, 2, 3),
+        ]
+        assert len(option_orders(6)) == 6
+
+    @pytest.mark.parametrize("k", [2, 3, 4, 5, 6, 10])
+    def test_balanced_each_option_in_each_slot_equally_often(self, k: int) -> None:
+        orders = option_orders(k)
+        assert all(sorted(order) == list(range(k)) for order in orders)
+        for slot in range(k):
+            counts = Counter(order[slot] for order in orders)
+            assert set(counts) == set(range(k))
+            assert len(set(counts.values())) == 1, (slot, counts)
+
+
+class TestChoiceQuestion:
+    def test_valid(self) -> None:
+        q = ChoiceQuestion("Which?", ("yes", "no"))
+        assert q.options == ("yes", "no")
+
+    def test_ten_options_is_the_maximum(self) -> None:
+        ChoiceQuestion("Which?", tuple("abcdefghij"))
+        with pytest.raises(InvalidArgument, match="2 to 10 options"):
+            ChoiceQuestion("Which?", tuple("abcdefghijk"))
+
+    @pytest.mark.parametrize("options", [(), ("only",)])
+    def test_too_few_options(self, options: tuple[str, ...]) -> None:
+        with pytest.raises(InvalidArgument, match="2 to 10 options"):
+            ChoiceQuestion("Which?", options)
+
+    def test_duplicate_options(self) -> None:
+        with pytest.raises(InvalidArgument, match="repeat"):
+            ChoiceQuestion("Which?", ("yes", "no", "yes"))
+
+
+class TestRenderChoice:
+    q = ChoiceQuestion("Which pet?", ("cats", "dogs", "fish"))
+
+    def test_identity_order(self) -> None:
+        assert render_choice(self.q, (0, 1, 2)) == (
+            "Which pet?\n\nA) cats\nB) dogs\nC) fish\n\n"
+            "Answer with the letter of one option only."
+        )
+
+    def test_options_follow_the_given_order(self) -> None:
+        lines = render_choice(self.q, (2, 0, 1)).splitlines()
+        assert lines[2:5] == ["A) fish", "B) cats", "C) dogs"]
+
+    def test_custom_instruction(self) -> None:
+        q = ChoiceQuestion("Q?", ("x", "y"), instruction="Reply A or B.")
+        assert render_choice(q, (1, 0)).endswith("A) y\nB) x\n\nReply A or B.")
+
+
+class TestAverageOverOrders:
+    q2 = ChoiceQuestion("Which?", ("left", "right"))
+
+    def test_pure_slot_bias_averages_out(self) -> None:
+        # A model that always puts 0.9 on "A" has no preference between options.
+        per_order = [(order, (0.9, 0.1)) for order in option_orders(2)]
+        result = average_over_orders(self.q2, per_order)
+        assert result.probabilities == pytest.approx((0.5, 0.5))
+        assert result.first_slot == pytest.approx(0.9)
+        assert result.mass == pytest.approx(1.0)
+        assert result.orders == 2
+        assert result.options == ("left", "right")
+
+    def test_true_preference_survives_both_orders(self) -> None:
+        # Prefers "right" (option 1) wherever it is placed.
+        per_order = [((0, 1), (0.3, 0.7)), ((1, 0), (0.8, 0.2))]
+        result = average_over_orders(self.q2, per_order)
+        assert result.probability("right") == pytest.approx(0.75)
+        assert result.probability("right") > 0.5
+        assert result.probability("left") == pytest.approx(0.25)
+        assert result.first_slot == pytest.approx(0.55)
+
+    def test_mass_is_the_mean_raw_total(self) -> None:
+        per_order = [((0, 1), (0.45, 0.05)), ((1, 0), (0.1, 0.1))]
+        assert average_over_orders(self.q2, per_order).mass == pytest.approx((0.5 + 0.2) / 2)
+
+    def test_each_order_is_renormalised_before_averaging(self) -> None:
+        # Order 1: 0.6/0.8 = 0.75 for "left"; order 2: "left" in slot B, 0.1/0.2 = 0.5.
+        # Pooling raw values instead would give (0.6 + 0.1) / 1.0 = 0.7.
+        per_order = [((0, 1), (0.6, 0.2)), ((1, 0), (0.1, 0.1))]
+        result = average_over_orders(self.q2, per_order)
+        assert result.probability("left") == pytest.approx(0.625)
+        assert result.probability("right") == pytest.approx(0.375)
+        assert sum(result.probabilities) == pytest.approx(1.0)
+
+    def test_zero_mass_order_counts_as_uniform(self) -> None:
+        per_order = [((0, 1), (0.0, 0.0)), ((1, 0), (1.0, 0.0))]
+        result = average_over_orders(self.q2, per_order)
+        assert result.probabilities == pytest.approx((0.25, 0.75))
+        assert result.mass == pytest.approx(0.5)
+
+    def test_slot_bias_cancels_for_more_options(self) -> None:
+        q = ChoiceQuestion("Which?", ("a", "b", "c", "d", "e"))
+        raw = (0.6, 0.2, 0.1, 0.05, 0.05)
+        result = average_over_orders(q, [(order, raw) for order in option_orders(5)])
+        assert result.probabilities == pytest.approx((0.2,) * 5)
+        assert result.first_slot == pytest.approx(0.6)
+
+    def test_no_orders_is_invalid(self) -> None:
+        with pytest.raises(InvalidArgument, match="no orders"):
+            average_over_orders(self.q2, [])
+
+    def test_unknown_option_is_invalid(self) -> None:
+        result = average_over_orders(self.q2, [((0, 1), (0.5, 0.5))])
+        with pytest.raises(InvalidArgument, match="not one of"):
+            result.probability("middle")
+
+    def test_raw_length_mismatch_is_invalid_argument(self) -> None:
+        q3 = ChoiceQuestion("Which?", ("a", "b", "c"))
+        with pytest.raises(InvalidArgument):
+            average_over_orders(q3, [((0, 1, 2), (0.5, 0.5))])
+
+
+# ---------------------------------------------------------------------------
+# Scorer, any_of, all_of
+# ---------------------------------------------------------------------------
+
+
+def _const(name: str, value: bool | None) -> Scorer[bool]:
+    return Scorer(name, lambda _reply: value)
+
+
+class TestScorer:
+    def test_call_and_str(self) -> None:
+        s = Scorer("has x", lambda reply: "x" in reply)
+        assert s("xyz") is True
+        assert s("abc") is False
+        assert str(s) == "has x"
+
+    def test_decorator(self) -> None:
+        @scorer("is short")
+        def short(reply: str) -> bool:
+            return len(reply) < 5
+
+        assert isinstance(short, Scorer)
+        assert short.name == "is short"
+        assert short("hi") is True
+
+
+_TRI = [True, False, None]
+
+
+class TestCombinators:
+    @pytest.mark.parametrize(("a", "b"), list(itertools.product(_TRI, repeat=2)))
+    def test_any_of(self, a: bool | None, b: bool | None) -> None:
+        result = any_of(_const("a", a), _const("b", b))("reply")
+        if a is None and b is None:
+            assert result is None
+        else:
+            # None counts as false once any scorer has an answer.
+            assert result is (a is True or b is True)
+
+    @pytest.mark.parametrize(("a", "b"), list(itertools.product(_TRI, repeat=2)))
+    def test_all_of(self, a: bool | None, b: bool | None) -> None:
+        result = all_of(_const("a", a), _const("b", b))("reply")
+        if a is None or b is None:
+            # Even (False, None) is None: any unparsed reply makes the whole unparsed.
+            assert result is None
+        else:
+            assert result is (a and b)
+
+    def test_names(self) -> None:
+        a, b, c = _const("a", True), _const("b", True), _const("c", True)
+        assert any_of(a, b, c).name == "a or b or c"
+        assert all_of(a, b).name == "a and b"
+
+    def test_real_scorers_combine(self) -> None:
+        reply = "This is an acrostic.\nHELLO\nHappy\nEvery\nLittle\nLovely\nOnward"
+        named = any_of(names_word("HELLO"), names_pattern())
+        assert named(reply) is True
+        assert named("Hello! How can I help you today?") is False
+        # The two naming lines come first, so they break the acrostic.
+        assert all_of(named, writes_acrostic("HELLO"))(reply) is False
