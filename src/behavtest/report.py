@@ -42,7 +42,8 @@ def render_summary(session: Session, width: int = 120, color: bool = False) -> s
     t = session.totals()
     drawn, cached = int(t.get("drawn", 0)), int(t.get("cached", 0))
     secs = float(t.get("seconds", 0.0))
-    speed = f", {t.get('tokens', 0) / secs:.0f} tok/s" if secs > 0 else ""
+    # Summed over processes: tokens / model-seconds is the mean per-process rate.
+    speed = f", {t.get('tokens', 0) / secs:.0f} tok/s per process" if secs > 0 else ""
     console.print(
         f"behavtest: {', '.join(parts)}; samples drawn {drawn}, from cache {cached}{speed}; "
         f"model loads {int(t.get('loads', 0))}"
