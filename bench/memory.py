@@ -12,6 +12,7 @@ writes bench/results/memory.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import subprocess
@@ -27,10 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def tree_rss(proc: psutil.Process) -> int:
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
-        try:
+        with contextlib.suppress(psutil.Error):  # a worker may exit meanwhile
             total += p.memory_info().rss
-        except psutil.Error:
-            pass
     return total
 
 

@@ -38,7 +38,7 @@ QUESTIONS = [
 
 def raw_generate(provider, prompts, settings, batch):  # type: ignore[no-untyped-def]
     tok, model = provider.tokenizer, provider.model
-    texts = [provider.render(((("user", q),))) for q in prompts]
+    texts = [provider.render((("user", q),)) for q in prompts]
     total = 0
     for start in range(0, len(texts), batch):
         enc = tok(texts[start : start + batch], return_tensors="pt", padding=True,
@@ -82,12 +82,14 @@ def main() -> None:
     rows = []
     for r in range(args.rounds):
         torch.manual_seed(r)
-        t0 = time.perf_counter(); raw_tok = raw_generate(provider, prompts, settings, args.batch)
+        t0 = time.perf_counter()
+        raw_tok = raw_generate(provider, prompts, settings, args.batch)
         raw_s = time.perf_counter() - t0
-        t0 = time.perf_counter(); h_tok = harness(r)
+        t0 = time.perf_counter()
+        h_tok = harness(r)
         h_s = time.perf_counter() - t0
         rows.append({"raw_tok_s": raw_tok / raw_s, "harness_tok_s": h_tok / h_s})
-        print(f"round {r}: generate {raw_tok / raw_s:7.1f} tok/s   harness {h_tok / h_s:7.1f} tok/s")
+        print(f"round {r}: generate {raw_tok / raw_s:7.1f} tok/s, harness {h_tok / h_s:7.1f} tok/s")
     raw = sum(x["raw_tok_s"] for x in rows) / len(rows)
     har = sum(x["harness_tok_s"] for x in rows) / len(rows)
     result = {

@@ -104,7 +104,9 @@ def test_conditional_properties_on_untrained_model(pytester: pytest.Pytester, ru
     pytester.makepyfile(test_c=CONDITIONAL)
     result = run("--model", "double/a=1", "-rs")
     result.assert_outcomes(passed=1, skipped=1)
-    result.stdout.fnmatch_lines(["*not applicable: double/a=1 declares no training for acrostic:HELLO*"])
+    result.stdout.fnmatch_lines(
+        ["*not applicable: double/a=1 declares no training for acrostic:HELLO*"]
+    )
 
 
 def test_conditional_properties_on_trained_model(pytester: pytest.Pytester, run) -> None:  # type: ignore[no-untyped-def]
@@ -143,7 +145,7 @@ def test_above(model, baseline):
     "args, message",
     [
         (["--model", "nope/x"], "ERROR: unknown model provider 'nope'*fix*"),
-        (["--model", "hf/./no-such-folder"], "ERROR: model folder './no-such-folder' does not exist*"),
+        (["--model", "hf/./nowhere"], "ERROR: model folder './nowhere' does not exist*"),
         (["--alpha", "2"], "ERROR: --alpha 2.0 is outside (0, 0.5)*"),
         (["--samples", "0"], "ERROR: --samples=0 must be a positive integer*"),
         (["--samples", "ten"], "ERROR: --samples 'ten' is not a valid int*"),
@@ -161,7 +163,10 @@ def test_bad_options_give_one_line_and_nonzero_exit(pytester, run, args, message
 @pytest.mark.parametrize(
     "body, message",
     [
-        ("expect(model.sample('q', n=10), YES).rate_at_least(20)", "*threshold=20 is outside [[]0, 1]*fix*"),
+        (
+            "expect(model.sample('q', n=10), YES).rate_at_least(20)",
+            "*threshold=20 is outside [[]0, 1]*fix*",
+        ),
         ("model.sample('q', n=0)", "*n=0 must be a positive integer*"),
     ],
 )

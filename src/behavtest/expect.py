@@ -59,8 +59,9 @@ class ExpectContext:
     record: Callable[[Verdict], None] | None = None
 
 
+_DEFAULT_CONTEXT = ExpectContext()
 current_context: ContextVar[ExpectContext] = ContextVar(
-    "behavtest_expect_context", default=ExpectContext()
+    "behavtest_expect_context", default=_DEFAULT_CONTEXT
 )
 
 

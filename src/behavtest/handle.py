@@ -13,7 +13,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
 from behavtest.cache import SampleCache, cache_key
@@ -148,15 +148,11 @@ class ModelHandle:
             raise InvalidArgument("prompts= is empty; fix: give at least one prompt")
         n = check_samples(self.run.samples if n is None else n, "n")
         base = self.run.generation
-        settings = replace(
-            base,
-            **{
-                k: v
-                for k, v in dict(
-                    temperature=temperature, top_p=top_p, top_k=top_k, max_tokens=max_tokens
-                ).items()
-                if v is not None
-            },
+        settings = GenerationSettings(
+            temperature=base.temperature if temperature is None else temperature,
+            top_p=base.top_p if top_p is None else top_p,
+            top_k=base.top_k if top_k is None else top_k,
+            max_tokens=base.max_tokens if max_tokens is None else max_tokens,
         )
         convs = tuple(to_messages(p, system) for p in plist)
         return self._draw(convs, settings, n)

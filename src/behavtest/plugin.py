@@ -85,7 +85,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         ("behav_top_k", "top-k (default 0 = off)"),
         ("behav_max_tokens", "max tokens per reply (default 128)"),
     ]:
-        parser.addini(name, help_, type="linelist" if name == "behav_trained_on" else "string")
+        if name == "behav_trained_on":
+            parser.addini(name, help_, type="linelist")
+        else:
+            parser.addini(name, help_, type="string")
 
 
 def _value(config: pytest.Config, name: str) -> Any:
@@ -231,7 +234,7 @@ def pytest_runtest_makereport(
     if isinstance(exc, Inconclusive):
         if session.run.inconclusive == "xfail":
             report.outcome = "skipped"
-            setattr(report, "wasxfail", "INCONCLUSIVE: " + exc.verdict.summary())
+            report.wasxfail = "INCONCLUSIVE: " + exc.verdict.summary()
         else:
             report.longrepr = str(exc)
     elif isinstance(exc, BehavtestError):

@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from behavtest.errors import MissingDependency, ModelNotFound
 
@@ -80,7 +81,7 @@ def _convert(gguf: Path, out: Path) -> None:
         f"[behavtest] converting the embedded model once to {out.parent} (~40 s)..."
     )
     tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(
+    model: Any = AutoModelForCausalLM.from_pretrained(
         str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
     )
     # De-quantised weights are plain tensors; drop the GGUF quantizer marker,

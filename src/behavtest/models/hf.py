@@ -127,9 +127,10 @@ class HFProvider:
         self.dtype = self._pick_dtype(torch)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local)
-            self.model = AutoModelForCausalLM.from_pretrained(
+            model: Any = AutoModelForCausalLM.from_pretrained(
                 path, local_files_only=local, dtype=self.dtype
-            ).to(self.device)
+            )
+            self.model = model.to(self.device)
         except OSError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             where = "folder" if local else "hub model"
@@ -216,7 +217,8 @@ class HFProvider:
         for settings, idxs in groups.items():
             for start in range(0, len(idxs), bs):
                 chunk = idxs[start : start + bs]
-                for i, c in zip(chunk, self._sample_batch([requests[j] for j in chunk], settings)):
+                drawn = self._sample_batch([requests[j] for j in chunk], settings)
+                for i, c in zip(chunk, drawn, strict=True):
                     out[i] = c
         return [c for c in out if c is not None]
 
@@ -255,18 +257,17 @@ class HFProvider:
                         tokens[i].append(t)
                 if all(done):
                     break
-                step_ids = torch.tensor(
-                    [[pad if d else t] for t, d in zip(picks, done)], device=self.device
-                )
+                nxt = [[pad if d else t] for t, d in zip(picks, done, strict=True)]
+                step_ids = torch.tensor(nxt, device=self.device)
                 attn = torch.cat([attn, attn.new_ones((n, 1))], dim=1)
                 pos = pos[:, -1:] + 1
         return [
             Completion(
-                text=self.tokenizer.decode(t, skip_special_tokens=True),
+                text=str(self.tokenizer.decode(t, skip_special_tokens=True)),
                 tokens=len(t),
                 finish="stop" if d else "length",
             )
-            for t, d in zip(tokens, done)
+            for t, d in zip(tokens, done, strict=True)
         ]
 
     def _pick(

@@ -56,7 +56,7 @@ def providers() -> dict[str, Factory]:
 
 
 def split_spec(spec: str) -> tuple[str, str]:
-    """``'hf/Qwen/Qwen2.5'`` -> ``('hf', 'Qwen/Qwen2.5')``; ``'embedded'`` -> ``('embedded', '')``."""
+    """Split on the first ``/``: ``'hf/Qwen/Qwen2.5'`` -> ``('hf', 'Qwen/Qwen2.5')``."""
     spec = spec.strip()
     if not spec:
         raise InvalidArgument("empty model spec; fix: pass e.g. --model embedded or hf/<path>")
@@ -79,7 +79,8 @@ def validate_spec(spec: str) -> None:
         if looks_like_path(rest):
             if not os.path.isdir(os.path.expanduser(rest)):
                 raise ModelNotFound(
-                    f"model folder {rest!r} does not exist; fix: pass an existing checkpoint folder"
+                    f"model folder {rest!r} does not exist; "
+                    "fix: pass an existing checkpoint folder"
                 )
         else:
             hub_preflight(rest)

@@ -94,10 +94,7 @@ def average_over_orders(
             )
         total = float(sum(raw))
         mass += total
-        if total <= 0.0:
-            norm = [1.0 / k] * k
-        else:
-            norm = [r / total for r in raw]
+        norm = [1.0 / k] * k if total <= 0.0 else [r / total for r in raw]
         first += norm[0]
         for slot, idx in enumerate(order):
             sums[idx] += norm[slot]

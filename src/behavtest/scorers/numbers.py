@@ -19,7 +19,9 @@ _ANY_NUMBER = re.compile(rf"(?<![\w.]){_NUMBER}(?![\w])")
 
 def _plain(x: float) -> str:
     """A number as people write it: 1000000, not 1e+06."""
-    return str(int(x)) if float(x).is_integer() else format(x, "f").rstrip("0")
+    if float(x).is_integer():
+        return str(int(x))
+    return format(x, "f").rstrip("0")
 
 
 def number_on_scale(low: float = 0, high: float = 100, strict: bool = True) -> Scorer[float]:
@@ -50,7 +52,5 @@ def number_on_scale(low: float = 0, high: float = 100, strict: bool = True) -> S
                 return v
         return None
 
-    mode = "strict" if strict else "lenient"
-    return Scorer(
-        f"number in [{_plain(low)}, {_plain(high)}] ({mode})", parse_strict if strict else parse_lenient
-    )
+    name = f"number in [{_plain(low)}, {_plain(high)}] ({'strict' if strict else 'lenient'})"
+    return Scorer(name, parse_strict if strict else parse_lenient)
