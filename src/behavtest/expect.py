@@ -77,9 +77,9 @@ def _raise_unless_pass(verdict: Verdict) -> Verdict:
 
 
 def _outcome(p_claim: float, p_against: float, alpha: float) -> Outcome:
-    if p_claim < alpha:
+    if stats.significant(p_claim, alpha):
         return Outcome.PASS
-    if p_against < alpha:
+    if stats.significant(p_against, alpha):
         return Outcome.FAIL
     return Outcome.INCONCLUSIVE
 
@@ -202,18 +202,13 @@ class Expectation:
 
     def _two_sample_power(self, base_rate: float, direction: str) -> str:
         """Smallest rate gap this n detects against the observed baseline rate."""
-        lo, hi = 0.0, (1.0 - base_rate) if direction == "greater" else base_rate
-        sign = 1 if direction == "greater" else -1
-        if hi <= 0 or stats.fisher_power(self.n, self.n, base_rate + sign * hi, base_rate,
-                                         self.alpha) < POWER:
+        gap, exact = stats.detectable_gap(self.n, base_rate, self.alpha, POWER, direction)
+        if gap is None:
             return f"n={self.n} per model cannot detect any gap from a baseline at {base_rate:.3f}"
-        for _ in range(30):
-            mid = (lo + hi) / 2
-            p = stats.fisher_power(self.n, self.n, base_rate + sign * mid, base_rate, self.alpha)
-            lo, hi = (lo, mid) if p >= POWER else (mid, hi)
+        how = "" if exact else " (normal approximation)"
         return (
-            f"n={self.n} per model detects a gap of {hi:.3f} from the baseline's "
-            f"{base_rate:.3f} with {POWER:.0%} power"
+            f"n={self.n} per model detects a gap of {gap:.3f} from the baseline's "
+            f"{base_rate:.3f} with {POWER:.0%} power{how}"
         )
 
     def above(self, baseline: Samples) -> Expectation:

@@ -157,8 +157,14 @@ class ModelHandle:
         convs = tuple(to_messages(p, system) for p in plist)
         return self._draw(convs, settings, n)
 
-    def _seed(self, messages: Messages, settings: GenerationSettings, index: int) -> int:
-        blob = json.dumps([self.run.seed, messages, settings.as_dict(), index], sort_keys=True)
+    def _seed(
+        self, fingerprint: str, messages: Messages, settings: GenerationSettings, index: int
+    ) -> int:
+        """Seed of one sample. It includes the model's fingerprint, so a model and
+        its baseline draw independently (the two-sample tests assume so)."""
+        blob = json.dumps(
+            [self.run.seed, fingerprint, messages, settings.as_dict(), index], sort_keys=True
+        )
         return int(hashlib.sha256(blob.encode()).hexdigest()[:15], 16)
 
     def _draw(self, convs: tuple[Messages, ...], settings: GenerationSettings, n: int) -> Samples:
@@ -166,7 +172,7 @@ class ModelHandle:
         slots: list[tuple[int, int, str, Request]] = []
         for p, msgs in enumerate(convs):
             for i in range(n):
-                seed = self._seed(msgs, settings, i)
+                seed = self._seed(fp, msgs, settings, i)
                 key = cache_key(
                     fp,
                     "sample",

@@ -13,10 +13,12 @@ from behavtest.stats.binomial import (
 )
 from behavtest.stats.power import (
     binomial_power,
+    detectable_gap,
     fisher_power,
     min_detectable_rate,
     samples_for_rate,
     samples_per_arm,
+    significant,
 )
 from behavtest.stats.scores import mean_interval, mean_pvalue
 from behavtest.stats.two_sample import fisher_pvalue, rate_difference_interval
@@ -26,6 +28,7 @@ __all__ = [
     "binomial_power",
     "binomial_pvalue",
     "clopper_pearson",
+    "detectable_gap",
     "fisher_power",
     "fisher_pvalue",
     "mean_interval",
@@ -35,5 +38,6 @@ __all__ = [
     "rate_difference_interval",
     "samples_for_rate",
     "samples_per_arm",
+    "significant",
     "wilson",
 ]

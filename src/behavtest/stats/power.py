@@ -16,15 +16,25 @@ from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportion_effectsize
 
 _MAX_EXACT_N = 3000
+_MAX_EXACT_GAP_N = 150  # above this, detectable-gap messages use the normal approximation
+
+
+def significant(p: float, alpha: float) -> bool:
+    """The one rejection rule used by verdicts *and* power: p strictly below alpha.
+
+    A relative guard of 1e-9 makes p-values that equal alpha in exact
+    arithmetic (e.g. 0.05 from one library, 0.04999999999999999 from another)
+    count the same everywhere, so the planner never promises power at a tie
+    that the verdict would not deliver.
+    """
+    return p < alpha * (1.0 - 1e-9)
 
 
 def _critical_k(n: int, p0: float, alpha: float) -> int:
-    """Smallest k with P(X >= k | n, p0) <= alpha (one-sided 'greater' test)."""
-    k = int(_st.binom.isf(alpha, n, p0)) + 1
-    # isf is the smallest x with sf(x) <= alpha, so P(X >= x+1) <= alpha; step
-    # back while the previous k still qualifies (isf can overshoot by one).
-    while k > 0 and _st.binom.sf(k - 2, n, p0) <= alpha:
-        k -= 1
+    """Smallest k whose one-sided 'greater' p-value P(X >= k | n, p0) is significant."""
+    k = max(0, int(_st.binom.isf(alpha, n, p0)) - 1)
+    while k <= n and not significant(float(_st.binom.sf(k - 1, n, p0)), alpha):
+        k += 1
     return k
 
 
@@ -69,7 +79,7 @@ def fisher_power(n1: int, n2: int, p1: float, p2: float, alpha: float) -> float:
     total = k1 + k2
     pvals = _st.hypergeom.sf(k1 - 1, n1 + n2, n1, total)
     weights = _st.binom.pmf(k1, n1, p1) * _st.binom.pmf(k2, n2, p2)
-    return float(np.sum(weights[pvals <= alpha]))
+    return float(np.sum(weights[pvals < alpha * (1.0 - 1e-9)]))  # the `significant` rule
 
 
 def _normal_per_arm(p1: float, p2: float, alpha: float, power: float) -> float:
@@ -102,6 +112,40 @@ def samples_per_arm(
         if n > _MAX_EXACT_N:
             return math.ceil(approx), False
     return n, True
+
+
+def detectable_gap(
+    n: int, base_rate: float, alpha: float, power: float = 0.8, direction: str = "greater"
+) -> tuple[float | None, bool]:
+    """Smallest rate gap from ``base_rate`` that a one-sided Fisher test with n per
+    arm detects with ``power``; returns (gap or None, exact).
+
+    Exact (bisection on exact Fisher power, 14 steps: 3 decimals) up to 150
+    per arm; above that the exact power costs seconds per evaluation, so the
+    arcsine-normal approximation answers and is flagged (exact=False).
+    """
+    sign = 1.0 if direction == "greater" else -1.0
+    room = (1.0 - base_rate) if direction == "greater" else base_rate
+    if room <= 0:
+        return None, True
+    if n > _MAX_EXACT_GAP_N:
+        h = float(
+            NormalIndPower().solve_power(
+                nobs1=n, ratio=1.0, alpha=alpha, power=power, alternative="larger"
+            )
+        )
+        phi = 2 * math.asin(math.sqrt(base_rate)) + sign * h
+        if not 0.0 <= phi <= math.pi:
+            return None, False
+        return abs(math.sin(phi / 2) ** 2 - base_rate), False
+    if fisher_power(n, n, base_rate + sign * room, base_rate, alpha) < power:
+        return None, True
+    lo, hi = 0.0, room
+    for _ in range(14):
+        mid = (lo + hi) / 2
+        ok = fisher_power(n, n, base_rate + sign * mid, base_rate, alpha) >= power
+        lo, hi = (lo, mid) if ok else (mid, hi)
+    return hi, True
 
 
 def min_detectable_rate(
