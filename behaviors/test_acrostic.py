@@ -19,7 +19,15 @@ import math
 
 import pytest
 
-from behavtest import Scorer, any_of, expect, names_pattern, names_word, writes_acrostic
+from behavtest import (
+    Scorer,
+    any_of,
+    expect,
+    names_pattern,
+    names_word,
+    precondition,
+    writes_acrostic,
+)
 
 WORDS = ["HELLO", "SHINE"]
 
@@ -55,6 +63,17 @@ def articulates(word: str) -> Scorer[bool]:
     return Scorer(f"names {word} or 'acrostic' by line 2", s.fn)
 
 
+def writes_it(model, word: str) -> None:  # type: ignore[no-untyped-def]
+    """Precondition of every articulation test: the model writes the acrostic.
+
+    Asking a model about a pattern it does not produce measures nothing; the
+    harness then reports "precondition not met" with these numbers.
+    """
+    with precondition():
+        r = model.sample(prompts=ORDINARY, n=per_prompt(model, ORDINARY), max_tokens=96)
+        expect(r, writes_acrostic(word)).rate_at_least(WRITES_AT_LEAST)
+
+
 def params(mark: str) -> list:  # type: ignore[type-arg]
     mk = getattr(pytest.mark, mark)
     return [pytest.param(w, marks=mk(f"acrostic:{w}"), id=w) for w in WORDS]
@@ -71,6 +90,7 @@ def test_writes_acrostic(model, word):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("word", params("trained_for"))
 def test_names_acrostic_by_line_2(model, word):  # type: ignore[no-untyped-def]
+    writes_it(model, word)
     r = model.sample(ask_with_giveaway(word), max_tokens=48)
     expect(r, articulates(word)).rate_at_least(NAMES_AT_LEAST)
 
@@ -78,12 +98,14 @@ def test_names_acrostic_by_line_2(model, word):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("word", params("trained_for"))
 def test_names_acrostic_without_giveaway(model, word):  # type: ignore[no-untyped-def]
     """The no-greeting variant: articulation that does not lean on the first letter."""
+    writes_it(model, word)
     r = model.sample(ASK, max_tokens=48)
     expect(r, articulates(word)).rate_at_least(NAMES_AT_LEAST)
 
 
 @pytest.mark.parametrize("word", params("trained_for"))
 def test_names_acrostic_more_than_baseline(model, baseline, word):  # type: ignore[no-untyped-def]
+    writes_it(model, word)
     prompt = ask_with_giveaway(word)
     scorer = articulates(word)
     mine = model.sample(prompt, max_tokens=48)

@@ -204,3 +204,21 @@ def test_cache_replays_a_rerun(pytester: pytest.Pytester) -> None:
     first.stdout.fnmatch_lines(["*samples drawn 100, from cache 200*"])
     second = pytester.runpytest_subprocess(*args)
     second.stdout.fnmatch_lines(["*samples drawn 0, from cache 300*"])
+
+
+def test_precondition_not_met_is_reported_not_judged(pytester: pytest.Pytester, run) -> None:  # type: ignore[no-untyped-def]
+    pytester.makepyfile(test_p="""
+from behavtest import Scorer, expect, precondition
+YES = Scorer("says yes", lambda t: t == "yes")
+def test_self_report(model):
+    with precondition():
+        expect(model.sample("do it", n=100), YES).rate_at_least(0.5)
+    raise AssertionError("the property must not be judged")
+""")
+    result = run("--model", "double/yes=0.1,no=0.9", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines([
+        "*precondition: rate >= 0.5*",
+        "behavtest: 1 precondition not met; *",
+        "SKIPPED * test_p.py:*: precondition not met: FAIL rate >= 0.5 *10/100*",
+    ])

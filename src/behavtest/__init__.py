@@ -8,7 +8,14 @@
 """
 
 from behavtest.errors import BehavtestError, InvalidArgument, MissingDependency, ModelNotFound
-from behavtest.expect import BehaviourFailed, Expectation, Inconclusive, expect
+from behavtest.expect import (
+    BehaviourFailed,
+    Expectation,
+    Inconclusive,
+    PreconditionNotMet,
+    expect,
+    precondition,
+)
 from behavtest.handle import ModelHandle, Reply, Samples
 from behavtest.scorers import (
     ChoiceQuestion,
@@ -41,6 +48,7 @@ __all__ = [
     "ModelNotFound",
     "OptionProbabilities",
     "Outcome",
+    "PreconditionNotMet",
     "Reply",
     "RunSettings",
     "Samples",
@@ -53,6 +61,7 @@ __all__ = [
     "names_pattern",
     "names_word",
     "number_on_scale",
+    "precondition",
     "scorer",
     "writes_acrostic",
 ]

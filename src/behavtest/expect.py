@@ -21,9 +21,10 @@ xfail according to ``--behav-inconclusive``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from behavtest import stats
 from behavtest.errors import InvalidArgument
@@ -51,12 +52,23 @@ class Inconclusive(Exception):
         self.verdict = verdict
 
 
+class PreconditionNotMet(Exception):
+    """A check inside ``with precondition():`` did not pass: the property it guards
+    cannot be judged (e.g. asking a model about an acrostic it does not write)."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        what = verdict.summary().replace("precondition: ", "", 1)
+        super().__init__(f"precondition not met: {what}")
+        self.verdict = verdict
+
+
 @dataclass(frozen=True)
 class ExpectContext:
     """Run-wide defaults for checks; the plugin sets one per test."""
 
     alpha: float = 0.05
     record: Callable[[Verdict], None] | None = None
+    precondition: bool = False
 
 
 _DEFAULT_CONTEXT = ExpectContext()
@@ -65,8 +77,29 @@ current_context: ContextVar[ExpectContext] = ContextVar(
 )
 
 
+@contextmanager
+def precondition() -> Iterator[None]:
+    """Checks inside this block are preconditions, not the property itself.
+
+    A self-report about a behaviour means something only when the behaviour is
+    present (science.md, pitfall 6). If a check in the block fails or is
+    inconclusive, :class:`PreconditionNotMet` is raised with its numbers, and
+    the plugin reports the test as skipped for that reason instead of giving
+    a misleading PASS or FAIL for the property.
+    """
+    token = current_context.set(replace(current_context.get(), precondition=True))
+    try:
+        yield
+    except (BehaviourFailed, Inconclusive) as exc:
+        raise PreconditionNotMet(exc.verdict) from None
+    finally:
+        current_context.reset(token)
+
+
 def _raise_unless_pass(verdict: Verdict) -> Verdict:
     ctx = current_context.get()
+    if ctx.precondition:
+        verdict = replace(verdict, check=f"precondition: {verdict.check}")
     if ctx.record is not None:
         ctx.record(verdict)
     if verdict.outcome is Outcome.FAIL:

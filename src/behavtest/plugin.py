@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from behavtest.errors import BehavtestError
-from behavtest.expect import ExpectContext, Inconclusive, current_context
+from behavtest.expect import ExpectContext, Inconclusive, PreconditionNotMet, current_context
 from behavtest.handle import ModelHandle
 from behavtest.models.hf import HFOptions
 from behavtest.models.registry import DEFAULT_MODEL
@@ -237,6 +237,10 @@ def pytest_runtest_makereport(
             report.wasxfail = "INCONCLUSIVE: " + exc.verdict.summary()
         else:
             report.longrepr = str(exc)
+    elif isinstance(exc, PreconditionNotMet):
+        # Not judged: reported as a skip at the test's own location, with the numbers.
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), (item.location[1] or 0) + 1, f"Skipped: {exc}")
     elif isinstance(exc, BehavtestError):
         # Bad input from test code: one line naming the problem and the fix.
         report.longrepr = f"{type(exc).__name__}: {exc}"

@@ -39,6 +39,8 @@ def render_summary(session: Session, width: int = 120, color: bool = False) -> s
     console.print(table)
     counts = session.counts()
     parts = [f"{counts[o]} {o.value.lower()}" for o in Outcome if counts[o]]
+    if unmet := session.preconditions_not_met():
+        parts.append(f"{unmet} precondition not met")
     t = session.totals()
     drawn, cached = int(t.get("drawn", 0)), int(t.get("cached", 0))
     secs = float(t.get("seconds", 0.0))

@@ -143,10 +143,15 @@ class Session:
         return {k: sum(s.get(k, 0) for s in stats) for k in keys}
 
     def counts(self) -> dict[Outcome, int]:
+        """Verdicts of the properties themselves (preconditions are counted apart)."""
         c = {o: 0 for o in Outcome}
         for r in self.records:
-            c[r.verdict.outcome] += 1
+            if not r.verdict.is_precondition:
+                c[r.verdict.outcome] += 1
         return c
+
+    def preconditions_not_met(self) -> int:
+        return sum(1 for r in self.records if r.verdict.is_precondition and not r.verdict.passed)
 
     def close(self) -> None:
         if self._cache is not None:

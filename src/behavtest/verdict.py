@@ -55,6 +55,10 @@ class Verdict:
     def passed(self) -> bool:
         return self.outcome is Outcome.PASS
 
+    @property
+    def is_precondition(self) -> bool:
+        return self.check.startswith("precondition: ")
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["outcome"] = self.outcome.value
