@@ -171,6 +171,8 @@ def pytest_configure(config: pytest.Config) -> None:
     except BehavtestError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[SESSION_KEY] = session
+    if not hasattr(config, "workerinput"):  # xdist workers have no terminal
+        session.on_progress = ProgressLine(config)
     config.pluginmanager.register(RunReporter(config), "behavtest-run")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistController(config), "behavtest-xdist")
@@ -245,6 +247,36 @@ def pytest_runtest_makereport(
         # Bad input from test code: one line naming the problem and the fix.
         report.longrepr = f"{type(exc).__name__}: {exc}"
     return report
+
+
+class ProgressLine:
+    """A live "sampling 48/100" line while a test draws samples (no xdist).
+
+    Test output is captured, so the line is written with capture suspended
+    through the capture manager's public context manager, the way pytest's
+    own live-logging does.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.active = False  # a progress line is on screen
+
+    def __call__(self, done: int, total: int, desc: str) -> None:
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        capman = self.config.pluginmanager.get_plugin("capturemanager")
+        if tr is None or capman is None or self.config.get_verbosity() < 0:
+            return
+        if not tr.isatty:
+            return
+        with capman.global_and_fixture_disabled():
+            # Own line below pytest's progress dots; erased when the draw ends.
+            start = "\r\x1b[K" if self.active else "\n"
+            if done >= total:
+                tr.write(start if self.active else "")
+                self.active = False
+            else:
+                tr.write(f"{start}  {desc} {done}/{total}")
+                self.active = True
 
 
 class RunReporter:

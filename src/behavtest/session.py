@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,7 @@ class Session:
     cache_mode: CacheMode = "use"
     hf_options: HFOptions = field(default_factory=HFOptions)
     records: list[Record] = field(default_factory=list)
+    on_progress: Callable[[int, int, str], None] | None = None
     worker_stats: dict[str, dict[str, Any]] = field(default_factory=dict)
     _handles: dict[str, ModelHandle] = field(default_factory=dict)
     _cache: SampleCache | None = None
@@ -101,7 +103,9 @@ class Session:
             def factory(spec: str = spec) -> Provider:
                 return load_provider(spec, opts)
 
-            self._handles[spec] = ModelHandle(spec, factory, self.run, self.cache)
+            self._handles[spec] = ModelHandle(
+                spec, factory, self.run, self.cache, on_progress=self.on_progress
+            )
         return self._handles[spec]
 
     # -- conditional properties ---------------------------------------------
