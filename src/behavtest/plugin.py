@@ -304,7 +304,9 @@ class RunReporter:
         self.session.close()
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        width = max(80, shutil.get_terminal_size((120, 24)).columns)
+        # Logs (CI, pipes) get a wide table instead of one wrapped at 80 columns.
+        tty = bool(getattr(terminalreporter, "isatty", False))
+        width = max(80, shutil.get_terminal_size((160, 24)).columns) if tty else 160
         text = render_summary(self.session, width=width)
         if text:
             terminalreporter.write_sep("=", "behavtest summary")
