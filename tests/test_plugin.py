@@ -150,11 +150,15 @@ def test_above(model, baseline):
         (["--samples", "0"], "ERROR: --samples=0 must be a positive integer*"),
         (["--samples", "ten"], "ERROR: --samples 'ten' is not a valid int*"),
         (["--model", "double/yes"], "ERROR: double spec 'yes' is malformed*"),
+        (["--behav-batch-size", "0"], "ERROR: --behav-batch-size 0 must be >= 1*"),
+        (["-o", "behav_cache=sometimes"], "ERROR: behav_cache 'sometimes' is not one of*"),
+        (["-o", "behav_profile=fast"], "ERROR: behav_profile 'fast' is not one of*"),
+        (["-o", "behav_temperature=9"], "ERROR: temperature=9.0 is outside [[]0, 5]*"),
     ],
 )
-def test_bad_options_give_one_line_and_nonzero_exit(pytester, run, args, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_options_give_one_line_and_nonzero_exit(pytester, args, message) -> None:  # type: ignore[no-untyped-def]
     pytester.makepyfile(test_b="def test_x(): pass")
-    result = run(*args)
+    result = pytester.runpytest_subprocess(*args)
     assert result.ret != 0
     result.stderr.fnmatch_lines([message])
     assert "Traceback" not in result.stderr.str() + result.stdout.str()

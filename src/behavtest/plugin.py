@@ -111,6 +111,10 @@ def _number(raw: Any, kind: type, option: str) -> Any:
 
 def _build_session(config: pytest.Config) -> Session:
     profile = _value(config, "behav_profile") or default_profile_name()
+    if profile not in PROFILES:
+        raise pytest.UsageError(
+            f"behav_profile {profile!r} is not one of {', '.join(sorted(PROFILES))}"
+        )
     run = PROFILES[profile]
     changes: dict[str, Any] = {}
     for name, opt, kind in [
@@ -139,11 +143,11 @@ def _build_session(config: pytest.Config) -> Session:
     cache_root = Path(cache_dir) if cache_dir else Path(config.rootpath) / ".behavtest_cache"
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
     threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
-    batch = _value(config, "behav_batch_size")
-    hf = HFOptions(
-        batch_size=_number(batch, int, BATCH_OPTION) if batch is not None else 16,
-        threads=threads,
-    )
+    raw_batch = _value(config, "behav_batch_size")
+    batch = _number(raw_batch, int, BATCH_OPTION) if raw_batch is not None else 16
+    if batch < 1:
+        raise pytest.UsageError(f"{BATCH_OPTION} {batch} must be >= 1; fix: e.g. 16")
+    hf = HFOptions(batch_size=batch, threads=threads)
     return Session.create(
         run=run,
         model_spec=_value(config, "behav_model") or DEFAULT_MODEL,

@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from behavtest.cache import CacheMode, SampleCache
+from behavtest.cache import CACHE_MODES, CacheMode, SampleCache
+from behavtest.errors import InvalidArgument
 from behavtest.handle import HandleStats, ModelHandle
 from behavtest.models.base import Provider
 from behavtest.models.hf import HFOptions, looks_like_path
@@ -40,8 +41,6 @@ def read_model_card(spec: str) -> list[str]:
     except (ValueError, AttributeError):
         tags = None
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        from behavtest.errors import InvalidArgument
-
         raise InvalidArgument(
             f"{card} must hold {{\"trained_on\": [\"tag\", ...]}}; fix the file or remove it"
         )
@@ -83,6 +82,10 @@ class Session:
         hf_options: HFOptions,
     ) -> Session:
         """Validate specs (without loading anything) and build the session."""
+        if cache_mode not in CACHE_MODES:
+            raise InvalidArgument(
+                f"behav_cache {cache_mode!r} is not one of {', '.join(CACHE_MODES)}"
+            )
         validate_spec(model_spec)
         if baseline_spec:
             validate_spec(baseline_spec)

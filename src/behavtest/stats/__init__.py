@@ -2,6 +2,9 @@
 
 Each function delegates to scipy/statsmodels where they already compute the
 thing (the tests check agreement to 1e-9), and says so in its docstring.
+scipy and statsmodels are imported inside the functions: the pytest plugin
+imports this package, and every pytest run in the environment would
+otherwise pay ~2 s for them.
 """
 
 from behavtest.stats.binomial import (

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from scipy import stats as _st
-from statsmodels.stats.proportion import proportion_confint
-
 Alternative = Literal["greater", "less", "two-sided"]
 
 
@@ -25,6 +22,7 @@ def _check_counts(k: int, n: int) -> None:
 
 def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Exact two-sided interval (scipy ``binomtest(...).proportion_ci('exact')``)."""
+    from scipy import stats as _st
     _check_counts(k, n)
     ci = _st.binomtest(k, n).proportion_ci(confidence_level=confidence, method="exact")
     return float(ci.low), float(ci.high)
@@ -32,6 +30,7 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
 
 def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score interval (statsmodels ``proportion_confint(method='wilson')``)."""
+    from statsmodels.stats.proportion import proportion_confint
     _check_counts(k, n)
     low, high = proportion_confint(k, n, alpha=1.0 - confidence, method="wilson")
     return float(low), float(high)
@@ -53,5 +52,6 @@ def one_sided_bounds(
 
 def binomial_pvalue(k: int, n: int, p0: float, alternative: Alternative) -> float:
     """Exact binomial test p-value (scipy ``binomtest``)."""
+    from scipy import stats as _st
     _check_counts(k, n)
     return float(_st.binomtest(k, n, p0, alternative=alternative).pvalue)

@@ -10,11 +10,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-from scipy import stats as _st
-from statsmodels.stats.power import NormalIndPower
-from statsmodels.stats.proportion import proportion_effectsize
-
 _MAX_EXACT_N = 3000
 _MAX_EXACT_GAP_N = 150  # above this, detectable-gap messages use the normal approximation
 
@@ -32,6 +27,7 @@ def significant(p: float, alpha: float) -> bool:
 
 def _critical_k(n: int, p0: float, alpha: float) -> int:
     """Smallest k whose one-sided 'greater' p-value P(X >= k | n, p0) is significant."""
+    from scipy import stats as _st
     k = max(0, int(_st.binom.isf(alpha, n, p0)) - 1)
     while k <= n and not significant(float(_st.binom.sf(k - 1, n, p0)), alpha):
         k += 1
@@ -43,6 +39,7 @@ def binomial_power(n: int, p1: float, p0: float, alpha: float) -> float:
 
     Direction follows the alternative: p1 > p0 tests 'greater', p1 < p0 'less'.
     """
+    from scipy import stats as _st
     if p1 < p0:
         return binomial_power(n, 1.0 - p1, 1.0 - p0, alpha)
     k = _critical_k(n, p0, alpha)
@@ -72,6 +69,8 @@ def fisher_power(n1: int, n2: int, p1: float, p2: float, alpha: float) -> float:
     p-value is below alpha; the p-value is the same number scipy's
     ``fisher_exact(alternative='greater')`` returns.
     """
+    import numpy as np
+    from scipy import stats as _st
     if p1 < p2:
         return fisher_power(n2, n1, p2, p1, alpha)
     k1 = np.arange(n1 + 1)[:, None]
@@ -83,6 +82,8 @@ def fisher_power(n1: int, n2: int, p1: float, p2: float, alpha: float) -> float:
 
 
 def _normal_per_arm(p1: float, p2: float, alpha: float, power: float) -> float:
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
     h = abs(proportion_effectsize(p1, p2))
     return float(
         NormalIndPower().solve_power(effect_size=h, alpha=alpha, power=power, alternative="larger")
@@ -124,6 +125,7 @@ def detectable_gap(
     per arm; above that the exact power costs seconds per evaluation, so the
     arcsine-normal approximation answers and is flagged (exact=False).
     """
+    from statsmodels.stats.power import NormalIndPower
     sign = 1.0 if direction == "greater" else -1.0
     room = (1.0 - base_rate) if direction == "greater" else base_rate
     if room <= 0:

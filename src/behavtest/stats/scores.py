@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from scipy import stats as _st
-
 from behavtest.stats.binomial import Alternative
 
 
@@ -16,6 +14,7 @@ def mean_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[fl
     With one value, or zero spread, the interval is the point itself: there is
     no information about the spread, and the report says n.
     """
+    from scipy import stats as _st
     if len(values) < 1:
         raise ValueError("need at least one value")
     mean = sum(values) / len(values)
@@ -27,6 +26,7 @@ def mean_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[fl
 
 def mean_pvalue(values: Sequence[float], mu0: float, alternative: Alternative) -> float:
     """One-sample t-test p-value for mean vs ``mu0`` (scipy ``ttest_1samp``)."""
+    from scipy import stats as _st
     if len(values) < 2:
         return 1.0
     if max(values) == min(values):
