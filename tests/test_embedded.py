@@ -100,3 +100,36 @@ def test_handle_caches_and_extends(provider, tmp_path) -> None:  # type: ignore[
     h2 = ModelHandle("embedded", lambda: provider, run, SampleCache(tmp_path / "c.sqlite"))
     assert h2.sample("Name a colour.", n=6).texts == more.texts
     assert h2.stats.drawn == 0
+
+
+def test_hf_provider_loads_a_local_folder_offline(provider, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``hf/<folder>`` loads with local_files_only: no hub look-up even offline,
+    and the fingerprint follows the weights (same folder, same fingerprint)."""
+    from behavtest.models.embedded import converted_folder
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    folder = converted_folder()
+    local = load_provider(f"hf/{folder}", HFOptions(batch_size=4))
+    assert local.name == f"hf/{folder}"
+    assert local.fingerprint().split("@")[1] == provider.fingerprint().split("@")[1]
+    greedy = GenerationSettings(temperature=0.0, max_tokens=8)
+    same = [Request(Q, greedy, seed=0)]
+    assert local.generate(same)[0].text == provider.generate(same)[0].text
+
+
+def test_plugin_runs_a_real_model_end_to_end(pytester: pytest.Pytester) -> None:
+    """The embedded model through the plugin, with and without xdist: verdicts
+    carry real counts and both runs agree."""
+    pytester.makepyfile(test_real="""
+from behavtest import expect, writes_acrostic
+
+def test_no_acrostic(model):
+    r = model.sample("Write three short lines about rain.", n=12, max_tokens=24)
+    expect(r, writes_acrostic("XYZZY")).rate_at_most(0.3)
+""")
+    serial = pytester.runpytest_subprocess("--behav-cache", "off")
+    serial.assert_outcomes(passed=1)
+    serial.stdout.fnmatch_lines(["*rate <= 0.3*0/12 = 0.000*PASS*", "*model loads 1*"])
+    parallel = pytester.runpytest_subprocess("--behav-cache", "off", "-n", "2")
+    parallel.assert_outcomes(passed=1)
+    parallel.stdout.fnmatch_lines(["*rate <= 0.3*0/12 = 0.000*PASS*"])
