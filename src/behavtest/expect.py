@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
+from typing import Any
 
 from behavtest import stats
 from behavtest.errors import InvalidArgument
@@ -146,24 +147,25 @@ class Expectation:
         conf = round(100 * (1 - self.alpha))
         return f"exact binomial test; Clopper-Pearson bounds, each one-sided {conf}%"
 
-    def _rate_check(self, threshold: float, direction: str) -> Expectation:
-        t = check_rate(threshold)
-        low, high = stats.one_sided_bounds(self.k, self.n, self.alpha)
-        up = stats.binomial_pvalue(self.k, self.n, t, "greater")
-        down = stats.binomial_pvalue(self.k, self.n, t, "less")
+    def _judge(
+        self,
+        check: str,
+        direction: str,
+        up: float,
+        down: float,
+        method: str,
+        power_note: Callable[[Outcome], str | None],
+        **extra: Any,
+    ) -> Expectation:
+        """Turn the two one-sided p-values into a verdict with this model's numbers,
+        record it, and raise unless it passes. ``extra`` holds check-specific
+        Verdict fields; ``power_note`` words what the sample size could detect."""
         p_claim, p_against = (up, down) if direction == "greater" else (down, up)
         outcome = _outcome(p_claim, p_against, self.alpha)
-        detectable = None
-        if outcome is not Outcome.PASS:
-            r = stats.min_detectable_rate(self.n, t, self.alpha, POWER, direction)
-            word = "at least" if direction == "greater" else "at most"
-            detectable = (
-                f"n={self.n} detects a true rate of {word} {r:.3f} with {POWER:.0%} power"
-                if r is not None
-                else f"n={self.n} is too small to ever pass this check at alpha={self.alpha:g}"
-            )
+        low, high = stats.one_sided_bounds(self.k, self.n, self.alpha)
+        detectable = power_note(outcome)
         verdict = Verdict(
-            check=f"rate {'>=' if direction == 'greater' else '<='} {t:g}",
+            check=check,
             outcome=outcome,
             scorer=self.scorer.name,
             model=self.samples.model,
@@ -175,13 +177,35 @@ class Expectation:
             alpha=self.alpha,
             p_value=p_claim,
             p_against=p_against,
-            method=self._method(),
-            threshold=t,
+            method=method,
             parsed=self.parsed,
             detectable=detectable,
+            **extra,
         )
         self.verdicts.append(_raise_unless_pass(verdict))
         return self
+
+    def _rate_check(self, threshold: float, direction: str) -> Expectation:
+        t = check_rate(threshold)
+
+        def power_note(outcome: Outcome) -> str | None:
+            if outcome is Outcome.PASS:
+                return None
+            r = stats.min_detectable_rate(self.n, t, self.alpha, POWER, direction)
+            if r is None:
+                return f"n={self.n} is too small to ever pass this check at alpha={self.alpha:g}"
+            word = "at least" if direction == "greater" else "at most"
+            return f"n={self.n} detects a true rate of {word} {r:.3f} with {POWER:.0%} power"
+
+        return self._judge(
+            f"rate {'>=' if direction == 'greater' else '<='} {t:g}",
+            direction,
+            stats.binomial_pvalue(self.k, self.n, t, "greater"),
+            stats.binomial_pvalue(self.k, self.n, t, "less"),
+            self._method(),
+            threshold=t,
+            power_note=power_note,
+        )
 
     def rate_at_least(self, threshold: float) -> Expectation:
         """Claim: the true rate is above ``threshold``."""
@@ -195,32 +219,19 @@ class Expectation:
         if len(baseline) == 0:
             raise InvalidArgument("the baseline has no samples; fix: sample it with n >= 1")
         bk, bn, _ = _count(baseline.score(self.scorer))
-        up = stats.fisher_pvalue(self.k, self.n, bk, bn, "greater")
-        down = stats.fisher_pvalue(self.k, self.n, bk, bn, "less")
-        p_claim, p_against = (up, down) if direction == "greater" else (down, up)
-        low, high = stats.one_sided_bounds(self.k, self.n, self.alpha)
         e_low, e_high = stats.rate_difference_interval(
             self.k, self.n, bk, bn, 1.0 - 2.0 * self.alpha
         )
-        outcome = _outcome(p_claim, p_against, self.alpha)
-        detectable = None
-        if outcome is not Outcome.PASS:
-            detectable = self._two_sample_power(bk / bn, direction)
-        verdict = Verdict(
-            check=f"rate {'above' if direction == 'greater' else 'below'} baseline",
-            outcome=outcome,
-            scorer=self.scorer.name,
-            model=self.samples.model,
-            k=self.k,
-            n=self.n,
-            rate=self.rate,
-            low=low,
-            high=high,
-            alpha=self.alpha,
-            p_value=p_claim,
-            p_against=p_against,
-            method="Fisher's exact test, one-sided; Newcombe interval for the difference",
-            parsed=self.parsed,
+
+        def power_note(outcome: Outcome) -> str | None:
+            return None if outcome is Outcome.PASS else self._two_sample_power(bk / bn, direction)
+
+        return self._judge(
+            f"rate {'above' if direction == 'greater' else 'below'} baseline",
+            direction,
+            stats.fisher_pvalue(self.k, self.n, bk, bn, "greater"),
+            stats.fisher_pvalue(self.k, self.n, bk, bn, "less"),
+            "Fisher's exact test, one-sided; Newcombe interval for the difference",
             baseline=baseline.model,
             baseline_k=bk,
             baseline_n=bn,
@@ -228,10 +239,8 @@ class Expectation:
             effect=self.rate - bk / bn,
             effect_low=e_low,
             effect_high=e_high,
-            detectable=detectable,
+            power_note=power_note,
         )
-        self.verdicts.append(_raise_unless_pass(verdict))
-        return self
 
     def _two_sample_power(self, base_rate: float, direction: str) -> str:
         """Smallest rate gap this n detects against the observed baseline rate."""
