@@ -75,7 +75,7 @@ def test_header_names_model_seed_and_settings(pytester: pytest.Pytester, run) ->
     result.stdout.fnmatch_lines([
         "behavtest: model=double/a=1 *baseline=none",
         "behavtest: seed=7 samples=30 alpha=0.05 *",
-        "behavtest: sampling temperature=1 top_p=1 top_k=off max_tokens=128",
+        "behavtest: sampling temperature=1 top_p=1 top_k=off max_tokens=128; torch *",
     ])
 
 

@@ -187,6 +187,8 @@ class ModelHandle:
                 replies[k] = Reply(v["text"], p, i, v["tokens"], v["finish"], True)
         missing = [s for s in slots if s[2] not in replies]
         self.stats.cached += len(slots) - len(missing)
+        # Draw in provider-batch-sized chunks: each is committed to the cache as
+        # it finishes (a kill loses one chunk) and advances the progress line.
         chunk = max(1, getattr(getattr(self.provider, "options", None), "batch_size", 16))
         desc = f"{self.spec}: sampling"
         for start in range(0, len(missing), chunk):

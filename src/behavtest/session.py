@@ -172,5 +172,19 @@ class Session:
             f"baseline={self.baseline_spec or 'none'}",
             f"behavtest: seed={r.seed} samples={r.samples} alpha={r.alpha:g} "
             f"profile={r.profile} (INCONCLUSIVE -> {r.inconclusive}) cache={self.cache_mode}",
-            f"behavtest: sampling {r.generation.describe()}",
+            f"behavtest: sampling {r.generation.describe()}; {_versions()}",
         ]
+
+
+def _versions() -> str:
+    """Versions that change outputs, read from metadata (importing torch here
+    would cost seconds on every pytest start)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for dist in ("torch", "transformers"):
+        try:
+            found.append(f"{dist} {version(dist)}")
+        except PackageNotFoundError:
+            found.append(f"{dist} not installed")
+    return ", ".join(found)

@@ -323,13 +323,3 @@ class HFProvider:
         x = torch.tensor([prompt_ids], device=self.device)
         return torch.log_softmax(self.model(input_ids=x).logits[0, -1].float(), dim=-1)
 
-
-def describe_environment() -> dict[str, str]:
-    """Versions that change outputs, for the report header and snapshots."""
-    try:
-        import torch
-        import transformers
-    except ImportError:
-        return {}
-    return {"torch": torch.__version__, "transformers": transformers.__version__}
-
