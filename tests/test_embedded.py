@@ -33,9 +33,16 @@ Q = to_messages("Name a fruit.")
 
 
 def test_fingerprint_is_stable_and_names_the_model(provider) -> None:  # type: ignore[no-untyped-def]
+    from behavtest.models.embedded import converted_folder
+    from behavtest.models.registry import fingerprint_without_loading
+
     fp = provider.fingerprint()
     assert fp.startswith("embedded/smollm2-135m-instruct@")
     assert fp == load_provider("embedded").fingerprint()
+    # computed from files alone, it is the same identity the loaded model reports
+    assert fingerprint_without_loading("embedded") == fp
+    folder = f"hf/{converted_folder()}"
+    assert fingerprint_without_loading(folder) == load_provider(folder).fingerprint()
 
 
 def test_sample_seed_gives_the_same_reply_in_any_batch(provider) -> None:  # type: ignore[no-untyped-def]

@@ -96,7 +96,9 @@ class ModelHandle:
     cache: SampleCache
     stats: HandleStats = field(default_factory=HandleStats)
     on_progress: Callable[[int, int, str], None] | None = None
+    quick_fingerprint: Callable[[], str | None] | None = None
     _provider: Provider | None = None
+    _fingerprint: str | None = None
     _load_error: BehavtestError | None = None
 
     @property
@@ -121,7 +123,12 @@ class ModelHandle:
         return self.spec
 
     def fingerprint(self) -> str:
-        return self.provider.fingerprint()
+        """The model's identity for cache keys and seeds; from files when the
+        spec allows it, so replaying cached samples loads no weights."""
+        if self._fingerprint is None:
+            quick = self.quick_fingerprint() if self.quick_fingerprint else None
+            self._fingerprint = quick or self.provider.fingerprint()
+        return self._fingerprint
 
     # -- sampling ---------------------------------------------------------
     def sample(
@@ -189,7 +196,10 @@ class ModelHandle:
         self.stats.cached += len(slots) - len(missing)
         # Draw in provider-batch-sized chunks: each is committed to the cache as
         # it finishes (a kill loses one chunk) and advances the progress line.
-        chunk = max(1, getattr(getattr(self.provider, "options", None), "batch_size", 16))
+        # The provider (and its weights) is touched only if something is missing.
+        chunk = 1
+        if missing:
+            chunk = max(1, getattr(getattr(self.provider, "options", None), "batch_size", 16))
         desc = f"{self.spec}: sampling"
         for start in range(0, len(missing), chunk):
             part = missing[start : start + chunk]

@@ -20,7 +20,12 @@ from behavtest.errors import InvalidArgument
 from behavtest.handle import HandleStats, ModelHandle
 from behavtest.models.base import Provider
 from behavtest.models.hf import HFOptions, looks_like_path
-from behavtest.models.registry import load_provider, split_spec, validate_spec
+from behavtest.models.registry import (
+    fingerprint_without_loading,
+    load_provider,
+    split_spec,
+    validate_spec,
+)
 from behavtest.settings import RunSettings
 from behavtest.verdict import Outcome, Verdict
 
@@ -106,8 +111,16 @@ class Session:
             def factory(spec: str = spec) -> Provider:
                 return load_provider(spec, opts)
 
+            def quick(spec: str = spec) -> str | None:
+                return fingerprint_without_loading(spec)
+
             self._handles[spec] = ModelHandle(
-                spec, factory, self.run, self.cache, on_progress=self.on_progress
+                spec,
+                factory,
+                self.run,
+                self.cache,
+                on_progress=self.on_progress,
+                quick_fingerprint=quick,
             )
         return self._handles[spec]
 

@@ -19,6 +19,7 @@ from typing import Any
 from behavtest.errors import MissingDependency, ModelNotFound
 
 EMBEDDED_NAME = "smollm2-135m-instruct"
+EMBEDDED_LABEL = f"embedded/{EMBEDDED_NAME}"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONVERSION_VERSION = "1"  # bump when the conversion recipe changes
 

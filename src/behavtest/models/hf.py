@@ -107,6 +107,12 @@ def weights_fingerprint(folder: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def folder_fingerprint(label: str, folder: Path) -> str:
+    """``label@hash`` for a model folder: what HFProvider reports, computable
+    without loading the weights (see registry.fingerprint_without_loading)."""
+    return f"{label}@{weights_fingerprint(folder)}"
+
+
 class HFProvider:
     """A transformers causal LM, loaded once per process."""
 
@@ -145,7 +151,7 @@ class HFProvider:
         self._stop_ids = self._stop_token_ids()
         folder = Path(path) if local else Path(getattr(self.model.config, "_name_or_path", path))
         if folder.is_dir():
-            self._fingerprint = f"{self._label}@{weights_fingerprint(folder)}"
+            self._fingerprint = folder_fingerprint(self._label, folder)
         else:
             revision = getattr(self.model.config, "_commit_hash", None) or "unknown"
             self._fingerprint = f"{self._label}@{revision}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from importlib.metadata import entry_points
+from pathlib import Path
 
 from behavtest.errors import InvalidArgument, ModelNotFound
 from behavtest.models.base import Provider
@@ -28,14 +29,10 @@ def _hf(name: str, options: HFOptions) -> Provider:
 
 
 def _embedded(name: str, options: HFOptions) -> Provider:
-    from behavtest.models.embedded import EMBEDDED_NAME, converted_folder
+    from behavtest.models.embedded import EMBEDDED_LABEL, converted_folder
     from behavtest.models.hf import HFProvider
 
-    if name not in ("", EMBEDDED_NAME, "smollm2"):
-        raise ModelNotFound(
-            f"no embedded model named {name!r}; fix: use 'embedded' ({EMBEDDED_NAME})"
-        )
-    return HFProvider(str(converted_folder()), options, label=f"embedded/{EMBEDDED_NAME}")
+    return HFProvider(str(converted_folder()), options, label=EMBEDDED_LABEL)
 
 
 def _double(name: str, options: HFOptions) -> Provider:
@@ -88,6 +85,31 @@ def validate_spec(spec: str) -> None:
         from behavtest.testing import ScriptedProvider
 
         ScriptedProvider.from_spec(rest)  # raises on a malformed spec
+    if prefix == "embedded" and rest not in ("", "smollm2", "smollm2-135m-instruct"):
+        raise ModelNotFound(
+            f"no embedded model named {rest!r}; fix: use 'embedded' (smollm2-135m-instruct)"
+        )
+
+
+def fingerprint_without_loading(spec: str) -> str | None:
+    """The fingerprint a spec's provider will report, computed from files alone.
+
+    Known for the embedded model, local folders and the test double; None for
+    hub names (their revision is known only after resolving). It lets a fully
+    cached rerun replay every sample without loading any weights.
+    """
+    from behavtest.models.hf import folder_fingerprint
+
+    prefix, rest = split_spec(spec)
+    if prefix == "embedded":
+        from behavtest.models.embedded import EMBEDDED_LABEL, converted_folder
+
+        return folder_fingerprint(EMBEDDED_LABEL, converted_folder())
+    if prefix == "hf" and looks_like_path(rest):
+        return folder_fingerprint(f"hf/{rest}", Path(os.path.expanduser(rest)))
+    if prefix == "double":
+        return f"double/{rest}"
+    return None
 
 
 def load_provider(spec: str, options: HFOptions | None = None) -> Provider:
