@@ -83,7 +83,6 @@ class HandleStats:
     tokens: int = 0
     seconds: float = 0.0
     loads: int = 0
-    load_seconds: float = 0.0
 
 
 @dataclass
@@ -108,14 +107,12 @@ class ModelHandle:
         if self._load_error is not None:
             raise self._load_error
         if self._provider is None:
-            t0 = time.perf_counter()
             try:
                 self._provider = self.factory()
             except BehavtestError as exc:
                 self._load_error = exc
                 raise
             self.stats.loads += 1
-            self.stats.load_seconds += time.perf_counter() - t0
         return self._provider
 
     @property

@@ -85,10 +85,13 @@ def validate_spec(spec: str) -> None:
         from behavtest.testing import ScriptedProvider
 
         ScriptedProvider.from_spec(rest)  # raises on a malformed spec
-    if prefix == "embedded" and rest not in ("", "smollm2", "smollm2-135m-instruct"):
-        raise ModelNotFound(
-            f"no embedded model named {rest!r}; fix: use 'embedded' (smollm2-135m-instruct)"
-        )
+    if prefix == "embedded":
+        from behavtest.models.embedded import EMBEDDED_NAME
+
+        if rest not in ("", "smollm2", EMBEDDED_NAME):
+            raise ModelNotFound(
+                f"no embedded model named {rest!r}; fix: use 'embedded' ({EMBEDDED_NAME})"
+            )
 
 
 def fingerprint_without_loading(spec: str) -> str | None:
