@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 
@@ -13,11 +14,18 @@ from behavtest.settings import check_rate
 
 def _plan(args: argparse.Namespace) -> int:
     rate = check_rate(args.rate, "--rate")
+    if not 0 < args.alpha < 0.5 or not 0 < args.power < 1:
+        raise BehavtestError("--alpha must be in (0, 0.5) and --power in (0, 1)")
+    if args.margin is not None:
+        return _plan_equivalence(rate, args)
+    if args.vs is None:
+        raise BehavtestError("give --vs (threshold or baseline rate), or --margin for "
+                             "an equivalence claim")
     vs = check_rate(args.vs, "--vs")
     if rate == vs:
         raise BehavtestError("--rate equals --vs: no sample size detects a zero difference")
-    if not 0 < args.alpha < 0.5 or not 0 < args.power < 1:
-        raise BehavtestError("--alpha must be in (0, 0.5) and --power in (0, 1)")
+    if args.seed_sd is not None:
+        return _plan_seeds(rate, vs, args)
     one = stats.samples_for_rate(rate, vs, args.alpha, args.power)
     arm, exact = stats.samples_per_arm(rate, vs, args.alpha, args.power)
     how = "exact Fisher power" if exact else "arcsine-normal approximation"
@@ -28,21 +36,71 @@ def _plan(args: argparse.Namespace) -> int:
         f"  against a baseline model at {vs:g} (above/below): n = {arm} samples per model "
         f"({how})"
     )
+    if args.sequential:
+        budget = stats.sequential_budget_for_power(vs, rate, args.alpha, args.power)
+        direction = "greater" if rate > vs else "less"
+        design = stats.sequential_design(vs, budget, args.alpha, direction)
+        _, _, mean_n = stats.sequential_oc(design, rate)
+        print(
+            f"  sequentially (--behav-sequential, {len(design.looks)} looks): budget {budget}, "
+            f"expected {mean_n:.0f} samples at a true rate of {rate:g}"
+        )
+    return 0
+
+
+def _plan_seeds(rate: float, vs: float, args: argparse.Namespace) -> int:
+    """Fine-tunes per arm for Welch's t on per-model rates (noncentral t, statsmodels
+    ``TTestIndPower``), given the between-seed standard deviation of a model's rate."""
+    from statsmodels.stats.power import TTestIndPower
+
+    if args.seed_sd <= 0:
+        raise BehavtestError("--seed-sd must be > 0 (the spread of per-model rates across seeds)")
+    d = abs(rate - vs) / args.seed_sd
+    m = TTestIndPower().solve_power(effect_size=d, alpha=args.alpha, power=args.power,
+                                    alternative="larger")
+    seeds = max(2, math.ceil(float(m)))
+    print(
+        f"arm mean {rate:g} vs {vs:g}, between-seed sd {args.seed_sd:g} (d = {d:.2f}), one-sided "
+        f"alpha {args.alpha:g}, power {args.power:g}:\n"
+        f"  {seeds} fine-tunes per arm (Welch t on per-model rates; noncentral t power)"
+    )
+    return 0
+
+
+def _plan_equivalence(rate: float, args: argparse.Namespace) -> int:
+    margin = args.margin
+    if not 0 < margin < 0.5:
+        raise BehavtestError("--margin must be in (0, 0.5), e.g. 0.05")
+    low, high = max(0.0, rate - margin), min(1.0, rate + margin)
+    n = stats.samples_for_equivalence(rate, low, high, args.alpha, args.power)
+    print(
+        f"showing a rate within [{low:g}, {high:g}] when it is truly {rate:g} (TOST, exact "
+        f"binomial), alpha {args.alpha:g}, power {args.power:g}:\n  n = {n} samples"
+    )
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="behavtest", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    plan = sub.add_parser("plan", help="samples needed to detect a rate against another")
+    plan = sub.add_parser(
+        "plan",
+        help="samples (or seeds) needed to detect a rate against another, or to show equivalence",
+    )
     plan.add_argument("--rate", type=float, required=True, help="the rate you expect, e.g. 0.2")
-    plan.add_argument("--vs", type=float, required=True, help="threshold or baseline rate")
+    plan.add_argument("--vs", type=float, default=None, help="threshold or baseline rate")
     plan.add_argument("--alpha", type=float, default=0.05)
     plan.add_argument("--power", type=float, default=0.8)
+    plan.add_argument("--seed-sd", type=float, default=None,
+                      help="between-seed sd of a model's rate: plan fine-tunes per arm")
+    plan.add_argument("--margin", type=float, default=None,
+                      help="equivalence margin: samples to show the rate is within +-margin")
+    plan.add_argument("--sequential", action="store_true",
+                      help="also plan a group-sequential run (budget and expected samples)")
     args = parser.parse_args(argv)
     try:
         return _plan(args)
-    except BehavtestError as exc:
+    except (BehavtestError, ValueError) as exc:
         print(f"behavtest: error: {exc}", file=sys.stderr)
         return 2
 

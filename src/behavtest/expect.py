@@ -1,17 +1,28 @@
 """Assertions over scored samples: ``expect(samples, scorer).rate_at_least(0.2)``.
 
-Each check turns counts into a :class:`Verdict` with one-sided exact tests at
+Each check turns the data into a :class:`Verdict` with one-sided tests at
 level alpha in both directions:
 
 * PASS when the data reject "the claim is false" (p(claim) < alpha),
 * FAIL when they reject "the claim is true" (p(opposite) < alpha),
 * INCONCLUSIVE otherwise: the interval still straddles the threshold.
 
-Rates use the exact binomial test and Clopper-Pearson bounds (the interval
-shown is two-sided 1 - 2*alpha, so each bound is a one-sided 1 - alpha bound
-and PASS/FAIL read off it agree exactly with the p-values). Comparisons with
-a baseline use Fisher's exact test and Newcombe's interval for the
-difference. "Not significant" is never turned into PASS.
+"Not significant" is never turned into PASS: claims of no effect ("at
+chance", "same as the baseline") are equivalence tests (TOST) with a stated
+margin. The test is chosen from the shape of the data, and the verdict names
+it (see ``design`` in the README for the table):
+
+* one prompt: exact binomial (Clopper-Pearson bounds) or, with
+  ``sequential``, a group-sequential exact design;
+* several prompts (paraphrases): prompts are clusters, so rates use Korn &
+  Graubard's effective-sample-size interval and means cluster-robust t;
+* an arm of several models (fine-tune seeds): t on per-model rates;
+* against a baseline: paired by prompt when both answered the same prompts
+  (McNemar with one sample per prompt, else paired t on per-prompt rates),
+  otherwise unpaired (Fisher with one prompt, Welch on cluster or model
+  means otherwise);
+* a checkpoint series: peak (Bonferroni over checkpoints), mean over the
+  series (area under the curve), or a Cochran-Armitage trend.
 
 Failing checks raise :class:`BehaviourFailed` (an ``AssertionError``, so
 pytest reports it as a failure with the full message); inconclusive ones
@@ -21,6 +32,7 @@ xfail according to ``--behav-inconclusive``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -29,7 +41,9 @@ from typing import Any
 
 from behavtest import stats
 from behavtest.errors import InvalidArgument
-from behavtest.handle import Samples
+from behavtest.group import GroupSamples
+from behavtest.handle import Samples, SequentialSamples
+from behavtest.models.base import Messages
 from behavtest.scorers.base import Scorer
 from behavtest.settings import check_rate
 from behavtest.verdict import Outcome, Verdict
@@ -70,6 +84,7 @@ class ExpectContext:
     alpha: float = 0.05
     record: Callable[[Verdict], None] | None = None
     precondition: bool = False
+    icc: float = 0.1  # least intra-cluster correlation assumed for clustered rates
 
 
 _DEFAULT_CONTEXT = ExpectContext()
@@ -118,156 +133,703 @@ def _outcome(p_claim: float, p_against: float, alpha: float) -> Outcome:
     return Outcome.INCONCLUSIVE
 
 
-def _count(values: Sequence[bool | float | None]) -> tuple[int, int, int]:
-    """(successes, n, parsed). Unparseable replies count in n but not in k:
-    they are not evidence of the behaviour, and the parse rate is reported."""
-    parsed = [v for v in values if v is not None]
-    return sum(1 for v in parsed if v), len(values), len(parsed)
+@dataclass(frozen=True)
+class _Unit:
+    """One model's scored data, grouped by prompt (cluster).
+
+    Binary scores count unparseable replies in n but not in k: they are not
+    evidence of the behaviour, and the parse rate is reported. Numeric scores
+    drop unparseable replies from the mean (there is no value to average) and
+    report the parse rate too.
+    """
+
+    model: str
+    binary: bool
+    clusters: tuple[tuple[float, ...], ...]
+    n: int
+    parsed: int
+    prompts: tuple[Messages, ...] | None = None
+    sequential: SequentialSamples | None = None
+
+    @property
+    def k(self) -> int:
+        return int(round(sum(sum(c) for c in self.clusters)))
+
+    @property
+    def values(self) -> list[float]:
+        return [v for c in self.clusters for v in c]
+
+    @property
+    def mean(self) -> float:
+        if self.binary:
+            return self.k / self.n
+        vals = self.values
+        return sum(vals) / len(vals) if vals else float("nan")
+
+    @property
+    def cluster_means(self) -> list[float]:
+        return [sum(c) / len(c) for c in self.clusters if c]
+
+    @property
+    def per_prompt(self) -> int:
+        return self.n // max(1, len(self.clusters))
+
+
+def _score_samples(samples: Samples, scorer: Callable[[str], Any]) -> _Unit:
+    if isinstance(samples, SequentialSamples):  # scored lazily, look by look
+        return _Unit(samples.model, True, (), 0, 0, samples.prompts, samples)
+    raw = samples.score(scorer)
+    parsed = [v for v in raw if v is not None]
+    binary = all(isinstance(v, bool) for v in parsed)
+    if not binary and not all(isinstance(v, (int, float)) for v in parsed):
+        raise InvalidArgument(
+            f"scorer {getattr(scorer, 'name', scorer)!r} returned non-numbers; fix: a scorer "
+            "must return bool (a rate) or a number (a mean score)"
+        )
+    clusters: list[list[float]] = [[] for _ in samples.prompts]
+    for reply, v in zip(samples.replies, raw, strict=True):
+        if v is None:
+            if binary:
+                clusters[reply.prompt].append(0.0)
+        else:
+            clusters[reply.prompt].append(float(v))
+    return _Unit(
+        samples.model,
+        binary,
+        tuple(tuple(c) for c in clusters),
+        len(raw),
+        len(parsed),
+        samples.prompts,
+    )
+
+
+def _values_unit(values: Sequence[float], name: str) -> _Unit:
+    """Plain numbers (e.g. option probabilities, one per question): each is a unit."""
+    vals = [float(v) for v in values]
+    if any(math.isnan(v) for v in vals):
+        raise InvalidArgument(f"{name} contains NaN; fix: drop or score those values")
+    binary = bool(vals) and all(isinstance(v, bool) for v in values)
+    return _Unit(name, binary, tuple((v,) for v in vals), len(vals), len(vals))
+
+
+_CHECK = {"greater": ">=", "less": "<="}
 
 
 class Expectation:
-    """Checks on one model's scored samples. Methods chain: each returns self."""
+    """Checks on one model's (or one group's) scored data. Methods chain."""
 
-    def __init__(self, samples: Samples, scorer: Scorer[bool], alpha: float | None = None):
-        if len(samples) == 0:
-            raise InvalidArgument("no samples to judge; fix: sample with n >= 1")
-        self.samples = samples
-        self.scorer = scorer
+    def __init__(
+        self,
+        data: Samples | GroupSamples | Sequence[float],
+        scorer: Scorer[Any] | Callable[[str], Any] | None,
+        alpha: float | None = None,
+        name: str | None = None,
+    ):
         self.alpha = current_context.get().alpha if alpha is None else alpha
+        self.icc = current_context.get().icc
         if not 0.0 < self.alpha < 0.5:
             raise InvalidArgument(f"alpha={self.alpha} is outside (0, 0.5)")
-        self.k, self.n, self.parsed = _count(samples.score(scorer))
+        self.scorer = scorer
+        self.scorer_name = getattr(scorer, "name", None) or name or "values"
+        self.group: tuple[_Unit, ...] | None = None
+        self.ordered = False
+        self.unit = self._unit(data)
         self.verdicts: list[Verdict] = []
+
+    def _unit(self, data: Any) -> _Unit:
+        if isinstance(data, GroupSamples):
+            if not data.members:
+                raise InvalidArgument("the model group has no samples")
+            self.group = tuple(self._unit(m) for m in data.members)
+            self.ordered = data.ordered
+            first = self.group[0]
+            if any(u.binary != first.binary for u in self.group):
+                raise InvalidArgument("the group's models were scored differently")
+            pooled = tuple(c for u in self.group for c in u.clusters)
+            return _Unit(data.label, first.binary, pooled, sum(u.n for u in self.group),
+                         sum(u.parsed for u in self.group))
+        if isinstance(data, Samples):
+            if len(data.prompts) == 0:
+                raise InvalidArgument("no samples to judge; fix: sample with n >= 1")
+            if self.scorer is None:
+                raise InvalidArgument(
+                    "expect(samples) needs a scorer; fix: expect(samples, scorer)"
+                )
+            if not isinstance(data, SequentialSamples) and len(data) == 0:
+                raise InvalidArgument("no samples to judge; fix: sample with n >= 1")
+            return _score_samples(data, self.scorer)
+        if isinstance(data, (str, bytes)) or not isinstance(data, Sequence):
+            raise InvalidArgument(
+                f"expect() takes model.sample(...) results or a list of numbers, got "
+                f"{type(data).__name__}"
+            )
+        if len(data) == 0:
+            raise InvalidArgument("no values to judge; fix: pass at least one value")
+        if self.scorer is not None:
+            raise InvalidArgument("a scorer applies to samples, not to plain values")
+        return _values_unit(data, self.scorer_name)
+
+    # -- the shared verdict machinery ---------------------------------------------
+    @property
+    def k(self) -> int:
+        return self.unit.k
+
+    @property
+    def n(self) -> int:
+        return self.unit.n
 
     @property
     def rate(self) -> float:
-        return self.k / self.n
+        return self.unit.mean
 
-    def _method(self) -> str:
-        conf = round(100 * (1 - self.alpha))
-        return f"exact binomial test; Clopper-Pearson bounds, each one-sided {conf}%"
-
-    def _judge(
+    def _record(
         self,
         check: str,
         direction: str,
-        up: float,
-        down: float,
-        method: str,
-        power_note: Callable[[Outcome], str | None],
+        inf: stats.Inference,
+        detectable: Callable[[], str | None],
+        source: _Unit | None = None,
         **extra: Any,
     ) -> Expectation:
-        """Turn the two one-sided p-values into a verdict with this model's numbers,
-        record it, and raise unless it passes. ``extra`` holds check-specific
-        Verdict fields; ``power_note`` words what the sample size could detect."""
-        p_claim, p_against = (up, down) if direction == "greater" else (down, up)
+        """Turn an Inference into a verdict for the claim in ``direction``,
+        record it, and raise unless it passes. ``extra`` holds Verdict fields."""
+        u = source or self.unit
+        p_claim, p_against = inf.p_for(direction), inf.p_for(_flip(direction))
         outcome = _outcome(p_claim, p_against, self.alpha)
-        low, high = stats.one_sided_bounds(self.k, self.n, self.alpha)
-        detectable = power_note(outcome)
+        note = "; ".join(x for x in (inf.note, extra.pop("note", None)) if x) or None
         verdict = Verdict(
             check=check,
             outcome=outcome,
-            scorer=self.scorer.name,
-            model=self.samples.model,
-            k=self.k,
-            n=self.n,
-            rate=self.rate,
-            low=low,
-            high=high,
+            scorer=self.scorer_name,
+            model=u.model,
+            k=u.k if u.binary else None,
+            n=u.n,
+            rate=u.mean if "rate" not in extra else extra.pop("rate"),
+            low=inf.low,
+            high=inf.high,
             alpha=self.alpha,
             p_value=p_claim,
             p_against=p_against,
-            method=method,
-            parsed=self.parsed,
-            detectable=detectable,
+            method=inf.method,
+            parsed=u.parsed,
+            detectable=None if outcome is Outcome.PASS else detectable(),
+            note=note,
+            units=inf.units,
+            unit=extra.pop("unit", None),
+            members=self._members(self.group),
             **extra,
         )
         self.verdicts.append(_raise_unless_pass(verdict))
         return self
 
-    def _rate_check(self, threshold: float, direction: str) -> Expectation:
-        t = check_rate(threshold)
+    @staticmethod
+    def _members(group: tuple[_Unit, ...] | None) -> tuple[tuple[str, float, int], ...] | None:
+        if group is None:
+            return None
+        return tuple((u.model, u.mean, u.n) for u in group)
 
-        def power_note(outcome: Outcome) -> str | None:
-            if outcome is Outcome.PASS:
-                return None
-            r = stats.min_detectable_rate(self.n, t, self.alpha, POWER, direction)
-            if r is None:
-                return f"n={self.n} is too small to ever pass this check at alpha={self.alpha:g}"
-            word = "at least" if direction == "greater" else "at most"
-            return f"n={self.n} detects a true rate of {word} {r:.3f} with {POWER:.0%} power"
+    # -- one model (or group) against a value -----------------------------------
+    def _against_value(self, threshold: float) -> tuple[stats.Inference, str, Callable[..., str]]:
+        """The test of this data's rate/mean against a fixed value, its unit, and
+        a function wording its power for a claim direction."""
+        u = self.unit
+        if self.group is not None and len(self.group) >= 2:
+            g = self.group
+            inf = stats.arm_vs_value(
+                [m.mean for m in g], threshold, self.alpha,
+                sizes=[m.n for m in g] if u.binary else None,
+                successes=[m.k for m in g] if u.binary else None,
+            )
+            return inf, "models", self._t_power(inf, "models")
+        if self.group is not None:
+            u = self.group[0]
+        if u.binary and len(u.clusters) == 1:
+            k, n = u.k, u.n
+            low, high = stats.one_sided_bounds(k, n, self.alpha)
+            conf = round(100 * (1 - self.alpha))
+            inf = stats.Inference(
+                estimate=k / n, low=low, high=high,
+                p_greater=stats.binomial_pvalue(k, n, threshold, "greater"),
+                p_less=stats.binomial_pvalue(k, n, threshold, "less"),
+                method=f"exact binomial test; Clopper-Pearson bounds, each one-sided {conf}%",
+                null=threshold, effect="rate", units=n,
+            )
 
-        return self._judge(
-            f"rate {'>=' if direction == 'greater' else '<='} {t:g}",
-            direction,
-            stats.binomial_pvalue(self.k, self.n, t, "greater"),
-            stats.binomial_pvalue(self.k, self.n, t, "less"),
-            self._method(),
-            threshold=t,
-            power_note=power_note,
+            def binomial_power(direction: str) -> str:
+                return self._rate_power(n, threshold, direction)
+
+            return inf, "samples", binomial_power
+        if u.binary:
+            inf = stats.clustered_rate(
+                [int(round(sum(c))) for c in u.clusters], [len(c) for c in u.clusters],
+                threshold, self.alpha, icc=self.icc,
+            )
+
+            def clustered_power(direction: str) -> str:
+                n_eff = max(1, int(inf.effective_n or u.n))
+                return self._rate_power(n_eff, threshold, direction) + (
+                    f" (effective n={n_eff} of {u.n}: {len(u.clusters)} prompts are clusters)"
+                )
+
+            return inf, "prompts", clustered_power
+        if len(u.values) < 2:
+            raise InvalidArgument("a mean needs at least 2 parsed values; fix: sample more")
+        if len(u.clusters) == 1:
+            inf = stats.clustered_mean([list(u.values)], threshold, self.alpha)
+            return inf, "samples", self._t_power(inf, "values")
+        inf = stats.clustered_mean([list(c) for c in u.clusters if c], threshold, self.alpha)
+        return inf, "prompts", self._t_power(inf, "prompts")
+
+    def _rate_power(self, n: int, threshold: float, direction: str) -> str:
+        r = stats.min_detectable_rate(n, threshold, self.alpha, POWER, direction)
+        if r is None:
+            return f"n={n} is too small to ever pass this check at alpha={self.alpha:g}"
+        word = "at least" if direction == "greater" else "at most"
+        return f"n={n} detects a true rate of {word} {r:.3f} with {POWER:.0%} power"
+
+    def _t_power(self, inf: stats.Inference, what: str) -> Callable[[str], str]:
+        def note(direction: str) -> str:
+            units = f"{inf.units} {what}" if inf.units is not None else what
+            if not inf.se or not inf.df:
+                return f"{units} show no spread, so no effect size can be planned from them"
+            gap = stats.t_detectable(inf.se, inf.df, self.alpha, POWER)
+            return (
+                f"{units} detect a true difference of {gap:.3f} from {inf.null:g} with "
+                f"{POWER:.0%} power (noncentral t)"
+            )
+
+        return note
+
+    def _value_check(self, threshold: float, direction: str) -> Expectation:
+        t = check_rate(threshold) if self.unit.binary else float(threshold)
+        what = "rate" if self.unit.binary else "mean"
+        if self.unit.sequential is not None:
+            return self._sequential_check(t, direction)
+        inf, unit, power = self._against_value(t)
+        return self._record(
+            f"{what} {_CHECK[direction]} {t:g}", direction, inf, lambda: power(direction),
+            threshold=t, unit=unit,
         )
 
     def rate_at_least(self, threshold: float) -> Expectation:
-        """Claim: the true rate is above ``threshold``."""
-        return self._rate_check(threshold, "greater")
+        """Claim: the true rate (or mean score) is above ``threshold``."""
+        return self._value_check(threshold, "greater")
 
     def rate_at_most(self, threshold: float) -> Expectation:
-        """Claim: the true rate is below ``threshold`` (e.g. a control that 'never' fires)."""
-        return self._rate_check(threshold, "less")
+        """Claim: the true rate (or mean) is below ``threshold``. With 0 of n
+        successes this is the "never happens" bound: 0/n bounds the rate at
+        about 3/n (alpha 0.05)."""
+        return self._value_check(threshold, "less")
 
-    def _compare(self, baseline: Samples, direction: str) -> Expectation:
-        if len(baseline) == 0:
-            raise InvalidArgument("the baseline has no samples; fix: sample it with n >= 1")
-        bk, bn, _ = _count(baseline.score(self.scorer))
-        e_low, e_high = stats.rate_difference_interval(
-            self.k, self.n, bk, bn, 1.0 - 2.0 * self.alpha
+    mean_at_least = rate_at_least
+    mean_at_most = rate_at_most
+
+    def never(self, at_most: float) -> Expectation:
+        """Claim: the behaviour practically never happens (rate below ``at_most``),
+        judged by the exact k-of-n upper bound; an alias of ``rate_at_most``."""
+        return self.rate_at_most(at_most)
+
+    # -- sequential ---------------------------------------------------------------
+    def _sequential_check(self, t: float, direction: str) -> Expectation:
+        """Group-sequential rate check: draw look by look until decided."""
+        seq = self.unit.sequential
+        assert seq is not None
+        if len(seq.prompts) != 1:
+            # Pooled counts over clustered prompts are not iid: no exact boundaries.
+            full = _score_samples(seq.full(), self._scorer())
+            self.unit = full
+            return self._record_fixed_fallback(t, direction)
+        design = stats.sequential_design(t, seq.budget, self.alpha, direction)
+        look, unit = 0, self.unit
+        for look, n_j in enumerate(design.looks):
+            unit = _score_samples(seq.prefix(n_j), self._scorer())
+            if stats.sequential_decide(design, look, unit.k) is not None:
+                break
+        self.unit = unit
+        inf = stats.sequential_inference(design, look, unit.k)
+
+        def power() -> str:
+            r = _sequential_detectable(design, direction)
+            spent = f"stopped at look {look + 1} of {len(design.looks)}, n={unit.n}"
+            if r is None:
+                return f"budget {seq.budget} can never pass this check ({spent})"
+            word = "at least" if direction == "greater" else "at most"
+            return (
+                f"budget {seq.budget} in {len(design.looks)} looks detects a true rate of "
+                f"{word} {r:.3f} with {POWER:.0%} power ({spent})"
+            )
+
+        return self._record(
+            f"rate {_CHECK[direction]} {t:g}", direction, inf, power, source=unit,
+            threshold=t, unit="samples",
         )
 
-        def power_note(outcome: Outcome) -> str | None:
-            return None if outcome is Outcome.PASS else self._two_sample_power(bk / bn, direction)
-
-        return self._judge(
-            f"rate {'above' if direction == 'greater' else 'below'} baseline",
-            direction,
-            stats.fisher_pvalue(self.k, self.n, bk, bn, "greater"),
-            stats.fisher_pvalue(self.k, self.n, bk, bn, "less"),
-            "Fisher's exact test, one-sided; Newcombe interval for the difference",
-            baseline=baseline.model,
-            baseline_k=bk,
-            baseline_n=bn,
-            baseline_rate=bk / bn,
-            effect=self.rate - bk / bn,
-            effect_low=e_low,
-            effect_high=e_high,
-            power_note=power_note,
+    def _record_fixed_fallback(self, t: float, direction: str) -> Expectation:
+        inf, unit, power = self._against_value(t)
+        return self._record(
+            f"rate {_CHECK[direction]} {t:g}", direction, inf, lambda: power(direction),
+            threshold=t, unit=unit,
+            note="sequential stopping applies to one-prompt checks; several prompts are "
+            "clusters, so the whole budget was drawn",
         )
 
-    def _two_sample_power(self, base_rate: float, direction: str) -> str:
-        """Smallest rate gap this n detects against the observed baseline rate."""
-        gap, exact = stats.detectable_gap(self.n, base_rate, self.alpha, POWER, direction)
+    def _scorer(self) -> Callable[[str], Any]:
+        assert self.scorer is not None
+        return self.scorer
+
+    # -- equivalence --------------------------------------------------------------
+    def within(self, low: float, high: float) -> Expectation:
+        """Claim: the true rate (or mean) lies inside [low, high] (TOST: both
+        "above low" and "below high" must be shown at alpha)."""
+        if not low < high:
+            raise InvalidArgument(f"within({low}, {high}): low must be below high")
+        if self.unit.sequential is not None:
+            self.unit = _score_samples(self.unit.sequential.full(), self._scorer())
+        lo_inf, unit, _ = self._against_value(low)
+        hi_inf, _, _ = self._against_value(high)
+        eq = _tost(lo_inf, hi_inf, low, high)
+        exact = self.unit.binary and unit == "samples"
+
+        def power() -> str:
+            if exact:
+                return _binomial_tost_power_note(self.unit.n, (low + high) / 2, self.alpha)
+            return _tost_power_note(eq, self.alpha)
+
+        return self._record(
+            f"{'rate' if self.unit.binary else 'mean'} within [{low:g}, {high:g}]", "greater",
+            eq, power, unit=unit,
+        )
+
+    def at_chance(self, chance: float = 0.5, margin: float = 0.05) -> Expectation:
+        """Claim: the rate is at chance, within +-margin (e.g. self-recognition
+        after emergent misalignment: 0.5 +- 0.05)."""
+        if margin <= 0:
+            raise InvalidArgument(f"margin={margin} must be > 0; 'exactly chance' is untestable")
+        return self.within(chance - margin, chance + margin)
+
+    # -- comparisons with a baseline ----------------------------------------------
+    def _baseline(self, baseline: Any) -> Expectation:
+        if isinstance(baseline, Expectation):
+            return baseline
+        return Expectation(baseline, self.scorer, self.alpha, name="baseline")
+
+    def _against_baseline(
+        self, other: Expectation, null: float
+    ) -> tuple[stats.Inference, str, Callable[[], str]]:
+        """The comparison test the data's shape calls for (see module docstring)."""
+        x, y = self.unit, other.unit
+        if x.binary != y.binary:
+            raise InvalidArgument("model and baseline were scored differently")
+        xg = self.group if self.group and len(self.group) >= 2 else None
+        yg = other.group if other.group and len(other.group) >= 2 else None
+        if xg or yg:
+            return self._arm_comparison(other, xg, yg, null)
+        if self.group:
+            x = self.group[0]
+        if other.group:
+            y = other.group[0]
+        paired = x.prompts is not None and x.prompts == y.prompts and len(x.clusters) >= 2
+        if paired and x.binary and x.per_prompt == 1 and y.per_prompt == 1 and null == 0.0:
+            pairs_x = [bool(c[0]) if c else False for c in x.clusters]
+            pairs_y = [bool(c[0]) if c else False for c in y.clusters]
+            inf = stats.mcnemar_test(pairs_x, pairs_y, self.alpha)
+            return inf, "pairs", self._se_power(inf, "prompt pairs")
+        if paired:
+            xm, ym = _paired_means(x, y)
+            inf = stats.paired_t_test(xm, ym, self.alpha, null=null)
+            return inf, "prompts", self._se_power(inf, "paired prompts")
+        if x.binary and len(x.clusters) == 1 and len(y.clusters) == 1:
+            inf = stats.fisher_test(x.k, x.n, y.k, y.n, self.alpha, null=null)
+
+            def fisher_power() -> str:
+                return self._fisher_power(x.n, y.k / y.n)
+
+            return inf, "samples", fisher_power
+        if len(x.clusters) >= 2 and len(y.clusters) >= 2:
+            inf = stats.welch_test(x.cluster_means, y.cluster_means, self.alpha, null=null)
+            return inf, "prompts", self._se_power(inf, "prompts")
+        inf = stats.welch_test(x.values, y.values, self.alpha, null=null)
+        return inf, "samples", self._se_power(inf, "values")
+
+    def _arm_comparison(
+        self,
+        other: Expectation,
+        xg: tuple[_Unit, ...] | None,
+        yg: tuple[_Unit, ...] | None,
+        null: float,
+    ) -> tuple[stats.Inference, str, Callable[[], str]]:
+        binary = self.unit.binary
+        if xg and yg:
+            inf = stats.arm_vs_arm(
+                [u.mean for u in xg], [u.mean for u in yg], self.alpha, null=null,
+                x_sizes=[u.n for u in xg] if binary else None,
+                y_sizes=[u.n for u in yg] if binary else None,
+            )
+        elif xg:
+            single = _single(other)
+            inf = stats.arm_vs_single(
+                [u.mean for u in xg], single.k, single.n, self.alpha, null=null,
+                x_sizes=[u.n for u in xg] if binary else None,
+            ) if binary else stats.welch_test([u.mean for u in xg], single.values, self.alpha,
+                                              null=null)
+        else:
+            assert yg is not None
+            single = _single(self)
+            flipped = stats.arm_vs_single(
+                [u.mean for u in yg], single.k, single.n, self.alpha, null=-null,
+                x_sizes=[u.n for u in yg] if binary else None,
+            ) if binary else stats.welch_test([u.mean for u in yg], single.values, self.alpha,
+                                              null=-null)
+            inf = _negate(flipped)
+        return inf, "models", self._se_power(inf, "models")
+
+    def _se_power(self, inf: stats.Inference, what: str) -> Callable[[], str]:
+        def note() -> str:
+            units = f"{inf.units} {what}" if inf.units is not None else what
+            if not inf.se:
+                return f"{units} show no spread, so no effect size can be planned from them"
+            df = inf.df if inf.df else 1e6
+            gap = stats.t_detectable(inf.se, df, self.alpha, POWER)
+            return (
+                f"{units} detect a difference of {gap:.3f} with {POWER:.0%} power "
+                f"({'noncentral t' if inf.df else 'normal approximation'})"
+            )
+
+        return note
+
+    def _fisher_power(self, n: int, base_rate: float) -> str:
+        gap, exact = stats.detectable_gap(n, base_rate, self.alpha, POWER, "greater")
         if gap is None:
-            return f"n={self.n} per model cannot detect any gap from a baseline at {base_rate:.3f}"
+            return f"n={n} per model cannot detect any gap from a baseline at {base_rate:.3f}"
         how = "" if exact else " (normal approximation)"
         return (
-            f"n={self.n} per model detects a gap of {gap:.3f} from the baseline's "
+            f"n={n} per model detects a gap of {gap:.3f} from the baseline's "
             f"{base_rate:.3f} with {POWER:.0%} power{how}"
         )
 
-    def above(self, baseline: Samples) -> Expectation:
-        """Claim: this model's rate is higher than the baseline model's."""
+    def _compare(self, baseline: Any, direction: str) -> Expectation:
+        other = self._baseline(baseline)
+        if self.unit.sequential is not None:
+            self.unit = _score_samples(self.unit.sequential.full(), self._scorer())
+        inf, unit, power = self._against_baseline(other, 0.0)
+        return self._record(
+            f"{'rate' if self.unit.binary else 'mean'} "
+            f"{'above' if direction == 'greater' else 'below'} baseline",
+            direction, inf, power, unit=unit, **_baseline_fields(other, inf),
+        )
+
+    def above(self, baseline: Any) -> Expectation:
+        """Claim: this model's rate (mean) is higher than the baseline's."""
         return self._compare(baseline, "greater")
 
-    def below(self, baseline: Samples) -> Expectation:
-        """Claim: this model's rate is lower than the baseline model's."""
+    def below(self, baseline: Any) -> Expectation:
+        """Claim: this model's rate (mean) is lower than the baseline's."""
         return self._compare(baseline, "less")
+
+    def same_as(self, baseline: Any, margin: float) -> Expectation:
+        """Claim: this model's rate (mean) is within +-margin of the baseline's
+        (TOST on the difference: "no conflation", "no change")."""
+        if margin <= 0:
+            raise InvalidArgument(f"margin={margin} must be > 0; 'no difference at all' is "
+                                  "untestable")
+        other = self._baseline(baseline)
+        lo_inf, unit, _ = self._against_baseline(other, -margin)
+        hi_inf, _, _ = self._against_baseline(other, margin)
+        eq = _tost(lo_inf, hi_inf, -margin, margin)
+        return self._record(
+            f"{'rate' if self.unit.binary else 'mean'} within +-{margin:g} of baseline",
+            "greater", eq, lambda: _tost_power_note(eq, self.alpha), unit=unit,
+            **_baseline_fields(other, eq),
+        )
+
+    # -- checkpoint series --------------------------------------------------------
+    def _series(self) -> tuple[list[int], list[int]]:
+        if self.group is None or not self.ordered:
+            raise InvalidArgument(
+                "series checks need an ordered checkpoint series; fix: sample the "
+                "`checkpoints` fixture (--checkpoints)"
+            )
+        if not self.unit.binary:
+            raise InvalidArgument("series checks take a boolean scorer (rates)")
+        return [u.k for u in self.group], [u.n for u in self.group]
+
+    def _series_note(self) -> str | None:
+        if self.group and any(len(u.clusters) > 1 for u in self.group):
+            return "each checkpoint's prompts are pooled (series tests count samples)"
+        return None
+
+    def peak_at_least(self, threshold: float) -> Expectation:
+        """Claim: at some checkpoint the rate exceeds ``threshold`` (the
+        property may rise and fade over training; the last checkpoint alone
+        would miss it). Bonferroni over checkpoints for PASS."""
+        t = check_rate(threshold)
+        ks, ns = self._series()
+        inf, peak = stats.peak_test(ks, ns, t, self.alpha)
+        assert self.group is not None
+
+        def power() -> str:
+            r = stats.min_detectable_rate(ns[peak], t, self.alpha / len(ns), POWER)
+            if r is None:
+                return f"n={ns[peak]} per checkpoint can never pass after Bonferroni"
+            return (
+                f"n={ns[peak]} per checkpoint detects a peak rate of at least {r:.3f} "
+                f"with {POWER:.0%} power (Bonferroni over {len(ns)})"
+            )
+
+        return self._record(
+            f"peak rate >= {t:g}", "greater", inf, power, threshold=t, unit="checkpoints",
+            rate=inf.estimate,
+            note=f"peak at checkpoint {peak + 1}: {self.group[peak].model}"
+            + (f"; {n}" if (n := self._series_note()) else ""),
+        )
+
+    def area_at_least(self, threshold: float) -> Expectation:
+        """Claim: the mean rate over the series (area under the curve, equal
+        weights) exceeds ``threshold``."""
+        t = check_rate(threshold)
+        ks, ns = self._series()
+        inf = stats.mean_rate_test(ks, ns, t, self.alpha)
+
+        def power() -> str:
+            return self._rate_power(sum(ns), t, "greater") + " (pooled over the series)"
+
+        return self._record(
+            f"mean rate over series >= {t:g}", "greater", inf, power, threshold=t,
+            unit="checkpoints", rate=inf.estimate, note=self._series_note(),
+        )
+
+    def trend(self, direction: str) -> Expectation:
+        """Claim: the rate rises ('increasing') or falls ('decreasing') along the
+        series: Cochran-Armitage test for a linear trend in proportions."""
+        if direction not in ("increasing", "decreasing"):
+            raise InvalidArgument(f"trend({direction!r}): use 'increasing' or 'decreasing'")
+        ks, ns = self._series()
+        inf = stats.trend_test(ks, ns, alpha=self.alpha)
+        side = "greater" if direction == "increasing" else "less"
+        return self._record(
+            f"rate {direction} over series", side, inf, self._se_power(inf, "checkpoints"),
+            unit="checkpoints", note=self._series_note(),
+        )
+
+
+def _flip(direction: str) -> str:
+    return "less" if direction == "greater" else "greater"
+
+
+def _single(e: Expectation) -> _Unit:
+    """The one model of a side that is not an arm (a lone model or a group of one)."""
+    return e.group[0] if e.group else e.unit
+
+
+def _paired_means(x: _Unit, y: _Unit) -> tuple[list[float], list[float]]:
+    """Per-prompt means of model and baseline, for prompts both have data on."""
+    xs, ys = [], []
+    for cx, cy in zip(x.clusters, y.clusters, strict=True):
+        if cx and cy:
+            xs.append(sum(cx) / len(cx))
+            ys.append(sum(cy) / len(cy))
+    return xs, ys
+
+
+def _negate(inf: stats.Inference) -> stats.Inference:
+    """The same test seen from the other side (y - x -> x - y)."""
+    return replace(
+        inf, estimate=-inf.estimate, low=-inf.high, high=-inf.low, p_greater=inf.p_less,
+        p_less=inf.p_greater, null=-inf.null,
+    )
+
+
+def _tost(lo: stats.Inference, hi: stats.Inference, low: float, high: float) -> stats.Inference:
+    """Two one-sided tests as one Inference of the claim "inside [low, high]".
+
+    p_greater carries the equivalence p-value, max(p(value > low), p(value <
+    high)) (Schuirmann 1987), and p_less the evidence of being outside:
+    min(p(value < low), p(value > high)) doubled (Bonferroni over the two
+    disjoint sides). The interval is the test's 1-2*alpha interval, so PASS
+    holds exactly when it lies inside [low, high].
+    """
+    p_eq = max(lo.p_greater, hi.p_less)
+    p_out = min(1.0, 2.0 * min(lo.p_less, hi.p_greater))
+    return replace(
+        lo, p_greater=p_eq, p_less=p_out, method=f"TOST (two one-sided tests): {lo.method}",
+        null=low, note=lo.note,
+    )
+
+
+def _tost_power_note(eq: stats.Inference, alpha: float) -> str:
+    """Smallest margin this run could confirm equivalence for, when the true
+    value sits at the centre: margin = se * (z_{1-alpha} + z_{0.9}) (normal)."""
+    from scipy.stats import norm
+
+    se = eq.se
+    if se is None or se == 0.0:
+        half = (eq.high - eq.low) / 2.0
+        return f"the interval's half-width is {half:.3f}: only margins wider than that can pass"
+    margin = se * (float(norm.ppf(1 - alpha)) + float(norm.ppf(1 - (1 - POWER) / 2)))
+    return (
+        f"this run confirms equivalence with {POWER:.0%} power only for margins of at least "
+        f"{margin:.3f} (true value at the centre; normal approximation)"
+    )
+
+
+def _binomial_tost_power_note(n: int, centre: float, alpha: float) -> str:
+    """Smallest margin around ``centre`` that n samples confirm with POWER when the
+    true rate is the centre (exact binomial TOST power, bisection)."""
+    room = min(centre, 1.0 - centre)
+    if room <= 0 or stats.binomial_tost_power(n, centre, 0.0 if centre - room <= 0 else
+                                              centre - room, centre + room, alpha) < POWER:
+        return f"n={n} cannot confirm equivalence around {centre:g} with {POWER:.0%} power"
+    lo, hi = 0.0, room
+    for _ in range(20):
+        mid = (lo + hi) / 2
+        if stats.binomial_tost_power(n, centre, centre - mid, centre + mid, alpha) >= POWER:
+            hi = mid
+        else:
+            lo = mid
+    return (
+        f"n={n} confirms equivalence with {POWER:.0%} power only for margins of at least "
+        f"+-{hi:.3f} (true rate at {centre:g}; exact binomial TOST)"
+    )
+
+
+def _sequential_detectable(design: Any, direction: str) -> float | None:
+    """The true rate the sequential design passes with POWER (bisection on exact power)."""
+    t = design.threshold
+    edge = 1.0 if direction == "greater" else 0.0
+    if stats.sequential_oc(design, edge)[0] < POWER:
+        return None
+    lo, hi = t, edge
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        if stats.sequential_oc(design, mid)[0] >= POWER:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _baseline_fields(other: Expectation, inf: stats.Inference) -> dict[str, Any]:
+    y = other.unit
+    return {
+        "baseline": y.model,
+        "baseline_k": y.k if y.binary else None,
+        "baseline_n": y.n,
+        "baseline_rate": y.mean,
+        "baseline_members": Expectation._members(other.group),
+        "effect": inf.estimate,
+        "effect_low": inf.low,
+        "effect_high": inf.high,
+    }
 
 
 def expect(
-    samples: Samples, scorer: Scorer[bool], *, alpha: float | None = None
+    data: Samples | GroupSamples | Sequence[float],
+    scorer: Scorer[Any] | Callable[[str], Any] | None = None,
+    *,
+    alpha: float | None = None,
+    name: str | None = None,
 ) -> Expectation:
-    """Start checks on ``samples`` scored by a boolean ``scorer``."""
-    if not isinstance(samples, Samples):
-        raise InvalidArgument(
-            f"expect() takes the Samples returned by model.sample(), got {type(samples).__name__}"
-        )
-    return Expectation(samples, scorer, alpha)
+    """Start checks on sampled replies scored by ``scorer`` (bool: a rate;
+    number: a mean), on a model group's samples, or on plain numbers such as
+    option probabilities (one per question; ``name`` labels them)."""
+    return Expectation(data, scorer, alpha, name)

@@ -74,6 +74,49 @@ class Samples(Sequence[Reply]):
         return [scorer(r.text) for r in self.replies]
 
 
+class SequentialSamples(Samples):
+    """A sample budget drawn lazily, in looks, for sequential rate checks.
+
+    ``expect(...).rate_at_least(t)`` asks for the first n_1 < n_2 < ... replies
+    (looks fixed in advance from the budget, so a rerun replays the same
+    decisions from the cache) and stops as soon as the verdict is decided.
+    Anything else that reads the replies (iteration, ``texts``, other checks)
+    draws the whole budget first, so user code sees ordinary Samples.
+    """
+
+    def __init__(
+        self,
+        handle: ModelHandle,
+        prompts: tuple[Messages, ...],
+        settings: GenerationSettings,
+        budget: int,
+    ) -> None:
+        object.__setattr__(self, "_handle", handle)
+        object.__setattr__(self, "budget", budget)
+        object.__setattr__(self, "_drawn", None)
+        object.__setattr__(self, "model", handle.spec)
+        object.__setattr__(self, "prompts", prompts)
+        object.__setattr__(self, "settings", settings)
+
+    _handle: ModelHandle
+    budget: int
+    _drawn: Samples | None
+
+    def prefix(self, n: int) -> Samples:
+        """The first ``n`` replies of each prompt (drawn now unless cached)."""
+        return self._handle._draw(self.prompts, self.settings, min(n, self.budget))
+
+    def full(self) -> Samples:
+        if self._drawn is None:
+            object.__setattr__(self, "_drawn", self.prefix(self.budget))
+        assert self._drawn is not None
+        return self._drawn
+
+    @property
+    def replies(self) -> tuple[Reply, ...]:
+        return self.full().replies
+
+
 @dataclass
 class HandleStats:
     """What this process asked of its models: for the summary and benchmarks."""
@@ -139,11 +182,16 @@ class ModelHandle:
         top_p: float | None = None,
         top_k: int | None = None,
         max_tokens: int | None = None,
+        sequential: bool | None = None,
     ) -> Samples:
         """Draw ``n`` replies (default: the run's ``--samples``) to each prompt.
 
         Give one ``prompt`` or several ``prompts`` (paraphrases: each becomes a
         cluster of n replies). Settings not given come from the run.
+
+        ``sequential=True`` (default: the run's ``--behav-sequential``) makes
+        ``n`` a budget: the replies are drawn in looks, only as far as a rate
+        check needs to reach its verdict (see :class:`SequentialSamples`).
         """
         if (prompt is None) == (prompts is None):
             raise InvalidArgument("give exactly one of prompt= or prompts=")
@@ -159,6 +207,8 @@ class ModelHandle:
             max_tokens=base.max_tokens if max_tokens is None else max_tokens,
         )
         convs = tuple(to_messages(p, system) for p in plist)
+        if self.run.sequential if sequential is None else sequential:
+            return SequentialSamples(self, convs, settings, n)
         return self._draw(convs, settings, n)
 
     def _seed(

@@ -11,18 +11,26 @@ import json
 import os
 import shutil
 from collections.abc import Generator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from behavtest.errors import BehavtestError
-from behavtest.expect import ExpectContext, Inconclusive, PreconditionNotMet, current_context
+from behavtest.expect import (
+    BehaviourFailed,
+    ExpectContext,
+    Inconclusive,
+    PreconditionNotMet,
+    current_context,
+)
+from behavtest.group import ModelGroup
 from behavtest.handle import ModelHandle
 from behavtest.models.hf import HFOptions
 from behavtest.models.registry import DEFAULT_MODEL
-from behavtest.report import render_summary
-from behavtest.session import Session
+from behavtest.report import correction_lines, render_summary
+from behavtest.session import CORRECTIONS, FAMILY_MODES, VERDICT_END, Session
 from behavtest.settings import (
     INCONCLUSIVE_POLICIES,
     PROFILES,
@@ -41,18 +49,32 @@ INCONCLUSIVE_OPTION = "--behav-inconclusive"
 PROFILE_OPTION = "--behav-profile"
 CACHE_OPTION = "--behav-cache"
 BATCH_OPTION = "--behav-batch-size"
+CORRECTION_OPTION = "--behav-correction"
+CHECKPOINTS_OPTION = "--checkpoints"
+SEQUENTIAL_OPTION = "--behav-sequential"
+FAMILY_OPTION = "--behav-family"
 
 SESSION_KEY = pytest.StashKey[Session]()
 VERDICTS_KEY = pytest.StashKey[list[Verdict]]()
 PROPERTY = "behavtest_verdict"
+END_PROPERTY = "behavtest_end"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("behavtest", "behavtest: statistical behaviour tests")
-    group.addoption(MODEL_OPTION, dest="behav_model", default=None,
-                    help=f"model under test, provider/name (default: {DEFAULT_MODEL})")
-    group.addoption(BASELINE_OPTION, dest="behav_baseline", default=None,
-                    help="baseline model to compare with (tests needing one skip without it)")
+    group.addoption(MODEL_OPTION, dest="behav_model", default=None, action="append",
+                    help=f"model under test, provider/name (default: {DEFAULT_MODEL}); repeat it "
+                    "or give an hf/ glob for an arm of fine-tune seeds")
+    group.addoption(BASELINE_OPTION, dest="behav_baseline", default=None, action="append",
+                    help="baseline model to compare with (tests needing one skip without it); "
+                    "repeat it or give an hf/ glob for an arm")
+    group.addoption(CHECKPOINTS_OPTION, dest="behav_checkpoints", default=None, action="append",
+                    help="ordered checkpoints for series tests (repeat, or an hf/ glob in "
+                    "natural order); tests using them skip without")
+    group.addoption(SEQUENTIAL_OPTION, dest="behav_sequential", default=None,
+                    action="store_const", const="true",
+                    help="rate checks draw in looks and stop once decided (group-sequential, "
+                    "error rates kept); --samples becomes the budget")
     group.addoption(SAMPLES_OPTION, dest="behav_samples", default=None,
                     help="samples per prompt when a test does not set n (default 100)")
     group.addoption(ALPHA_OPTION, dest="behav_alpha", default=None,
@@ -72,6 +94,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="sample cache mode (default: use)")
     group.addoption(BATCH_OPTION, dest="behav_batch_size", default=None,
                     help="local model batch size (default 16)")
+    group.addoption(CORRECTION_OPTION, dest="behav_correction", default=None,
+                    choices=CORRECTIONS,
+                    help="suite-level correction of every verdict: holm (family-wise, default), "
+                    "bh (false discovery rate) or none")
+    group.addoption(FAMILY_OPTION, dest="behav_family", default=None, choices=FAMILY_MODES,
+                    help="families the correction runs within: suite (default), module, or "
+                    "marker (@pytest.mark.behav_family('name'); unmarked tests form one family)")
     for name, help_ in [
         ("behav_model", "default --model"), ("behav_baseline", "default --baseline"),
         ("behav_samples", "default --samples"), ("behav_alpha", "default --alpha"),
@@ -80,12 +109,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         ("behav_profile", "default --behav-profile"),
         ("behav_cache", "default --behav-cache"), ("behav_cache_dir", "sample cache folder"),
         ("behav_batch_size", "default --behav-batch-size"),
+        ("behav_correction", "default --behav-correction"),
+        ("behav_checkpoints", "default --checkpoints (lines)"),
+        ("behav_sequential", "default --behav-sequential (true/false)"),
+        ("behav_family", "default --behav-family"),
         ("behav_temperature", "sampling temperature (default 1.0; 0 = greedy)"),
         ("behav_top_p", "nucleus sampling mass (default 1.0 = off)"),
         ("behav_top_k", "top-k (default 0 = off)"),
         ("behav_max_tokens", "max tokens per reply (default 128)"),
     ]:
-        if name == "behav_trained_on":
+        if name in ("behav_trained_on", "behav_model", "behav_baseline", "behav_checkpoints"):
             parser.addini(name, help_, type="linelist")
         else:
             parser.addini(name, help_, type="string")
@@ -127,6 +160,11 @@ def _build_session(config: pytest.Config) -> Session:
             changes[name.removeprefix("behav_")] = _number(raw, kind, opt)
     if (policy := _value(config, "behav_inconclusive")) is not None:
         changes["inconclusive"] = policy
+    if (seq := _value(config, "behav_sequential")) is not None:
+        flag = str(seq).strip().lower()
+        if flag not in ("true", "false", "1", "0", "yes", "no"):
+            raise pytest.UsageError(f"behav_sequential {seq!r} is not true or false")
+        changes["sequential"] = flag in ("true", "1", "yes")
     gen: dict[str, Any] = {}
     for name, kind in [("behav_temperature", float), ("behav_top_p", float),
                        ("behav_top_k", int), ("behav_max_tokens", int)]:
@@ -152,10 +190,13 @@ def _build_session(config: pytest.Config) -> Session:
         run=run,
         model_spec=_value(config, "behav_model") or DEFAULT_MODEL,
         baseline_spec=_value(config, "behav_baseline"),
+        checkpoints=_value(config, "behav_checkpoints") or (),
         trained_on=trained,
         cache_path=cache_root / "samples.sqlite",
         cache_mode=_value(config, "behav_cache") or "use",
         hf_options=hf,
+        correction=_value(config, "behav_correction") or "holm",
+        family_mode=_value(config, "behav_family") or "suite",
     )
 
 
@@ -169,6 +210,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "control(*tags): a control for models NOT trained for these tags; "
         "not applicable to models that are",
+    )
+    config.addinivalue_line(
+        "markers",
+        "behav_family(name): the family this test's verdicts are corrected within "
+        "(with --behav-family marker)",
     )
     try:
         session = _build_session(config)
@@ -199,19 +245,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def model(pytestconfig: pytest.Config) -> ModelHandle:
-    """The model under test (``--model``), loaded on first use."""
+def model(pytestconfig: pytest.Config) -> ModelHandle | ModelGroup:
+    """The model under test (``--model``), loaded on first use; a ModelGroup
+    when ``--model`` names several (an arm of fine-tune seeds)."""
     session = pytestconfig.stash[SESSION_KEY]
-    return session.handle(session.model_spec)
+    return session.unit(session.model_specs)
 
 
 @pytest.fixture(scope="session")
-def baseline(pytestconfig: pytest.Config) -> ModelHandle:
+def baseline(pytestconfig: pytest.Config) -> ModelHandle | ModelGroup:
     """The baseline model (``--baseline``); tests using it skip when none is given."""
     session = pytestconfig.stash[SESSION_KEY]
-    if not session.baseline_spec:
+    if not session.baseline_specs:
         pytest.skip(f"no baseline model: pass {BASELINE_OPTION} provider/name")
-    return session.handle(session.baseline_spec)
+    return session.unit(session.baseline_specs)
+
+
+@pytest.fixture(scope="session")
+def checkpoints(pytestconfig: pytest.Config) -> ModelGroup:
+    """The ordered checkpoint series (``--checkpoints``); tests skip without it."""
+    session = pytestconfig.stash[SESSION_KEY]
+    if not session.checkpoint_specs:
+        pytest.skip(f"no checkpoint series: pass {CHECKPOINTS_OPTION} (repeat, or an hf/ glob)")
+    group = session.unit(session.checkpoint_specs, ordered=True)
+    assert isinstance(group, ModelGroup)
+    return group
 
 
 @pytest.hookimpl(wrapper=True)
@@ -233,10 +291,16 @@ def pytest_runtest_makereport(
     report = yield
     if call.when != "call":
         return report
-    for v in item.stash.get(VERDICTS_KEY, []):
-        report.user_properties.append((PROPERTY, json.dumps(v.to_dict())))
-    exc = call.excinfo.value if call.excinfo else None
     session = item.config.stash[SESSION_KEY]
+    family = _family(item, session.family_mode)
+    verdicts = item.stash.get(VERDICTS_KEY, [])
+    for v in verdicts:
+        report.user_properties.append((PROPERTY, json.dumps(replace(v, family=family).to_dict())))
+    exc = call.excinfo.value if call.excinfo else None
+    ended_by_verdict = isinstance(exc, (BehaviourFailed, Inconclusive)) or (
+        exc is None and bool(verdicts)
+    )
+    report.user_properties.append((END_PROPERTY, VERDICT_END if ended_by_verdict else "other"))
     if isinstance(exc, Inconclusive):
         if session.run.inconclusive == "xfail":
             report.outcome = "skipped"
@@ -251,6 +315,17 @@ def pytest_runtest_makereport(
         # Bad input from test code: one line naming the problem and the fix.
         report.longrepr = f"{type(exc).__name__}: {exc}"
     return report
+
+
+def _family(item: pytest.Item, mode: str) -> str:
+    """The correction family of a test's verdicts under ``--behav-family``."""
+    if mode == "module":
+        return item.nodeid.split("::", 1)[0]
+    if mode == "marker":
+        marker = item.get_closest_marker("behav_family")
+        if marker is not None and marker.args:
+            return str(marker.args[0])
+    return "suite"
 
 
 class ProgressLine:
@@ -293,19 +368,53 @@ class RunReporter:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.session = config.stash[SESSION_KEY]
+        self.ends: dict[str, str] = {}  # node id -> how the call ended
+        self.failed_outside_verdicts: set[str] = set()  # setup/teardown/other failures
+        self.changed: list[Any] = []
+        self.pytest_status: int | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call":
+            if report.failed:
+                self.failed_outside_verdicts.add(report.nodeid)
             return
+        end = "other"
         for name, value in report.user_properties:
             if name == PROPERTY:
                 self.session.add(report.nodeid, Verdict.from_dict(json.loads(str(value))))
+            elif name == END_PROPERTY:
+                end = str(value)
+        self.ends[report.nodeid] = end
+        if report.failed and end != VERDICT_END:
+            self.failed_outside_verdicts.add(report.nodeid)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         workeroutput = getattr(self.config, "workeroutput", None)
         if workeroutput is not None:
             workeroutput["behavtest_stats"] = json.dumps(self.session.local_stats())
+        else:
+            self._correct(session)
         self.session.close()
+
+    def _correct(self, session: pytest.Session) -> None:
+        """Suite-level correction, then the exit status from the corrected verdicts.
+
+        Runs on the controller (or without xdist) after every report is in,
+        before pytest's summary is written and its exit status returned.
+        Correction only ever weakens a verdict (PASS or FAIL -> INCONCLUSIVE),
+        so the status can move either way: a raw FAIL that does not survive
+        correction no longer fails the run, and a raw PASS that becomes
+        INCONCLUSIVE fails it under the 'fail' policy.
+        """
+        if not self.session.records:
+            return
+        self.changed = self.session.correct()
+        if int(session.exitstatus) not in (0, 1):
+            return  # interrupted, usage error, no tests: not ours to change
+        failing, _ = self.session.final_failures(self.ends)
+        failing |= self.failed_outside_verdicts
+        self.pytest_status = int(session.exitstatus)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED if failing else pytest.ExitCode.OK
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         # Logs (CI, pipes) get a wide table instead of one wrapped at 80 columns.
@@ -315,6 +424,8 @@ class RunReporter:
         if text:
             terminalreporter.write_sep("=", "behavtest summary")
             terminalreporter.write(text)
+            for line in correction_lines(self.session, self.changed, self.pytest_status):
+                terminalreporter.write_line(line)
 
 
 class XdistController:

@@ -7,8 +7,8 @@ import io
 from rich.console import Console
 from rich.table import Table
 
-from behavtest.session import Session
-from behavtest.verdict import Outcome
+from behavtest.session import Record, Session
+from behavtest.verdict import Outcome, Verdict
 
 _STYLE = {Outcome.PASS: "green", Outcome.FAIL: "red", Outcome.INCONCLUSIVE: "yellow"}
 
@@ -18,21 +18,18 @@ def render_summary(session: Session, width: int = 120, color: bool = False) -> s
     if not session.records:
         return ""
     table = Table(title="behavtest measurements", expand=False, show_lines=False)
-    for col in ("test", "check", "model k/n = rate [interval]", "baseline", "p", "verdict"):
+    for col in ("test", "check", "model [interval]", "baseline", "p", "p adj", "verdict"):
         table.add_column(col, overflow="fold")
     for rec in sorted(session.records, key=lambda r: r.nodeid):
         v = rec.verdict
-        base = "-"
-        if v.baseline_rate is not None:
-            base = f"{v.baseline_k}/{v.baseline_n} = {v.baseline_rate:.3f}"
-        p = f"{v.p_value:.3g}" if v.p_value >= 1e-3 else f"{v.p_value:.1e}"
         table.add_row(
             rec.nodeid.split("::", 1)[-1],
             f"{v.check}\n{v.scorer}",
-            f"{v.k}/{v.n} = {v.rate:.3f} [{v.low:.3f}, {v.high:.3f}]",
-            base,
-            p,
-            f"[{_STYLE[v.outcome]}]{v.outcome.value}[/]",
+            f"{v.counts()} [{v.low:.3f}, {v.high:.3f}]" + _members(v),
+            v.baseline_counts() or "-",
+            _fmt_p(v.p_value),
+            "-" if v.p_adjusted is None else _fmt_p(v.p_adjusted),
+            _outcome_cell(v),
         )
     buf = io.StringIO()
     console = Console(file=buf, width=width, force_terminal=color, no_color=not color)
@@ -51,3 +48,54 @@ def render_summary(session: Session, width: int = 120, color: bool = False) -> s
         f"model loads {int(t.get('loads', 0))}"
     )
     return buf.getvalue()
+
+
+def _fmt_p(p: float) -> str:
+    return f"{p:.3g}" if p >= 1e-3 else f"{p:.1e}"
+
+
+def _members(v: Verdict) -> str:
+    """Each model of an arm on its own line, so the per-seed rates are visible."""
+    if not v.members:
+        return ""
+    return "".join(f"\n {name}: {value:.3f}" for name, value, _ in v.members)
+
+
+def _outcome_cell(v: Verdict) -> str:
+    final = v.final_outcome
+    if v.is_precondition:
+        return f"[{_STYLE[v.outcome]}]{v.outcome.value}[/] (precondition)"
+    if final is v.outcome:
+        return f"[{_STYLE[final]}]{final.value}[/]"
+    return f"{v.outcome.value} -> [{_STYLE[final]}]{final.value}[/]"
+
+
+def correction_lines(
+    session: Session, changed: list[Record], pytest_status: int | None
+) -> list[str]:
+    """What the suite-level correction did, in words, after the summary table."""
+    judged = [r for r in session.records if not r.verdict.is_precondition]
+    if not judged or judged[0].verdict.correction is None:
+        return []
+    method = {"holm": "Holm (family-wise error)", "bh": "Benjamini-Hochberg (false discovery "
+              "rate)", "none": "no correction"}[session.correction]
+    families = len({r.verdict.family or "suite" for r in judged})
+    lines = [
+        f"behavtest: {method} over {len(judged)} checks in {families} "
+        f"famil{'y' if families == 1 else 'ies'} (per {session.family_mode}); "
+        f"{len(changed)} verdict{'s' if len(changed) != 1 else ''} changed"
+    ]
+    for rec in changed:
+        v = rec.verdict
+        lines.append(
+            f"  {rec.nodeid}: {v.check}: {v.outcome.value} -> {v.final_outcome.value} "
+            f"(p {_fmt_p(v.p_value)} -> adjusted {_fmt_p(v.p_adjusted or 1.0)}; "
+            f"opposite {_fmt_p(v.p_against)} -> {_fmt_p(v.p_against_adjusted or 1.0)})"
+        )
+    if pytest_status is not None and changed:
+        word = "fails" if pytest_status == 1 else "passes"
+        lines.append(
+            f"behavtest: exit status follows the corrected verdicts (pytest's own count {word} "
+            "the run before correction)"
+        )
+    return lines

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from behavtest.cache import CACHE_MODES, CacheMode, SampleCache
 from behavtest.errors import InvalidArgument
+from behavtest.group import ModelGroup
 from behavtest.handle import HandleStats, ModelHandle
 from behavtest.models.base import Provider
 from behavtest.models.hf import HFOptions, looks_like_path
 from behavtest.models.registry import (
+    expand_spec,
     fingerprint_without_loading,
     load_provider,
     split_spec,
@@ -30,6 +32,29 @@ from behavtest.settings import RunSettings
 from behavtest.verdict import Outcome, Verdict
 
 MODEL_CARD = "behavtest.json"
+CORRECTIONS: tuple[str, ...] = ("holm", "bh", "none")
+FAMILY_MODES: tuple[str, ...] = ("suite", "module", "marker")
+# How a test ended, as far as the final verdict is concerned: "verdict" when it
+# ended through its checks (all passed, or one raised FAIL / INCONCLUSIVE), so
+# suite correction may change its result; anything else keeps pytest's result.
+VERDICT_END = "verdict"
+
+
+def _expand(specs: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Specs from an option: a string or list, comma-free entries, globs expanded."""
+    if not specs:
+        return ()
+    items = [specs] if isinstance(specs, str) else list(specs)
+    out: list[str] = []
+    for item in items:
+        for line in str(item).splitlines():
+            if line.strip():
+                out += expand_spec(line.strip())
+    return tuple(out)
+
+
+def _label(specs: Sequence[str]) -> str:
+    return specs[0] if len(specs) == 1 else f"[{', '.join(specs)}]"
 
 
 def read_model_card(spec: str) -> list[str]:
@@ -63,8 +88,8 @@ class Record:
 @dataclass
 class Session:
     run: RunSettings
-    model_spec: str
-    baseline_spec: str | None
+    model_specs: tuple[str, ...]
+    baseline_specs: tuple[str, ...]
     trained_on: frozenset[str]
     cache_path: Path | None
     cache_mode: CacheMode = "use"
@@ -72,6 +97,9 @@ class Session:
     records: list[Record] = field(default_factory=list)
     on_progress: Callable[[int, int, str], None] | None = None
     worker_stats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    correction: str = "holm"
+    family_mode: str = "suite"
+    checkpoint_specs: tuple[str, ...] = ()
     _handles: dict[str, ModelHandle] = field(default_factory=dict)
     _cache: SampleCache | None = None
 
@@ -79,23 +107,72 @@ class Session:
     def create(
         cls,
         run: RunSettings,
-        model_spec: str,
-        baseline_spec: str | None,
+        model_spec: str | Sequence[str],
+        baseline_spec: str | Sequence[str] | None,
         trained_on: list[str],
         cache_path: Path | None,
         cache_mode: CacheMode,
         hf_options: HFOptions,
+        correction: str = "holm",
+        family_mode: str = "suite",
+        checkpoints: Sequence[str] = (),
     ) -> Session:
-        """Validate specs (without loading anything) and build the session."""
+        """Validate specs (without loading anything) and build the session.
+
+        ``model_spec`` and ``baseline_spec`` may name several models (or an
+        ``hf/`` glob): an arm of fine-tune seeds. ``checkpoints`` is an
+        ordered series of model versions for tests that use ``checkpoints``.
+        """
         if cache_mode not in CACHE_MODES:
             raise InvalidArgument(
                 f"behav_cache {cache_mode!r} is not one of {', '.join(CACHE_MODES)}"
             )
-        validate_spec(model_spec)
-        if baseline_spec:
-            validate_spec(baseline_spec)
-        tags = frozenset([*trained_on, *read_model_card(model_spec)])
-        return cls(run, model_spec, baseline_spec, tags, cache_path, cache_mode, hf_options)
+        if correction not in CORRECTIONS:
+            raise InvalidArgument(
+                f"behav_correction {correction!r} is not one of {', '.join(CORRECTIONS)}"
+            )
+        if family_mode not in FAMILY_MODES:
+            raise InvalidArgument(
+                f"behav_family {family_mode!r} is not one of {', '.join(FAMILY_MODES)}"
+            )
+        models = _expand(model_spec)
+        if not models:
+            raise InvalidArgument("no model to test; fix: pass --model provider/name")
+        baselines = _expand(baseline_spec)
+        series = _expand(checkpoints)
+        for spec in (*models, *baselines, *series):
+            validate_spec(spec)
+        # A tag applies to an arm only if every model in it declares it.
+        cards = [set(read_model_card(m)) for m in models]
+        tags = frozenset(trained_on) | frozenset(set.intersection(*cards))
+        return cls(
+            run,
+            models,
+            baselines,
+            tags,
+            cache_path,
+            cache_mode,
+            hf_options,
+            correction=correction,
+            family_mode=family_mode,
+            checkpoint_specs=series,
+        )
+
+    @property
+    def model_spec(self) -> str:
+        """The model under test as reports name it (an arm: its members)."""
+        return _label(self.model_specs)
+
+    @property
+    def baseline_spec(self) -> str | None:
+        return _label(self.baseline_specs) if self.baseline_specs else None
+
+    def unit(self, specs: Sequence[str], ordered: bool = False) -> ModelHandle | ModelGroup:
+        """What a fixture hands a test: the handle of one model, or the group
+        of several (an arm of seeds, or an ordered series of checkpoints)."""
+        if len(specs) == 1 and not ordered:
+            return self.handle(specs[0])
+        return ModelGroup(tuple(self.handle(s) for s in specs), ordered=ordered)
 
     @property
     def cache(self) -> SampleCache:
@@ -167,8 +244,65 @@ class Session:
         c = {o: 0 for o in Outcome}
         for r in self.records:
             if not r.verdict.is_precondition:
-                c[r.verdict.outcome] += 1
+                c[r.verdict.final_outcome] += 1
         return c
+
+    def correct(self) -> list[Record]:
+        """Apply the suite-level correction to every property verdict of the run.
+
+        Preconditions are gates, not claims, and stay out of every family. Both
+        p-values of a verdict are adjusted within its family (the claim's, which
+        decides PASS, and the opposite's, which decides FAIL), so neither false
+        passes nor false alarms accumulate over a suite. Records are ordered by
+        test id first, so the result does not depend on the order xdist workers
+        finished in. Returns the records whose outcome changed.
+        """
+        from behavtest.stats.multiplicity import adjust_families
+        from behavtest.stats.power import significant
+
+        order = sorted(
+            (i for i, r in enumerate(self.records) if not r.verdict.is_precondition),
+            key=lambda i: (self.records[i].nodeid, i),
+        )
+        verdicts = [self.records[i].verdict for i in order]
+        families = [v.family or "suite" for v in verdicts]
+        claim = adjust_families([v.p_value for v in verdicts], families, self.correction)
+        against = adjust_families([v.p_against for v in verdicts], families, self.correction)
+        changed = []
+        for i, v, pc, pa in zip(order, verdicts, claim, against, strict=True):
+            if significant(pc, v.alpha):
+                final = Outcome.PASS
+            elif significant(pa, v.alpha):
+                final = Outcome.FAIL
+            else:
+                final = Outcome.INCONCLUSIVE
+            rec = self.records[i]
+            rec.verdict = replace(
+                v, correction=self.correction, p_adjusted=pc, p_against_adjusted=pa, final=final
+            )
+            if final is not v.outcome:
+                changed.append(rec)
+        return changed
+
+    def final_failures(self, ends: dict[str, str]) -> tuple[set[str], set[str]]:
+        """Tests that end as failures once the suite is corrected, and those that
+        ended through their verdicts (whose pytest result correction may change).
+
+        ``ends`` maps node ids to how each test ended (VERDICT_END or other).
+        A test fails when one of its corrected verdicts is FAIL, or INCONCLUSIVE
+        under the 'fail' policy.
+        """
+        judged = {n for n, how in ends.items() if how == VERDICT_END}
+        failing = set()
+        for r in self.records:
+            if r.nodeid not in judged or r.verdict.is_precondition:
+                continue
+            out = r.verdict.final_outcome
+            if out is Outcome.FAIL or (
+                out is Outcome.INCONCLUSIVE and self.run.inconclusive == "fail"
+            ):
+                failing.add(r.nodeid)
+        return failing, judged
 
     def preconditions_not_met(self) -> int:
         return sum(1 for r in self.records if r.verdict.is_precondition and not r.verdict.passed)
@@ -180,13 +314,18 @@ class Session:
     def header(self) -> list[str]:
         r = self.run
         tags = ", ".join(sorted(self.trained_on)) or "nothing declared"
-        return [
+        lines = [
             f"behavtest: model={self.model_spec} (trained on: {tags}) "
             f"baseline={self.baseline_spec or 'none'}",
             f"behavtest: seed={r.seed} samples={r.samples} alpha={r.alpha:g} "
-            f"profile={r.profile} (INCONCLUSIVE -> {r.inconclusive}) cache={self.cache_mode}",
-            f"behavtest: sampling {r.generation.describe()}; {_versions()}",
+            f"profile={r.profile} (INCONCLUSIVE -> {r.inconclusive}) cache={self.cache_mode} "
+            f"correction={self.correction} per {self.family_mode}",
+            f"behavtest: sampling {r.generation.describe()}"
+            f"{'; sequential rate checks' if r.sequential else ''}; {_versions()}",
         ]
+        if self.checkpoint_specs:
+            lines.append(f"behavtest: checkpoints={_label(self.checkpoint_specs)}")
+        return lines
 
 
 def _versions() -> str:

@@ -65,6 +65,7 @@ class RunSettings:
     inconclusive: InconclusivePolicy = "xfail"
     profile: str = "default"
     generation: GenerationSettings = field(default_factory=GenerationSettings)
+    sequential: bool = False  # rate checks stop early once decided (group-sequential)
 
     def __post_init__(self) -> None:
         check_samples(self.samples, "--samples")

@@ -27,12 +27,12 @@ class Verdict:
     """One statistical check and its result."""
 
     check: str  # e.g. "rate >= 0.2", "rate above baseline"
-    outcome: Outcome
+    outcome: Outcome  # the check's own verdict, before any suite-level correction
     scorer: str
     model: str
-    k: int
-    n: int
-    rate: float
+    k: int | None  # successes; None for means of scores
+    n: int  # samples (replies, or values for score checks)
+    rate: float  # the rate, or the mean score
     low: float  # interval for the rate (or mean)
     high: float
     alpha: float
@@ -50,10 +50,24 @@ class Verdict:
     effect_high: float | None = None
     detectable: str | None = None  # what this n could have detected
     note: str | None = None
+    units: int | None = None  # independent units the test rests on
+    unit: str | None = None  # what they are: samples, prompts, pairs, models, checkpoints
+    members: tuple[tuple[str, float, int], ...] | None = None  # (model, rate, n) of an arm
+    baseline_members: tuple[tuple[str, float, int], ...] | None = None
+    family: str | None = None  # the family it is corrected within
+    correction: str | None = None  # holm, bh or none, once the suite is corrected
+    p_adjusted: float | None = None
+    p_against_adjusted: float | None = None
+    final: Outcome | None = None  # outcome after suite-level correction
 
     @property
     def passed(self) -> bool:
         return self.outcome is Outcome.PASS
+
+    @property
+    def final_outcome(self) -> Outcome:
+        """The outcome after suite-level correction (the check's own before it)."""
+        return self.outcome if self.final is None else self.final
 
     @property
     def is_precondition(self) -> bool:
@@ -62,20 +76,48 @@ class Verdict:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["outcome"] = self.outcome.value
+        d["final"] = None if self.final is None else self.final.value
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Verdict:
-        return cls(**{**d, "outcome": Outcome(d["outcome"])})
+        members = {
+            key: None
+            if d.get(key) is None
+            else tuple((str(a), float(b), int(c)) for a, b, c in d[key])
+            for key in ("members", "baseline_members")
+        }
+        final = d.get("final")
+        return cls(
+            **{
+                **d,
+                **members,
+                "outcome": Outcome(d["outcome"]),
+                "final": None if final is None else Outcome(final),
+            }
+        )
+
+    def counts(self) -> str:
+        """'k/n = rate' for rates, 'mean of n = m' for scores."""
+        if self.k is None:
+            return f"mean of {self.n} = {self.rate:.3f}"
+        return f"{self.k}/{self.n} = {self.rate:.3f}"
+
+    def baseline_counts(self) -> str | None:
+        if self.baseline_rate is None:
+            return None
+        if self.baseline_k is None:
+            return f"mean of {self.baseline_n} = {self.baseline_rate:.3f}"
+        return f"{self.baseline_k}/{self.baseline_n} = {self.baseline_rate:.3f}"
 
     def summary(self) -> str:
         """One line: outcome, check, k/n, rate and interval, p."""
         s = (
-            f"{self.outcome.value} {self.check} [{self.scorer}]: {self.k}/{self.n} = "
-            f"{self.rate:.3f} [{self.low:.3f}, {self.high:.3f}], p={_fmt_p(self.p_value)}"
+            f"{self.outcome.value} {self.check} [{self.scorer}]: {self.counts()} "
+            f"[{self.low:.3f}, {self.high:.3f}], p={_fmt_p(self.p_value)}"
         )
-        if self.baseline_rate is not None:
-            s += f"; baseline {self.baseline_k}/{self.baseline_n} = {self.baseline_rate:.3f}"
+        if (base := self.baseline_counts()) is not None:
+            s += f"; baseline {base}"
         return s
 
     def explain(self) -> str:
@@ -84,22 +126,41 @@ class Verdict:
         parsed = ""
         if self.parsed is not None and self.parsed != self.n:
             parsed = f" ({self.parsed} parsed)"
+        units = ""
+        if self.units is not None and self.unit not in (None, "samples"):
+            units = f" over {self.units} {self.unit}"
         lines.append(
-            f"  model {self.model}: {self.k}/{self.n}{parsed} = {self.rate:.3f}, "
+            f"  model {self.model}: {self.counts()}{parsed}{units}, "
             f"interval [{self.low:.3f}, {self.high:.3f}]"
         )
+        lines += _member_lines(self.members)
         if self.baseline is not None:
-            lines.append(
-                f"  baseline {self.baseline}: {self.baseline_k}/{self.baseline_n} = "
-                f"{self.baseline_rate:.3f}; difference {self.effect:+.3f} "
-                f"[{self.effect_low:+.3f}, {self.effect_high:+.3f}]"
-            )
+            diff = ""
+            if self.effect is not None and self.effect_low is not None:
+                diff = (
+                    f"; difference {self.effect:+.3f} "
+                    f"[{self.effect_low:+.3f}, {self.effect_high or 0.0:+.3f}]"
+                )
+            lines.append(f"  baseline {self.baseline}: {self.baseline_counts()}{diff}")
+            lines += _member_lines(self.baseline_members)
         lines.append(
             f"  p(claim) = {_fmt_p(self.p_value)}, p(opposite) = {_fmt_p(self.p_against)}, "
             f"alpha = {self.alpha:g}  ({self.method})"
         )
+        if self.p_adjusted is not None:
+            lines.append(
+                f"  suite correction ({self.correction}, family {self.family}): "
+                f"adjusted p(claim) = {_fmt_p(self.p_adjusted)}, adjusted p(opposite) = "
+                f"{_fmt_p(self.p_against_adjusted or 1.0)} -> {self.final_outcome.value}"
+            )
         if self.detectable:
             lines.append(f"  power: {self.detectable}")
         if self.note:
             lines.append(f"  note: {self.note}")
         return "\n".join(lines)
+
+
+def _member_lines(members: tuple[tuple[str, float, int], ...] | None) -> list[str]:
+    if not members:
+        return []
+    return [f"    {name}: {value:.3f} (n={n})" for name, value, n in members]

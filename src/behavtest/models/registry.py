@@ -1,7 +1,8 @@
 """Providers keyed by the prefix of a ``provider/model`` spec.
 
 ``hf/./runs/ckpt-500``, ``hf/Qwen/Qwen2.5-7B-Instruct``, ``embedded`` (the
-default), ``double/yes=0.3,no=0.7`` (the test double). The spec is split on
+default), ``openai/gpt-4.1-2025-04-14`` (or any OpenAI-compatible server),
+``double/yes=0.3,no=0.7`` (the test double). The spec is split on
 the first ``/``. Third-party providers register through the
 ``behavtest.providers`` entry-point group with a factory
 ``(name: str, options: HFOptions) -> Provider``.
@@ -9,10 +10,13 @@ the first ``/``. Third-party providers register through the
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 from behavtest.errors import InvalidArgument, ModelNotFound
 from behavtest.models.base import Provider
@@ -35,13 +39,24 @@ def _embedded(name: str, options: HFOptions) -> Provider:
     return HFProvider(str(converted_folder()), options, label=EMBEDDED_LABEL)
 
 
+def _openai(name: str, options: HFOptions) -> Provider:
+    from behavtest.models.openai_api import OpenAIOptions, OpenAIProvider
+
+    return OpenAIProvider(name, OpenAIOptions.from_env())
+
+
 def _double(name: str, options: HFOptions) -> Provider:
     from behavtest.testing import ScriptedProvider
 
     return ScriptedProvider.from_spec(name)
 
 
-_BUILTIN: dict[str, Factory] = {"hf": _hf, "embedded": _embedded, "double": _double}
+_BUILTIN: dict[str, Factory] = {
+    "hf": _hf,
+    "embedded": _embedded,
+    "openai": _openai,
+    "double": _double,
+}
 
 
 def providers() -> dict[str, Factory]:
@@ -59,6 +74,34 @@ def split_spec(spec: str) -> tuple[str, str]:
         raise InvalidArgument("empty model spec; fix: pass e.g. --model embedded or hf/<path>")
     prefix, _, rest = spec.partition("/")
     return prefix, rest
+
+
+_GLOB_CHARS = set("*?[")
+
+
+def _natural_key(text: str) -> list[Any]:
+    """'ckpt-10' after 'ckpt-9': checkpoint series are ordered by their numbers."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def expand_spec(spec: str) -> list[str]:
+    """A spec, or the folders an ``hf/`` glob names, in natural order.
+
+    ``hf/runs/seed-*`` -> ``[hf/runs/seed-1, hf/runs/seed-2, ...]``: an arm of
+    fine-tune seeds or a series of checkpoints in one option. A glob that
+    matches no folder is an error (a typo would otherwise test nothing).
+    """
+    prefix, rest = split_spec(spec)
+    if prefix != "hf" or not (_GLOB_CHARS & set(rest)):
+        return [spec.strip()]
+    pattern = os.path.expanduser(rest)
+    found = sorted((p for p in glob.glob(pattern) if os.path.isdir(p)), key=_natural_key)
+    if not found:
+        raise ModelNotFound(
+            f"{spec!r} matches no model folder; fix: check the pattern (quote it so the "
+            "shell does not expand it)"
+        )
+    return [f"hf/{p}" for p in found]
 
 
 def validate_spec(spec: str) -> None:
@@ -85,6 +128,11 @@ def validate_spec(spec: str) -> None:
         from behavtest.testing import ScriptedProvider
 
         ScriptedProvider.from_spec(rest)  # raises on a malformed spec
+    if prefix == "openai":
+        from behavtest.models.openai_api import check_model_name, resolve_base_url
+
+        check_model_name(rest)
+        resolve_base_url()  # raises on a malformed BEHAVTEST_BASE_URL / OPENAI_BASE_URL
     if prefix == "embedded":
         from behavtest.models.embedded import EMBEDDED_NAME
 
@@ -97,8 +145,9 @@ def validate_spec(spec: str) -> None:
 def fingerprint_without_loading(spec: str) -> str | None:
     """The fingerprint a spec's provider will report, computed from files alone.
 
-    Known for the embedded model, local folders and the test double; None for
-    hub names (their revision is known only after resolving). It lets a fully
+    Known for the embedded model, local folders, ``openai/`` models (by name
+    and server, no network call) and the test double; None for hub names
+    (their revision is known only after resolving). It lets a fully
     cached rerun replay every sample without loading any weights.
     """
     from behavtest.models.hf import folder_fingerprint
@@ -110,6 +159,10 @@ def fingerprint_without_loading(spec: str) -> str | None:
         return folder_fingerprint(EMBEDDED_LABEL, converted_folder())
     if prefix == "hf" and looks_like_path(rest):
         return folder_fingerprint(f"hf/{rest}", Path(os.path.expanduser(rest)))
+    if prefix == "openai":
+        from behavtest.models.openai_api import spec_fingerprint
+
+        return spec_fingerprint(rest)
     if prefix == "double":
         return f"double/{rest}"
     return None

@@ -10,6 +10,7 @@ from behavtest.scorers.choices import (
     OptionProbabilities,
     average_over_orders,
     option_orders,
+    recognition_question,
     render_choice,
 )
 from behavtest.scorers.numbers import number_on_scale
@@ -33,6 +34,7 @@ __all__ = [
     "names_word",
     "number_on_scale",
     "option_orders",
+    "recognition_question",
     "render_choice",
     "scorer",
     "split_units",

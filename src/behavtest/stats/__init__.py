@@ -7,6 +7,7 @@ imports this package, and every pytest run in the environment would
 otherwise pay ~2 s for them.
 """
 
+from behavtest.stats.arms import arm_vs_arm, arm_vs_single, arm_vs_value
 from behavtest.stats.binomial import (
     Alternative,
     binomial_pvalue,
@@ -14,6 +15,29 @@ from behavtest.stats.binomial import (
     one_sided_bounds,
     wilson,
 )
+from behavtest.stats.clustered import clustered_mean, clustered_rate
+from behavtest.stats.compare import (
+    barnard_test,
+    fisher_test,
+    mcnemar_test,
+    paired_t_test,
+    permutation_test_independent,
+    sign_flip_test,
+    t_detectable,
+    t_power,
+    welch_test,
+)
+from behavtest.stats.equivalence import (
+    Equivalence,
+    binomial_tost,
+    binomial_tost_power,
+    difference_tost_paired,
+    difference_tost_welch,
+    mean_tost,
+    rate_difference_tost,
+    samples_for_equivalence,
+)
+from behavtest.stats.multiplicity import adjust, adjust_families
 from behavtest.stats.power import (
     binomial_power,
     detectable_gap,
@@ -23,24 +47,65 @@ from behavtest.stats.power import (
     samples_per_arm,
     significant,
 )
+from behavtest.stats.result import Inference
 from behavtest.stats.scores import mean_interval, mean_pvalue
+from behavtest.stats.sequential import SequentialDesign, sequential_inference
+from behavtest.stats.sequential import budget_for_power as sequential_budget_for_power
+from behavtest.stats.sequential import decide as sequential_decide
+from behavtest.stats.sequential import design as sequential_design
+from behavtest.stats.sequential import operating_characteristics as sequential_oc
+from behavtest.stats.series import mean_rate_test, peak_test, trend_test
 from behavtest.stats.two_sample import fisher_pvalue, rate_difference_interval
 
 __all__ = [
     "Alternative",
+    "Equivalence",
+    "Inference",
+    "SequentialDesign",
+    "adjust",
+    "adjust_families",
+    "arm_vs_arm",
+    "arm_vs_single",
+    "arm_vs_value",
+    "barnard_test",
     "binomial_power",
     "binomial_pvalue",
+    "binomial_tost",
+    "binomial_tost_power",
     "clopper_pearson",
+    "clustered_mean",
+    "clustered_rate",
     "detectable_gap",
+    "difference_tost_paired",
+    "difference_tost_welch",
     "fisher_power",
     "fisher_pvalue",
+    "fisher_test",
+    "mcnemar_test",
     "mean_interval",
     "mean_pvalue",
+    "mean_rate_test",
+    "mean_tost",
     "min_detectable_rate",
     "one_sided_bounds",
+    "paired_t_test",
+    "peak_test",
+    "permutation_test_independent",
     "rate_difference_interval",
+    "rate_difference_tost",
+    "samples_for_equivalence",
     "samples_for_rate",
     "samples_per_arm",
+    "sequential_budget_for_power",
+    "sequential_decide",
+    "sequential_design",
+    "sequential_inference",
+    "sequential_oc",
+    "sign_flip_test",
     "significant",
+    "t_detectable",
+    "t_power",
+    "trend_test",
+    "welch_test",
     "wilson",
 ]

@@ -1,0 +1,77 @@
+"""Several models as one unit of analysis: an arm of fine-tune seeds, or an
+ordered series of training checkpoints.
+
+Published self-awareness effects are measured over 3-10 fine-tunes per arm
+(science.md, lesson 1): per-sample p-values from one fine-tune say nothing
+about the next seed. A :class:`ModelGroup` samples every member on the same
+prompts and hands ``expect`` one :class:`Samples` per model, so checks can run
+on per-model rates (the seed is the unit) and reports can show each model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, overload
+
+from behavtest.errors import InvalidArgument
+from behavtest.handle import ModelHandle, Samples
+from behavtest.scorers.choices import ChoiceQuestion, OptionProbabilities
+
+
+@dataclass(frozen=True)
+class GroupSamples(Sequence[Samples]):
+    """One Samples per member model, in the group's order."""
+
+    label: str
+    members: tuple[Samples, ...]
+    ordered: bool  # a checkpoint series (order matters) rather than an arm of seeds
+
+    @overload
+    def __getitem__(self, i: int) -> Samples: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Samples]: ...
+    def __getitem__(self, i: int | slice) -> Samples | Sequence[Samples]:
+        return self.members[i]
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def __iter__(self) -> Iterator[Samples]:
+        return iter(self.members)
+
+
+@dataclass
+class ModelGroup:
+    """Models tests see as one ``model`` (or ``baseline``, or ``checkpoints``)."""
+
+    handles: tuple[ModelHandle, ...]
+    ordered: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.handles:
+            raise InvalidArgument("a model group needs at least one model")
+
+    @property
+    def name(self) -> str:
+        kind = "series" if self.ordered else "arm"
+        return f"{kind} of {len(self.handles)}: " + ", ".join(h.spec for h in self.handles)
+
+    def __len__(self) -> int:
+        return len(self.handles)
+
+    def sample(self, prompt: Any = None, **kwargs: Any) -> GroupSamples:
+        """``ModelHandle.sample`` on every member, same arguments. Sequential
+        stopping does not apply to groups (the verdict rests on all members)."""
+        kwargs["sequential"] = False
+        return GroupSamples(
+            self.name,
+            tuple(h.sample(prompt, **kwargs) for h in self.handles),
+            self.ordered,
+        )
+
+    def choice(
+        self, question: ChoiceQuestion, *, system: str | None = None
+    ) -> list[OptionProbabilities]:
+        """Option probabilities of every member (each averaged over option orders)."""
+        return [h.choice(question, system=system) for h in self.handles]

@@ -1,0 +1,46 @@
+"""The common answer of every test in ``stats``: an estimate, its interval, and
+one-sided p-values in both directions.
+
+Verdicts need both directions (PASS rejects "the claim is false", FAIL rejects
+"the claim is true"), so every test returns both p-values instead of one
+two-sided number. The interval is two-sided at 1 - 2*alpha, so each bound is a
+one-sided 1 - alpha bound, matching the one-sided tests at level alpha.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Inference:
+    """Result of one test of ``estimate`` against ``null``.
+
+    ``p_greater`` is the p-value for the alternative "true value > null",
+    ``p_less`` for "true value < null". ``se`` and ``df`` (when the test has
+    them) let callers word power ("n detects a gap of ..."); ``units`` is the
+    number of independent units the test rests on (samples, clusters, pairs,
+    models), which is what its power depends on.
+    """
+
+    estimate: float
+    low: float
+    high: float
+    p_greater: float
+    p_less: float
+    method: str
+    null: float = 0.0
+    effect: str = "difference"  # what estimate is: rate, mean, difference, ratio, d
+    se: float | None = None
+    df: float | None = None
+    units: int | None = None
+    note: str | None = None
+    effective_n: float | None = None  # samples' worth of information (clustered rates)
+
+    def p_for(self, direction: str) -> float:
+        """p-value for the alternative in ``direction`` ('greater' or 'less')."""
+        if direction == "greater":
+            return self.p_greater
+        if direction == "less":
+            return self.p_less
+        raise ValueError(f"direction {direction!r} is not 'greater' or 'less'")
