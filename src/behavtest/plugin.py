@@ -52,6 +52,7 @@ BATCH_OPTION = "--behav-batch-size"
 CORRECTION_OPTION = "--behav-correction"
 CHECKPOINTS_OPTION = "--checkpoints"
 SEQUENTIAL_OPTION = "--behav-sequential"
+ICC_OPTION = "--behav-icc"
 FAMILY_OPTION = "--behav-family"
 
 SESSION_KEY = pytest.StashKey[Session]()
@@ -94,6 +95,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="sample cache mode (default: use)")
     group.addoption(BATCH_OPTION, dest="behav_batch_size", default=None,
                     help="local model batch size (default 16)")
+    group.addoption(ICC_OPTION, dest="behav_icc", default=None,
+                    help="least intra-cluster correlation assumed between replies to one "
+                    "prompt when a check pools several prompts (default 0.1; 0 = trust the "
+                    "data alone)")
     group.addoption(CORRECTION_OPTION, dest="behav_correction", default=None,
                     choices=CORRECTIONS,
                     help="suite-level correction of every verdict: holm (family-wise, default), "
@@ -111,6 +116,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         ("behav_batch_size", "default --behav-batch-size"),
         ("behav_correction", "default --behav-correction"),
         ("behav_checkpoints", "default --checkpoints (lines)"),
+        ("behav_icc", "default --behav-icc"),
         ("behav_sequential", "default --behav-sequential (true/false)"),
         ("behav_family", "default --behav-family"),
         ("behav_temperature", "sampling temperature (default 1.0; 0 = greedy)"),
@@ -154,6 +160,7 @@ def _build_session(config: pytest.Config) -> Session:
         ("behav_samples", SAMPLES_OPTION, int),
         ("behav_alpha", ALPHA_OPTION, float),
         ("behav_seed", SEED_OPTION, int),
+        ("behav_icc", ICC_OPTION, float),
     ]:
         raw = _value(config, name)
         if raw is not None:
@@ -277,7 +284,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     session = item.config.stash[SESSION_KEY]
     verdicts: list[Verdict] = []
     item.stash[VERDICTS_KEY] = verdicts
-    token = current_context.set(ExpectContext(alpha=session.run.alpha, record=verdicts.append))
+    token = current_context.set(
+        ExpectContext(alpha=session.run.alpha, record=verdicts.append, icc=session.run.icc)
+    )
     try:
         return (yield)
     finally:

@@ -66,12 +66,17 @@ class RunSettings:
     profile: str = "default"
     generation: GenerationSettings = field(default_factory=GenerationSettings)
     sequential: bool = False  # rate checks stop early once decided (group-sequential)
+    icc: float = 0.1  # least intra-cluster correlation assumed within a prompt's replies
 
     def __post_init__(self) -> None:
         check_samples(self.samples, "--samples")
         if not 0.0 < self.alpha < 0.5:
             raise InvalidArgument(
                 f"--alpha {self.alpha} is outside (0, 0.5); fix: use a level such as 0.05"
+            )
+        if not 0.0 <= self.icc <= 1.0:
+            raise InvalidArgument(
+                f"--behav-icc {self.icc} is outside [0, 1]; fix: use e.g. 0.1 (0 = none assumed)"
             )
         if self.inconclusive not in INCONCLUSIVE_POLICIES:
             raise InvalidArgument(
