@@ -154,6 +154,12 @@ def test_above(model, baseline):
         (["-o", "behav_cache=sometimes"], "ERROR: behav_cache 'sometimes' is not one of*"),
         (["-o", "behav_profile=fast"], "ERROR: behav_profile 'fast' is not one of*"),
         (["-o", "behav_temperature=9"], "ERROR: temperature=9.0 is outside [[]0, 5]*"),
+        (["--model", "openai/m", "--base-url", "localhost:8000"],
+         "ERROR: BEHAVTEST_BASE_URL is not an http(s) URL with a host; fix*"),
+        (["--model", "openai/"], "ERROR: *openai/*fix*"),
+        (["--behav-icc", "2"], "ERROR: --behav-icc 2.0 is outside [[]0, 1]*"),
+        (["--behav-correction", "bonferroni"], "*invalid choice: 'bonferroni'*"),
+        (["--model", "hf/./runs/seed-*"], "ERROR: 'hf/./runs/seed-*' matches no model folder*"),
     ],
 )
 def test_bad_options_give_one_line_and_nonzero_exit(pytester, args, message) -> None:  # type: ignore[no-untyped-def]

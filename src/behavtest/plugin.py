@@ -53,6 +53,7 @@ CORRECTION_OPTION = "--behav-correction"
 CHECKPOINTS_OPTION = "--checkpoints"
 SEQUENTIAL_OPTION = "--behav-sequential"
 ICC_OPTION = "--behav-icc"
+BASE_URL_OPTION = "--base-url"
 FAMILY_OPTION = "--behav-family"
 
 SESSION_KEY = pytest.StashKey[Session]()
@@ -95,6 +96,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="sample cache mode (default: use)")
     group.addoption(BATCH_OPTION, dest="behav_batch_size", default=None,
                     help="local model batch size (default 16)")
+    group.addoption(BASE_URL_OPTION, dest="behav_base_url", default=None,
+                    help="OpenAI-compatible server for openai/ models, e.g. "
+                    "http://127.0.0.1:8000/v1 (default: $BEHAVTEST_BASE_URL, $OPENAI_BASE_URL, "
+                    "else OpenAI)")
     group.addoption(ICC_OPTION, dest="behav_icc", default=None,
                     help="least intra-cluster correlation assumed between replies to one "
                     "prompt when a check pools several prompts (default 0.1; 0 = trust the "
@@ -117,6 +122,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         ("behav_correction", "default --behav-correction"),
         ("behav_checkpoints", "default --checkpoints (lines)"),
         ("behav_icc", "default --behav-icc"),
+        ("behav_base_url", "default --base-url"),
         ("behav_sequential", "default --behav-sequential (true/false)"),
         ("behav_family", "default --behav-family"),
         ("behav_temperature", "sampling temperature (default 1.0; 0 = greedy)"),
@@ -149,6 +155,10 @@ def _number(raw: Any, kind: type, option: str) -> Any:
 
 
 def _build_session(config: pytest.Config) -> Session:
+    if (base_url := _value(config, "behav_base_url")) is not None:
+        # The openai/ provider reads its server from here (and xdist workers,
+        # started with the same options, set it for themselves).
+        os.environ["BEHAVTEST_BASE_URL"] = str(base_url)
     profile = _value(config, "behav_profile") or default_profile_name()
     if profile not in PROFILES:
         raise pytest.UsageError(
