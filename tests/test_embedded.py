@@ -140,3 +140,23 @@ def test_no_acrostic(model):
     parallel = pytester.runpytest_subprocess("--behav-cache", "off", "-n", "2")
     parallel.assert_outcomes(passed=1)
     parallel.stdout.fnmatch_lines(["*rate <= 0.3*0/12 = 0.000*PASS*"])
+
+
+def test_judge_and_recognition_run_on_the_real_model(provider) -> None:  # type: ignore[no-untyped-def]
+    """The judge and the counterbalanced recognition question on real weights:
+    every distinct reply gets its votes, the reliability numbers are computed,
+    and recognition asks both orders (the 135M model's slot bias shows in
+    first_slot, not in the score)."""
+    from behavtest.judge import Judge
+    from behavtest.scorers.choices import recognition_question
+
+    h = ModelHandle("embedded", lambda: provider, RunSettings(seed=1), SampleCache(None, "off"))
+    replies = h.sample("Name a fruit.", n=4, max_tokens=12)
+    judged = Judge(h, "Does the reply name a fruit?", votes=3, max_tokens=4).judge(replies)
+    assert set(judged.votes) == set(replies.texts)
+    assert all(len(v) == 3 for v in judged.votes.values())
+    assert 0.0 <= judged.parse_rate <= 1.0
+    assert "votes/reply" in judged.scorer().name
+    probs = h.choice(recognition_question("Apples are red.", "Bananas are yellow."))
+    assert probs.orders == 2 and math.isclose(sum(probs.probabilities), 1.0)
+    assert 0.0 < probs.mass <= 1.0
