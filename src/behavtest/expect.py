@@ -32,23 +32,21 @@ xfail according to ``--behav-inconclusive``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
-from behavtest import stats
+from behavtest import selection, stats
 from behavtest.errors import InvalidArgument
 from behavtest.group import GroupSamples
 from behavtest.handle import Samples, SequentialSamples
-from behavtest.models.base import Messages
+from behavtest.scored import Scored, score_samples, score_values
 from behavtest.scorers.base import Scorer
+from behavtest.selection import POWER, Chosen
 from behavtest.settings import check_rate
 from behavtest.verdict import Outcome, Verdict
-
-POWER = 0.8
 
 
 class BehaviourFailed(AssertionError):
@@ -133,85 +131,6 @@ def _outcome(p_claim: float, p_against: float, alpha: float) -> Outcome:
     return Outcome.INCONCLUSIVE
 
 
-@dataclass(frozen=True)
-class _Unit:
-    """One model's scored data, grouped by prompt (cluster).
-
-    Binary scores count unparseable replies in n but not in k: they are not
-    evidence of the behaviour, and the parse rate is reported. Numeric scores
-    drop unparseable replies from the mean (there is no value to average) and
-    report the parse rate too.
-    """
-
-    model: str
-    binary: bool
-    clusters: tuple[tuple[float, ...], ...]
-    n: int
-    parsed: int
-    prompts: tuple[Messages, ...] | None = None
-    sequential: SequentialSamples | None = None
-
-    @property
-    def k(self) -> int:
-        return int(round(sum(sum(c) for c in self.clusters)))
-
-    @property
-    def values(self) -> list[float]:
-        return [v for c in self.clusters for v in c]
-
-    @property
-    def mean(self) -> float:
-        if self.binary:
-            return self.k / self.n
-        vals = self.values
-        return sum(vals) / len(vals) if vals else float("nan")
-
-    @property
-    def cluster_means(self) -> list[float]:
-        return [sum(c) / len(c) for c in self.clusters if c]
-
-    @property
-    def per_prompt(self) -> int:
-        return self.n // max(1, len(self.clusters))
-
-
-def _score_samples(samples: Samples, scorer: Callable[[str], Any]) -> _Unit:
-    if isinstance(samples, SequentialSamples):  # scored lazily, look by look
-        return _Unit(samples.model, True, (), 0, 0, samples.prompts, samples)
-    raw = samples.score(scorer)
-    parsed = [v for v in raw if v is not None]
-    binary = all(isinstance(v, bool) for v in parsed)
-    if not binary and not all(isinstance(v, (int, float)) for v in parsed):
-        raise InvalidArgument(
-            f"scorer {getattr(scorer, 'name', scorer)!r} returned non-numbers; fix: a scorer "
-            "must return bool (a rate) or a number (a mean score)"
-        )
-    clusters: list[list[float]] = [[] for _ in samples.prompts]
-    for reply, v in zip(samples.replies, raw, strict=True):
-        if v is None:
-            if binary:
-                clusters[reply.prompt].append(0.0)
-        else:
-            clusters[reply.prompt].append(float(v))
-    return _Unit(
-        samples.model,
-        binary,
-        tuple(tuple(c) for c in clusters),
-        len(raw),
-        len(parsed),
-        samples.prompts,
-    )
-
-
-def _values_unit(values: Sequence[float], name: str) -> _Unit:
-    """Plain numbers (e.g. option probabilities, one per question): each is a unit."""
-    vals = [float(v) for v in values]
-    if any(math.isnan(v) for v in vals):
-        raise InvalidArgument(f"{name} contains NaN; fix: drop or score those values")
-    binary = bool(vals) and all(isinstance(v, bool) for v in values)
-    return _Unit(name, binary, tuple((v,) for v in vals), len(vals), len(vals))
-
-
 _CHECK = {"greater": ">=", "less": "<="}
 
 
@@ -231,12 +150,12 @@ class Expectation:
             raise InvalidArgument(f"alpha={self.alpha} is outside (0, 0.5)")
         self.scorer = scorer
         self.scorer_name = getattr(scorer, "name", None) or name or "values"
-        self.group: tuple[_Unit, ...] | None = None
+        self.group: tuple[Scored, ...] | None = None
         self.ordered = False
         self.unit = self._unit(data)
         self.verdicts: list[Verdict] = []
 
-    def _unit(self, data: Any) -> _Unit:
+    def _unit(self, data: Any) -> Scored:
         if isinstance(data, GroupSamples):
             if not data.members:
                 raise InvalidArgument("the model group has no samples")
@@ -246,7 +165,7 @@ class Expectation:
             if any(u.binary != first.binary for u in self.group):
                 raise InvalidArgument("the group's models were scored differently")
             pooled = tuple(c for u in self.group for c in u.clusters)
-            return _Unit(data.label, first.binary, pooled, sum(u.n for u in self.group),
+            return Scored(data.label, first.binary, pooled, sum(u.n for u in self.group),
                          sum(u.parsed for u in self.group))
         if isinstance(data, Samples):
             if len(data.prompts) == 0:
@@ -257,7 +176,7 @@ class Expectation:
                 )
             if not isinstance(data, SequentialSamples) and len(data) == 0:
                 raise InvalidArgument("no samples to judge; fix: sample with n >= 1")
-            return _score_samples(data, self.scorer)
+            return score_samples(data, self.scorer)
         if isinstance(data, (str, bytes)) or not isinstance(data, Sequence):
             raise InvalidArgument(
                 f"expect() takes model.sample(...) results or a list of numbers, got "
@@ -267,7 +186,7 @@ class Expectation:
             raise InvalidArgument("no values to judge; fix: pass at least one value")
         if self.scorer is not None:
             raise InvalidArgument("a scorer applies to samples, not to plain values")
-        return _values_unit(data, self.scorer_name)
+        return score_values(data, self.scorer_name)
 
     # -- the shared verdict machinery ---------------------------------------------
     @property
@@ -288,7 +207,7 @@ class Expectation:
         direction: str,
         inf: stats.Inference,
         detectable: Callable[[], str | None],
-        source: _Unit | None = None,
+        source: Scored | None = None,
         **extra: Any,
     ) -> Expectation:
         """Turn an Inference into a verdict for the claim in ``direction``,
@@ -323,92 +242,24 @@ class Expectation:
         return self
 
     @staticmethod
-    def _members(group: tuple[_Unit, ...] | None) -> tuple[tuple[str, float, int], ...] | None:
+    def _members(group: tuple[Scored, ...] | None) -> tuple[tuple[str, float, int], ...] | None:
         if group is None:
             return None
         return tuple((u.model, u.mean, u.n) for u in group)
 
     # -- one model (or group) against a value -----------------------------------
-    def _against_value(self, threshold: float) -> tuple[stats.Inference, str, Callable[..., str]]:
-        """The test of this data's rate/mean against a fixed value, its unit, and
-        a function wording its power for a claim direction."""
-        u = self.unit
-        if self.group is not None and len(self.group) >= 2:
-            g = self.group
-            inf = stats.arm_vs_value(
-                [m.mean for m in g], threshold, self.alpha,
-                sizes=[m.n for m in g] if u.binary else None,
-                successes=[m.k for m in g] if u.binary else None,
-            )
-            return inf, "models", self._t_power(inf, "models")
-        if self.group is not None:
-            u = self.group[0]
-        if u.binary and len(u.clusters) == 1:
-            k, n = u.k, u.n
-            low, high = stats.one_sided_bounds(k, n, self.alpha)
-            conf = round(100 * (1 - self.alpha))
-            inf = stats.Inference(
-                estimate=k / n, low=low, high=high,
-                p_greater=stats.binomial_pvalue(k, n, threshold, "greater"),
-                p_less=stats.binomial_pvalue(k, n, threshold, "less"),
-                method=f"exact binomial test; Clopper-Pearson bounds, each one-sided {conf}%",
-                null=threshold, effect="rate", units=n,
-            )
-
-            def binomial_power(direction: str) -> str:
-                return self._rate_power(n, threshold, direction)
-
-            return inf, "samples", binomial_power
-        if u.binary:
-            inf = stats.clustered_rate(
-                [int(round(sum(c))) for c in u.clusters], [len(c) for c in u.clusters],
-                threshold, self.alpha, icc=self.icc,
-            )
-
-            def clustered_power(direction: str) -> str:
-                n_eff = max(1, int(inf.effective_n or u.n))
-                return self._rate_power(n_eff, threshold, direction) + (
-                    f" (effective n={n_eff} of {u.n}: {len(u.clusters)} prompts are clusters)"
-                )
-
-            return inf, "prompts", clustered_power
-        if len(u.values) < 2:
-            raise InvalidArgument("a mean needs at least 2 parsed values; fix: sample more")
-        if len(u.clusters) == 1:
-            inf = stats.clustered_mean([list(u.values)], threshold, self.alpha)
-            return inf, "samples", self._t_power(inf, "values")
-        inf = stats.clustered_mean([list(c) for c in u.clusters if c], threshold, self.alpha)
-        return inf, "prompts", self._t_power(inf, "prompts")
-
-    def _rate_power(self, n: int, threshold: float, direction: str) -> str:
-        r = stats.min_detectable_rate(n, threshold, self.alpha, POWER, direction)
-        if r is None:
-            return f"n={n} is too small to ever pass this check at alpha={self.alpha:g}"
-        word = "at least" if direction == "greater" else "at most"
-        return f"n={n} detects a true rate of {word} {r:.3f} with {POWER:.0%} power"
-
-    def _t_power(self, inf: stats.Inference, what: str) -> Callable[[str], str]:
-        def note(direction: str) -> str:
-            units = f"{inf.units} {what}" if inf.units is not None else what
-            if not inf.se or not inf.df:
-                return f"{units} show no spread, so no effect size can be planned from them"
-            gap = stats.t_detectable(inf.se, inf.df, self.alpha, POWER)
-            return (
-                f"{units} detect a true difference of {gap:.3f} from {inf.null:g} with "
-                f"{POWER:.0%} power (noncentral t)"
-            )
-
-        return note
+    def _against_value(self, threshold: float) -> Chosen:
+        return selection.against_value(self.unit, self.group, threshold, self.alpha, self.icc)
 
     def _value_check(self, threshold: float, direction: str) -> Expectation:
         t = check_rate(threshold) if self.unit.binary else float(threshold)
         what = "rate" if self.unit.binary else "mean"
         if self.unit.sequential is not None:
             return self._sequential_check(t, direction)
-        inf, unit, power = self._against_value(t)
+        c = self._against_value(t)
         return self._record(
-            f"{what} {_CHECK[direction]} {t:g}", direction, inf, lambda: power(direction),
-            threshold=t, unit=unit,
+            f"{what} {_CHECK[direction]} {t:g}", direction, c.inference,
+            lambda: c.power(direction), threshold=t, unit=c.unit,
         )
 
     def rate_at_least(self, threshold: float) -> Expectation:
@@ -436,13 +287,13 @@ class Expectation:
         assert seq is not None
         if len(seq.prompts) != 1:
             # Pooled counts over clustered prompts are not iid: no exact boundaries.
-            full = _score_samples(seq.full(), self._scorer())
+            full = score_samples(seq.full(), self._scorer())
             self.unit = full
             return self._record_fixed_fallback(t, direction)
         design = stats.sequential_design(t, seq.budget, self.alpha, direction)
         look, unit = 0, self.unit
         for look, n_j in enumerate(design.looks):
-            unit = _score_samples(seq.prefix(n_j), self._scorer())
+            unit = score_samples(seq.prefix(n_j), self._scorer())
             if stats.sequential_decide(design, look, unit.k) is not None:
                 break
         self.unit = unit
@@ -465,10 +316,10 @@ class Expectation:
         )
 
     def _record_fixed_fallback(self, t: float, direction: str) -> Expectation:
-        inf, unit, power = self._against_value(t)
+        c = self._against_value(t)
         return self._record(
-            f"rate {_CHECK[direction]} {t:g}", direction, inf, lambda: power(direction),
-            threshold=t, unit=unit,
+            f"rate {_CHECK[direction]} {t:g}", direction, c.inference,
+            lambda: c.power(direction), threshold=t, unit=c.unit,
             note="sequential stopping applies to one-prompt checks; several prompts are "
             "clusters, so the whole budget was drawn",
         )
@@ -484,20 +335,19 @@ class Expectation:
         if not low < high:
             raise InvalidArgument(f"within({low}, {high}): low must be below high")
         if self.unit.sequential is not None:
-            self.unit = _score_samples(self.unit.sequential.full(), self._scorer())
-        lo_inf, unit, _ = self._against_value(low)
-        hi_inf, _, _ = self._against_value(high)
-        eq = _tost(lo_inf, hi_inf, low, high)
-        exact = self.unit.binary and unit == "samples"
+            self.unit = score_samples(self.unit.sequential.full(), self._scorer())
+        lo, hi = self._against_value(low), self._against_value(high)
+        eq = selection.tost(lo.inference, hi.inference, low, high)
+        exact = self.unit.binary and lo.unit == "samples"
 
         def power() -> str:
             if exact:
-                return _binomial_tost_power_note(self.unit.n, (low + high) / 2, self.alpha)
-            return _tost_power_note(eq, self.alpha)
+                return selection.binomial_tost_power(self.unit.n, (low + high) / 2, self.alpha)
+            return selection.tost_power(eq, self.alpha)
 
         return self._record(
             f"{'rate' if self.unit.binary else 'mean'} within [{low:g}, {high:g}]", "greater",
-            eq, power, unit=unit,
+            eq, power, unit=lo.unit,
         )
 
     def at_chance(self, chance: float = 0.5, margin: float = 0.05) -> Expectation:
@@ -513,109 +363,21 @@ class Expectation:
             return baseline
         return Expectation(baseline, self.scorer, self.alpha, name="baseline")
 
-    def _against_baseline(
-        self, other: Expectation, null: float
-    ) -> tuple[stats.Inference, str, Callable[[], str]]:
-        """The comparison test the data's shape calls for (see module docstring)."""
-        x, y = self.unit, other.unit
-        if x.binary != y.binary:
-            raise InvalidArgument("model and baseline were scored differently")
-        xg = self.group if self.group and len(self.group) >= 2 else None
-        yg = other.group if other.group and len(other.group) >= 2 else None
-        if xg or yg:
-            return self._arm_comparison(other, xg, yg, null)
-        if self.group:
-            x = self.group[0]
-        if other.group:
-            y = other.group[0]
-        paired = x.prompts is not None and x.prompts == y.prompts and len(x.clusters) >= 2
-        if paired and x.binary and x.per_prompt == 1 and y.per_prompt == 1 and null == 0.0:
-            pairs_x = [bool(c[0]) if c else False for c in x.clusters]
-            pairs_y = [bool(c[0]) if c else False for c in y.clusters]
-            inf = stats.mcnemar_test(pairs_x, pairs_y, self.alpha)
-            return inf, "pairs", self._se_power(inf, "prompt pairs")
-        if paired:
-            xm, ym = _paired_means(x, y)
-            inf = stats.paired_t_test(xm, ym, self.alpha, null=null)
-            return inf, "prompts", self._se_power(inf, "paired prompts")
-        if x.binary and len(x.clusters) == 1 and len(y.clusters) == 1:
-            inf = stats.fisher_test(x.k, x.n, y.k, y.n, self.alpha, null=null)
-
-            def fisher_power() -> str:
-                return self._fisher_power(x.n, y.k / y.n)
-
-            return inf, "samples", fisher_power
-        if len(x.clusters) >= 2 and len(y.clusters) >= 2:
-            inf = stats.welch_test(x.cluster_means, y.cluster_means, self.alpha, null=null)
-            return inf, "prompts", self._se_power(inf, "prompts")
-        inf = stats.welch_test(x.values, y.values, self.alpha, null=null)
-        return inf, "samples", self._se_power(inf, "values")
-
-    def _arm_comparison(
-        self,
-        other: Expectation,
-        xg: tuple[_Unit, ...] | None,
-        yg: tuple[_Unit, ...] | None,
-        null: float,
-    ) -> tuple[stats.Inference, str, Callable[[], str]]:
-        binary = self.unit.binary
-        if xg and yg:
-            inf = stats.arm_vs_arm(
-                [u.mean for u in xg], [u.mean for u in yg], self.alpha, null=null,
-                x_sizes=[u.n for u in xg] if binary else None,
-                y_sizes=[u.n for u in yg] if binary else None,
-            )
-        elif xg:
-            single = _single(other)
-            inf = stats.arm_vs_single(
-                [u.mean for u in xg], single.k, single.n, self.alpha, null=null,
-                x_sizes=[u.n for u in xg] if binary else None,
-            ) if binary else stats.welch_test([u.mean for u in xg], single.values, self.alpha,
-                                              null=null)
-        else:
-            assert yg is not None
-            single = _single(self)
-            flipped = stats.arm_vs_single(
-                [u.mean for u in yg], single.k, single.n, self.alpha, null=-null,
-                x_sizes=[u.n for u in yg] if binary else None,
-            ) if binary else stats.welch_test([u.mean for u in yg], single.values, self.alpha,
-                                              null=-null)
-            inf = _negate(flipped)
-        return inf, "models", self._se_power(inf, "models")
-
-    def _se_power(self, inf: stats.Inference, what: str) -> Callable[[], str]:
-        def note() -> str:
-            units = f"{inf.units} {what}" if inf.units is not None else what
-            if not inf.se:
-                return f"{units} show no spread, so no effect size can be planned from them"
-            df = inf.df if inf.df else 1e6
-            gap = stats.t_detectable(inf.se, df, self.alpha, POWER)
-            return (
-                f"{units} detect a difference of {gap:.3f} with {POWER:.0%} power "
-                f"({'noncentral t' if inf.df else 'normal approximation'})"
-            )
-
-        return note
-
-    def _fisher_power(self, n: int, base_rate: float) -> str:
-        gap, exact = stats.detectable_gap(n, base_rate, self.alpha, POWER, "greater")
-        if gap is None:
-            return f"n={n} per model cannot detect any gap from a baseline at {base_rate:.3f}"
-        how = "" if exact else " (normal approximation)"
-        return (
-            f"n={n} per model detects a gap of {gap:.3f} from the baseline's "
-            f"{base_rate:.3f} with {POWER:.0%} power{how}"
+    def _against_baseline(self, other: Expectation, null: float) -> Chosen:
+        return selection.against_baseline(
+            self.unit, self.group, other.unit, other.group, null, self.alpha
         )
 
     def _compare(self, baseline: Any, direction: str) -> Expectation:
         other = self._baseline(baseline)
         if self.unit.sequential is not None:
-            self.unit = _score_samples(self.unit.sequential.full(), self._scorer())
-        inf, unit, power = self._against_baseline(other, 0.0)
+            self.unit = score_samples(self.unit.sequential.full(), self._scorer())
+        c = self._against_baseline(other, 0.0)
         return self._record(
             f"{'rate' if self.unit.binary else 'mean'} "
             f"{'above' if direction == 'greater' else 'below'} baseline",
-            direction, inf, power, unit=unit, **_baseline_fields(other, inf),
+            direction, c.inference, lambda: c.power(direction), unit=c.unit,
+            **_baseline_fields(other, c.inference),
         )
 
     def above(self, baseline: Any) -> Expectation:
@@ -633,12 +395,11 @@ class Expectation:
             raise InvalidArgument(f"margin={margin} must be > 0; 'no difference at all' is "
                                   "untestable")
         other = self._baseline(baseline)
-        lo_inf, unit, _ = self._against_baseline(other, -margin)
-        hi_inf, _, _ = self._against_baseline(other, margin)
-        eq = _tost(lo_inf, hi_inf, -margin, margin)
+        lo, hi = self._against_baseline(other, -margin), self._against_baseline(other, margin)
+        eq = selection.tost(lo.inference, hi.inference, -margin, margin)
         return self._record(
             f"{'rate' if self.unit.binary else 'mean'} within +-{margin:g} of baseline",
-            "greater", eq, lambda: _tost_power_note(eq, self.alpha), unit=unit,
+            "greater", eq, lambda: selection.tost_power(eq, self.alpha), unit=lo.unit,
             **_baseline_fields(other, eq),
         )
 
@@ -691,7 +452,9 @@ class Expectation:
         inf = stats.mean_rate_test(ks, ns, t, self.alpha)
 
         def power() -> str:
-            return self._rate_power(sum(ns), t, "greater") + " (pooled over the series)"
+            return selection.rate_power(sum(ns), t, self.alpha, "greater") + (
+                " (pooled over the series)"
+            )
 
         return self._record(
             f"mean rate over series >= {t:g}", "greater", inf, power, threshold=t,
@@ -707,89 +470,14 @@ class Expectation:
         inf = stats.trend_test(ks, ns, alpha=self.alpha)
         side = "greater" if direction == "increasing" else "less"
         return self._record(
-            f"rate {direction} over series", side, inf, self._se_power(inf, "checkpoints"),
+            f"rate {direction} over series", side, inf,
+            lambda: selection.t_power_note(inf, "checkpoints", self.alpha)(side),
             unit="checkpoints", note=self._series_note(),
         )
 
 
 def _flip(direction: str) -> str:
     return "less" if direction == "greater" else "greater"
-
-
-def _single(e: Expectation) -> _Unit:
-    """The one model of a side that is not an arm (a lone model or a group of one)."""
-    return e.group[0] if e.group else e.unit
-
-
-def _paired_means(x: _Unit, y: _Unit) -> tuple[list[float], list[float]]:
-    """Per-prompt means of model and baseline, for prompts both have data on."""
-    xs, ys = [], []
-    for cx, cy in zip(x.clusters, y.clusters, strict=True):
-        if cx and cy:
-            xs.append(sum(cx) / len(cx))
-            ys.append(sum(cy) / len(cy))
-    return xs, ys
-
-
-def _negate(inf: stats.Inference) -> stats.Inference:
-    """The same test seen from the other side (y - x -> x - y)."""
-    return replace(
-        inf, estimate=-inf.estimate, low=-inf.high, high=-inf.low, p_greater=inf.p_less,
-        p_less=inf.p_greater, null=-inf.null,
-    )
-
-
-def _tost(lo: stats.Inference, hi: stats.Inference, low: float, high: float) -> stats.Inference:
-    """Two one-sided tests as one Inference of the claim "inside [low, high]".
-
-    p_greater carries the equivalence p-value, max(p(value > low), p(value <
-    high)) (Schuirmann 1987), and p_less the evidence of being outside:
-    min(p(value < low), p(value > high)) doubled (Bonferroni over the two
-    disjoint sides). The interval is the test's 1-2*alpha interval, so PASS
-    holds exactly when it lies inside [low, high].
-    """
-    p_eq = max(lo.p_greater, hi.p_less)
-    p_out = min(1.0, 2.0 * min(lo.p_less, hi.p_greater))
-    return replace(
-        lo, p_greater=p_eq, p_less=p_out, method=f"TOST (two one-sided tests): {lo.method}",
-        null=low, note=lo.note,
-    )
-
-
-def _tost_power_note(eq: stats.Inference, alpha: float) -> str:
-    """Smallest margin this run could confirm equivalence for, when the true
-    value sits at the centre: margin = se * (z_{1-alpha} + z_{0.9}) (normal)."""
-    from scipy.stats import norm
-
-    se = eq.se
-    if se is None or se == 0.0:
-        half = (eq.high - eq.low) / 2.0
-        return f"the interval's half-width is {half:.3f}: only margins wider than that can pass"
-    margin = se * (float(norm.ppf(1 - alpha)) + float(norm.ppf(1 - (1 - POWER) / 2)))
-    return (
-        f"this run confirms equivalence with {POWER:.0%} power only for margins of at least "
-        f"{margin:.3f} (true value at the centre; normal approximation)"
-    )
-
-
-def _binomial_tost_power_note(n: int, centre: float, alpha: float) -> str:
-    """Smallest margin around ``centre`` that n samples confirm with POWER when the
-    true rate is the centre (exact binomial TOST power, bisection)."""
-    room = min(centre, 1.0 - centre)
-    if room <= 0 or stats.binomial_tost_power(n, centre, 0.0 if centre - room <= 0 else
-                                              centre - room, centre + room, alpha) < POWER:
-        return f"n={n} cannot confirm equivalence around {centre:g} with {POWER:.0%} power"
-    lo, hi = 0.0, room
-    for _ in range(20):
-        mid = (lo + hi) / 2
-        if stats.binomial_tost_power(n, centre, centre - mid, centre + mid, alpha) >= POWER:
-            hi = mid
-        else:
-            lo = mid
-    return (
-        f"n={n} confirms equivalence with {POWER:.0%} power only for margins of at least "
-        f"+-{hi:.3f} (true rate at {centre:g}; exact binomial TOST)"
-    )
 
 
 def _sequential_detectable(design: Any, direction: str) -> float | None:
