@@ -25,7 +25,7 @@ def render_summary(session: Session, width: int = 120, color: bool = False) -> s
         table.add_row(
             rec.nodeid.split("::", 1)[-1],
             f"{v.check}\n{v.scorer}",
-            f"{v.counts()} [{v.low:.3f}, {v.high:.3f}]" + _members(v),
+            f"{v.counts()} [{v.low:.3f}, {v.high:.3f}]" + _units(v) + _members(v),
             v.baseline_counts() or "-",
             _fmt_p(v.p_value),
             "-" if v.p_adjusted is None else _fmt_p(v.p_adjusted),
@@ -52,6 +52,13 @@ def render_summary(session: Session, width: int = 120, color: bool = False) -> s
 
 def _fmt_p(p: float) -> str:
     return f"{p:.3g}" if p >= 1e-3 else f"{p:.1e}"
+
+
+def _units(v: Verdict) -> str:
+    """What the test's independent units were, when they are not the samples."""
+    if v.units is None or v.unit in (None, "samples"):
+        return ""
+    return f"\nover {v.units} {v.unit}"
 
 
 def _members(v: Verdict) -> str:
