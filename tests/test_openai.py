@@ -531,3 +531,13 @@ def test_real_server_describe_reports_the_served_model(served: OpenAIProvider) -
     info = served.describe()
     assert info["model"]["id"] == MODEL_ALIAS and MODEL_ALIAS in info["served"]
     assert info["fingerprint"] == served.fingerprint()
+
+
+def test_timeout_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from behavtest.models.openai_api import OpenAIOptions
+
+    monkeypatch.setenv("BEHAVTEST_OPENAI_TIMEOUT", "7.5")
+    assert OpenAIOptions.from_env().timeout == 7.5
+    monkeypatch.setenv("BEHAVTEST_OPENAI_TIMEOUT", "soon")
+    with pytest.raises(InvalidArgument, match="BEHAVTEST_OPENAI_TIMEOUT='soon'.*fix"):
+        OpenAIOptions.from_env()

@@ -24,8 +24,12 @@ What is retried, exactly:
 
 "n emulation": every :class:`Request` is one call with ``n=1`` and the
 request's own seed. llama.cpp's servers silently ignore ``n > 1``, and one
-call per sample is what keeps sample *i* of a prompt cacheable and
-reproducible on its own, as the local providers do. Calls run concurrently
+call per sample is what keeps sample *i* of a prompt cacheable on its own,
+as the local providers do. Whether a server draws the same text for the same
+seed depends on the server: llama-cpp-python 0.3.36 does not when requests
+arrive in another order (its sampler state carries over between requests
+with the same prompt; measured in tests/test_openai_faults.py), so reruns
+are reproducible because the cache replays them. Calls run concurrently
 (``concurrency``, default 8) on a private event loop; results come back in
 request order.
 
@@ -184,9 +188,21 @@ class OpenAIOptions:
 
     @classmethod
     def from_env(cls) -> OpenAIOptions:
-        """Options for ``--model openai/...``: ``$BEHAVTEST_OPENAI_CONCURRENCY`` and
+        """Options for ``--model openai/...``: ``$BEHAVTEST_OPENAI_CONCURRENCY``,
+        ``$BEHAVTEST_OPENAI_TIMEOUT`` (seconds per attempt) and
         ``$BEHAVTEST_LOGPROB_FALLBACK`` (``sample``); the base URL is resolved later."""
         changes: dict[str, Any] = {}
+        timeout = os.environ.get("BEHAVTEST_OPENAI_TIMEOUT", "").strip()
+        if timeout:
+            try:
+                changes["timeout"] = float(timeout)
+            except ValueError:
+                changes["timeout"] = -1.0
+            if not changes["timeout"] > 0:
+                raise InvalidArgument(
+                    f"BEHAVTEST_OPENAI_TIMEOUT={timeout!r} is not a number of seconds > 0; "
+                    "fix: e.g. 60"
+                )
         raw = os.environ.get("BEHAVTEST_OPENAI_CONCURRENCY", "").strip()
         if raw:
             if not raw.isdigit():
