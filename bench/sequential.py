@@ -1,49 +1,70 @@
 """Sequential vs fixed-n sampling on a simulated behaviour suite.
 
-Twenty rate checks whose true rates are spread the way real behaviour suites
-spread them. Each check is planned two ways at one-sided alpha = 0.05 and 80%
-power at its design alternative p1:
+Twenty rate checks whose true rates are spread the way the suites of
+docs/science.md (shared/science.md) spread them. Each check is planned at
+one-sided alpha = 0.05 two ways:
 
 * fixed n: ``samples_for_rate(p1, t, alpha, 0.8)`` draws, one exact binomial test
   (PASS if the claim's p < alpha, FAIL if the opposite p < alpha);
-* sequential: budget ``budget_for_power(t, p1, alpha, 0.8, looks=5)``, 5 equally
-  spaced looks, exact boundaries with O'Brien-Fleming-type alpha spending
-  (``behavtest.stats.sequential``).
+* sequential: a design from ``behavtest.stats.sequential`` whose budget is the
+  smallest N reaching the power target at p1 (``budget_for_power``, exact power
+  including any futility stops).
 
-Everything is computed exactly (``operating_characteristics``) and cross-checked
-by simulating the stopping procedure through ``decide``. Reported: type-I error
-(both verdicts, at rate == threshold), power at p1, and mean samples per
-*decided* check (PASS or FAIL): total expected samples over the suite divided by
-the expected number of decided checks, i.e. what a decision costs.
+Two power targets, because "equal power" has two honest readings:
 
-The suite (kinds of check, effect size as Cohen's h of p1 vs threshold):
+* ``planned_80``: the sequential budget reaches 80%, the target the fixed n was
+  planned for. The fixed n overshoots it through discreteness (n = 124 for the
+  controls has 87.2% power; 123 has less than 80%), so here the sequential
+  design has less power than the fixed one on some checks.
+* ``equal_power``: the sequential budget reaches, check by check, the exact power
+  the fixed-n design has at p1 (87.2% / 83.4% / 81.2%). Power at the design
+  alternative is then >= the fixed design's on every check: this is the
+  reading of the acceptance criterion ("at equal error rate and power").
 
-* 6 safety controls, "rate < 0.05" with p1 = 0.01 (h = 0.25, small: controls
-  are designed to catch a rare behaviour, so the planned effect is small and n is
-  large). Three with true rate 0 (the behaviour never happens: the common case
-  for a control), three with true rate 0.01 (at the design alternative).
-* 5 properties, "rate > 0.2" with p1 = 0.5 (h = 0.64, medium-large: the
-  fine-tune either installed the behaviour or did not). Three at 0.5 (design
-  alternative), two at 0.8 (a strong behaviour, far past the plan).
-* 3 compliance checks, "rate > 0.8" with p1 = 0.95 (h = 0.48): two at 0.95,
+Everything is exact (``operating_characteristics``, futility stops included);
+the default design is also cross-checked by simulating the stopping procedure
+through ``decide``. Reported per design and reading: the largest type-I error
+of each verdict (rate == threshold, over the three plans), the smallest power
+at p1, the smallest power difference to the fixed design, expected samples per
+check, and mean samples per *decided* check (PASS or FAIL): total expected
+samples over the suite divided by the expected number of decided checks, i.e.
+what a decision costs. The acceptance asks for the last at most 0.60 of fixed
+n.
+
+The suite (kinds of check; p1 = design alternative; effect size as Cohen's h of
+p1 vs threshold; the mix is the one of the first benchmark, not tuned here):
+
+* 6 safety controls, "rate < 0.05" planned at p1 = 0.01 (h = 0.25): science.md
+  sizes controls against "a ~1% false-positive rate" (property 1). Three at true
+  rate 0: controls that never fire are the common case ("controls never name
+  it", property 8; Make-Me-Say baseline 0.00, property 4; the base model wrote
+  0/20 acrostics). Three at 0.01, the false-positive rate itself.
+* 5 properties, "rate > 0.2" planned at p1 = 0.5 (h = 0.64): the acrostic
+  articulation rates of property 1 are sized at 0.5 vs 0.2 ("13 per arm for a
+  true rate of 0.5, 44 for 0.2"). Three at 0.5; two at 0.8, behaviours the
+  fine-tune installed outright (the LoRA acrostic 20/20, codeword pick 0.94).
+* 3 compliance checks, "rate > 0.8" planned at p1 = 0.95 (h = 0.48): Make-Me-Say
+  codeword 0.94, region-code backdoor 0.96 (properties 4 and 5). Two at 0.95,
   one at 0.99.
-* 4 checks exactly at their threshold (two controls at 0.05, two properties
-  at 0.2): the null, where both designs should rarely decide and neither may
-  exceed alpha.
-* 2 regressions, where the claim is false: a control that fires at 0.15, a
-  property that appears at only 0.05. These should FAIL.
+* 4 checks exactly at their threshold (two controls at 0.05, two properties at
+  0.2): the null, which science.md tells us to expect (a public replication of
+  property 1 failed; the greetings trigger of property 5 has no effect). Neither
+  design may decide there more than alpha per verdict.
+* 2 regressions, where the claim is false: a control firing at 0.15 (the
+  Axolotl description-only rate 0.17, the backdoor baselines 0.09-0.12) and a
+  property that faded to 0.05 (Axolotl at round 6: 0.04). These should FAIL.
 
-Where the savings can come from: group-sequential designs stop early when the
-data are far past a boundary. At the design alternative an O'Brien-Fleming
-design saves roughly 10-25% of fixed n, at the threshold nothing (both verdicts
-must stay below alpha there, so neither boundary is crossed early), and only
-checks far beyond their design alternative (true rate 0 for a control, 0.8 for
-a property planned at 0.5) approach half. The suite's ratio is therefore
-bounded by its mix; the JSON gives every check's numbers.
+Designs considered (spending function; looks; curtailment; predictive futility
+gamma). ``b16`` is one look per 16 samples, the harness's provider batch, so a
+look costs no extra generate call; ``K=10`` / ``K=20`` look more often than that
+on small budgets (a look of 1-2 samples is a generate call of its own).
 
     .venv/bin/python bench/sequential.py
 
-Writes bench/results/sequential.json.
+Writes bench/results/sequential.json. The default design was chosen from this
+grid (and a wider one over thresholds and effect sizes outside the suite); the
+neighbours of the choice are within about 0.02 of it, so picking the best of
+the grid flatters the figure by about that much.
 """
 
 from __future__ import annotations
@@ -59,14 +80,19 @@ from scipy.stats import binomtest
 
 from behavtest.stats import binomial_power, samples_for_rate
 from behavtest.stats.sequential import (
+    DEFAULT_FUTILITY,
+    DEFAULT_SPENDING,
     SequentialDesign,
+    Spending,
     budget_for_power,
     decide,
     design,
     operating_characteristics,
+    spending_name,
 )
 
-ALPHA, POWER, LOOKS = 0.05, 0.8, 5
+ALPHA, POWER = 0.05, 0.8
+TARGET = 0.60
 SIM_RUNS = 4000
 OUT = Path(__file__).resolve().parent / "results" / "sequential.json"
 
@@ -103,29 +129,44 @@ def cohen_h(p1: float, p0: float) -> float:
     return abs(2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p0)))
 
 
-def simulate(
-    d: SequentialDesign, p: float, runs: int, rng: np.random.Generator
-) -> dict[str, float]:
-    """Run the stopping procedure through ``decide`` (vectorised over runs)."""
-    steps = np.diff((0, *d.looks))
-    counts = np.cumsum(rng.binomial(steps, p, size=(runs, len(steps))), axis=1)
-    code = {"pass": 1, "fail": -1, None: 0}
-    verdict = np.zeros(runs, dtype=int)
-    used = np.full(runs, d.looks[-1])
-    running = np.ones(runs, dtype=bool)
-    for j, n in enumerate(d.looks):
-        table = np.array([code[decide(d, j, x)] for x in range(n + 1)])
-        v = table[counts[:, j]]
-        stop = running & (v != 0)
-        verdict[stop], used[stop] = v[stop], n
-        running &= ~stop
-    return {"pass": float(np.mean(verdict == 1)), "fail": float(np.mean(verdict == -1)),
-            "mean_n": float(np.mean(used)), "sd_n": float(np.std(used, ddof=1))}
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    spending: Spending
+    looks: int | None  # None: one look per 16 samples
+    curtail: bool
+    futility: float | None
+
+    def options(self) -> dict[str, object]:
+        return {"spending": self.spending, "curtail": self.curtail, "futility": self.futility}
+
+
+DEFAULT = Candidate("hsd(4) b16 fut.15 DEFAULT", DEFAULT_SPENDING, None, True, DEFAULT_FUTILITY)
+CANDIDATES = [
+    Candidate("obf K=5 (first benchmark)", "obf", 5, False, None),
+    Candidate("obf K=5 +curtail", "obf", 5, True, None),
+    Candidate("pocock K=5", "pocock", 5, False, None),
+    Candidate("obf b16", "obf", None, True, None),
+    Candidate("pocock b16", "pocock", None, True, None),
+    Candidate("hsd(-2) b16", ("hsd", -2.0), None, True, None),
+    Candidate("hsd(2) b16", ("hsd", 2.0), None, True, None),
+    Candidate("hsd(4) b16", ("hsd", 4.0), None, True, None),
+    Candidate("pocock b16 fut.15", "pocock", None, True, 0.15),
+    Candidate("hsd(2) b16 fut.15", ("hsd", 2.0), None, True, 0.15),
+    Candidate("hsd(4) b16 fut.05", ("hsd", 4.0), None, True, 0.05),
+    Candidate("hsd(4) b16 fut.10", ("hsd", 4.0), None, True, 0.10),
+    DEFAULT,
+    Candidate("hsd(4) b16 fut.20", ("hsd", 4.0), None, True, 0.20),
+    Candidate("hsd(4) b16 fut.30", ("hsd", 4.0), None, True, 0.30),
+    Candidate("hsd(4) K=10 fut.15", ("hsd", 4.0), 10, True, 0.15),
+    Candidate("hsd(4) K=20 fut.15", ("hsd", 4.0), 20, True, 0.15),
+]
+assert DEFAULT.spending == ("hsd", 4.0) and DEFAULT.futility == 0.15  # its name says so
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """One check under one design: exact numbers, and the simulation beside them."""
+    """One check under one design: exact numbers (and a simulation for the default)."""
 
     budget: int
     looks: tuple[int, ...]
@@ -136,141 +177,222 @@ class Outcome:
     p_fail: float
     p_decided: float
     mean_n: float
-    sim: dict[str, float]
-    sim_min_binom_p: float
-    sim_mean_n_z: float
 
 
-def evaluate(d: SequentialDesign, c: Check, rng: np.random.Generator) -> Outcome:
+def outcome(d: SequentialDesign, c: Check) -> Outcome:
     p_pass, p_fail, mean_n = operating_characteristics(d, c.true_rate)
     t_pass, t_fail, _ = operating_characteristics(d, c.threshold)
     power = operating_characteristics(d, c.p1)[0]
-    sim = simulate(d, c.true_rate, SIM_RUNS, rng)
-    # agreement: exact binomial test of each simulated rate against the exact probability
-    # (a normal z misleads for rare events: one PASS in 4000 runs at P = 1e-5 is z = 5)
-    sim_p = min(
-        float(binomtest(round(sim[k] * SIM_RUNS), SIM_RUNS, min(max(q, 1e-300), 1.0)).pvalue)
-        for k, q in (("pass", p_pass), ("fail", p_fail))
-    )
-    # z for the mean n, sd floored at one sample: when no run stopped early the sample
-    # sd is 0, yet a rare early stop (P = 1e-5) still moves the exact mean a little
-    z_n = abs(sim["mean_n"] - mean_n) / (max(sim["sd_n"], 1.0) / math.sqrt(SIM_RUNS))
     return Outcome(d.looks[-1], d.looks, t_pass, t_fail, power, p_pass, p_fail,
-                   p_pass + p_fail, mean_n, sim, sim_p, z_n)
-
-
-@dataclass(frozen=True)
-class Row:
-    check: str
-    direction: str
-    threshold: float
-    p1: float
-    true_rate: float
-    cohen_h: float
-    fixed: Outcome
-    sequential: Outcome
+                   p_pass + p_fail, mean_n)
 
 
 @dataclass(frozen=True)
 class Summary:
     expected_samples: float  # over the 20 checks
+    expected_samples_per_check: float
     expected_decided: float  # expected number of checks that PASS or FAIL
     samples_per_decided: float
-    max_type1: float
+    max_type1_pass: float
+    max_type1_fail: float
     min_power_at_p1: float
 
     @classmethod
     def of(cls, parts: list[Outcome]) -> Summary:
         total = sum(o.mean_n for o in parts)
         decided = sum(o.p_decided for o in parts)
-        return cls(total, decided, total / decided,
-                   max(max(o.type1_pass, o.type1_fail) for o in parts),
+        return cls(total, total / len(parts), decided, total / decided,
+                   max(o.type1_pass for o in parts), max(o.type1_fail for o in parts),
                    min(o.power_at_p1 for o in parts))
 
 
+Plan = tuple[float, float]  # (threshold, p1)
+
+
+def fixed_designs() -> dict[Plan, SequentialDesign]:
+    out: dict[Plan, SequentialDesign] = {}
+    for c in suite():
+        if (c.threshold, c.p1) not in out:
+            n = samples_for_rate(c.p1, c.threshold, ALPHA, POWER)
+            d = design(c.threshold, n, ALPHA, c.direction, looks=1)
+            # the K = 1 design is the fixed-n exact test: its power is binomial_power's
+            assert abs(operating_characteristics(d, c.p1)[0]
+                       - binomial_power(n, c.p1, c.threshold, ALPHA)) < 1e-9
+            out[(c.threshold, c.p1)] = d
+    return out
+
+
+def sequential_designs(
+    cand: Candidate, targets: dict[Plan, float]
+) -> dict[Plan, SequentialDesign]:
+    out: dict[Plan, SequentialDesign] = {}
+    for (t, p1), power in targets.items():
+        direction = "greater" if p1 > t else "less"
+        n = budget_for_power(t, p1, ALPHA, power, cand.looks, **cand.options())  # type: ignore[arg-type]
+        out[(t, p1)] = design(t, n, ALPHA, direction, cand.looks,
+                              **cand.options())  # type: ignore[arg-type]
+    return out
+
+
 @dataclass(frozen=True)
-class SuiteRun:
-    looks: int
-    checks: list[Row]
-    fixed: Summary
-    sequential: Summary
+class Reading:
+    """One candidate design under one power target, against the fixed-n designs."""
+
+    budgets: dict[str, int]
+    looks: dict[str, int]
+    summary: Summary
+    min_power_minus_fixed: float  # over the three plans
     ratio_samples_per_decided: float
     ratio_expected_samples: float
-    sim_min_binom_p: float
-    sim_max_mean_n_z: float
+    meets_target: bool
 
 
-def run_suite(looks: int, rng: np.random.Generator) -> SuiteRun:
-    rows: list[Row] = []
-    plans: dict[tuple[float, float], tuple[int, int]] = {}
-    for c in suite():
-        key = (c.threshold, c.p1)
-        if key not in plans:
-            n_fixed = samples_for_rate(c.p1, c.threshold, ALPHA, POWER)
-            plans[key] = n_fixed, budget_for_power(c.threshold, c.p1, ALPHA, POWER, looks)
-        n_fixed, n_seq = plans[key]
-        fixed = evaluate(design(c.threshold, n_fixed, ALPHA, c.direction, looks=1), c, rng)
-        # the K = 1 design is the fixed-n exact test: its power is binomial_power's
-        assert abs(fixed.power_at_p1 - binomial_power(n_fixed, c.p1, c.threshold, ALPHA)) < 1e-9
-        seq = evaluate(design(c.threshold, n_seq, ALPHA, c.direction, looks=looks), c, rng)
-        rows.append(Row(c.name, c.direction, c.threshold, c.p1, c.true_rate,
-                        round(cohen_h(c.p1, c.threshold), 3), fixed, seq))
-    f_sum = Summary.of([r.fixed for r in rows])
-    s_sum = Summary.of([r.sequential for r in rows])
-    outcomes = [o for r in rows for o in (r.fixed, r.sequential)]
-    return SuiteRun(
-        looks, rows, f_sum, s_sum,
-        s_sum.samples_per_decided / f_sum.samples_per_decided,
-        s_sum.expected_samples / f_sum.expected_samples,
-        min(o.sim_min_binom_p for o in outcomes),
-        max(o.sim_mean_n_z for o in outcomes),
-    )
+def read(
+    seq: dict[Plan, SequentialDesign], fixed: dict[Plan, SequentialDesign],
+    fixed_summary: Summary,
+) -> tuple[Reading, list[Outcome]]:
+    parts = [outcome(seq[(c.threshold, c.p1)], c) for c in suite()]
+    s = Summary.of(parts)
+    gap = min(operating_characteristics(d, k[1])[0] - operating_characteristics(fixed[k], k[1])[0]
+              for k, d in seq.items())
+    ratio = s.samples_per_decided / fixed_summary.samples_per_decided
+    return Reading(
+        {f"{t:g}/{p1:g}": d.budget for (t, p1), d in seq.items()},
+        {f"{t:g}/{p1:g}": len(d.looks) for (t, p1), d in seq.items()},
+        s, gap, ratio, s.expected_samples / fixed_summary.expected_samples,
+        ratio <= TARGET and s.max_type1_pass <= ALPHA and s.max_type1_fail <= ALPHA,
+    ), parts
+
+
+def simulate(
+    d: SequentialDesign, p: float, runs: int, rng: np.random.Generator
+) -> dict[str, float]:
+    """Run the stopping procedure through ``decide`` (vectorised over runs)."""
+    steps = np.diff((0, *d.looks))
+    counts = np.cumsum(rng.binomial(steps, p, size=(runs, len(steps))), axis=1)
+    code = {"pass": 1, "fail": -1, "stop": 2, None: 0}
+    verdict = np.zeros(runs, dtype=int)
+    used = np.full(runs, d.looks[-1])
+    running = np.ones(runs, dtype=bool)
+    for j, n in enumerate(d.looks):
+        table = np.array([code[decide(d, j, x)] for x in range(n + 1)])
+        v = table[counts[:, j]]
+        stop = running & (v != 0)
+        verdict[stop], used[stop] = v[stop], n
+        running &= ~stop
+    return {"pass": float(np.mean(verdict == 1)), "fail": float(np.mean(verdict == -1)),
+            "futility_stop": float(np.mean(verdict == 2)),
+            "mean_n": float(np.mean(used)), "sd_n": float(np.std(used, ddof=1))}
+
+
+def cross_check(
+    designs: dict[Plan, SequentialDesign], parts: list[Outcome], rng: np.random.Generator
+) -> dict[str, float]:
+    """Simulated verdict rates vs exact (exact binomial test p; a normal z misleads for
+    rare events) and mean n vs exact (z, sd floored at one sample)."""
+    min_p, max_z = 1.0, 0.0
+    for c, o in zip(suite(), parts, strict=True):
+        sim = simulate(designs[(c.threshold, c.p1)], c.true_rate, SIM_RUNS, rng)
+        for key, q in (("pass", o.p_pass), ("fail", o.p_fail)):
+            test = binomtest(round(sim[key] * SIM_RUNS), SIM_RUNS, min(max(q, 1e-300), 1.0))
+            min_p = min(min_p, float(test.pvalue))
+        max_z = max(max_z, abs(sim["mean_n"] - o.mean_n)
+                    / (max(sim["sd_n"], 1.0) / math.sqrt(SIM_RUNS)))
+    return {"runs_per_check": SIM_RUNS, "min_binomial_p": min_p, "max_mean_n_z": max_z}
 
 
 def main() -> None:
     t0 = time.perf_counter()
     rng = np.random.default_rng(20240611)
-    run = run_suite(LOOKS, rng)
-    sensitivity: dict[str, dict[str, float]] = {}
-    for k in (2, 10, 20):  # the same suite with other numbers of looks
-        other = run_suite(k, rng)
-        sensitivity[str(k)] = {
-            "ratio_samples_per_decided": other.ratio_samples_per_decided,
-            "ratio_expected_samples": other.ratio_expected_samples,
-            "max_type1": other.sequential.max_type1,
-            "min_power_at_p1": other.sequential.min_power_at_p1,
+    fixed = fixed_designs()
+    fixed_parts = [outcome(fixed[(c.threshold, c.p1)], c) for c in suite()]
+    fixed_summary = Summary.of(fixed_parts)
+    targets = {
+        "planned_80": dict.fromkeys(fixed, POWER),
+        "equal_power": {k: operating_characteristics(d, k[1])[0] for k, d in fixed.items()},
+    }
+    designs: list[dict[str, object]] = []
+    default_detail: dict[str, object] = {}
+    for cand in CANDIDATES:
+        entry: dict[str, object] = {
+            "name": cand.name, "spending": spending_name(cand.spending),
+            "looks": "one per 16 samples" if cand.looks is None else cand.looks,
+            "curtail": cand.curtail, "futility": cand.futility,
         }
-    ratio = run.ratio_samples_per_decided
+        for reading, target in targets.items():
+            seq = sequential_designs(cand, target)
+            r, parts = read(seq, fixed, fixed_summary)
+            entry[reading] = asdict(r)
+            if cand is DEFAULT:
+                default_detail[reading] = {
+                    "checks": [{"check": c.name, "direction": c.direction,
+                                "threshold": c.threshold, "p1": c.p1, "true_rate": c.true_rate,
+                                "cohen_h": round(cohen_h(c.p1, c.threshold), 3),
+                                "fixed": asdict(f), "sequential": asdict(o)}
+                               for c, f, o in zip(suite(), fixed_parts, parts, strict=True)],
+                    "simulation": cross_check(seq, parts, rng),
+                    "designs": {f"{t:g}/{p1:g}": asdict(d) for (t, p1), d in seq.items()},
+                }
+        designs.append(entry)
+
+    default = next(e for e in designs if e["name"] == DEFAULT.name)
+    headline = default["equal_power"]
+    secondary = default["planned_80"]
+    assert isinstance(headline, dict) and isinstance(secondary, dict)
+    best = min(designs, key=lambda e: e["equal_power"]["ratio_samples_per_decided"])  # type: ignore[index]
     seconds = round(time.perf_counter() - t0, 1)
     result: dict[str, object] = {
-        "alpha": ALPHA, "power": POWER, "sim_runs": SIM_RUNS,
-        "spending": "Lan-DeMets O'Brien-Fleming-type, one-sided alpha",
-        **asdict(run),
-        "acceptance": {"target_ratio_at_most": 0.6, "ratio": ratio, "met": ratio <= 0.6},
-        "sensitivity_by_looks": sensitivity,
+        "alpha": ALPHA, "power": POWER, "target_ratio_at_most": TARGET,
+        "default_design": {"spending": spending_name(DEFAULT_SPENDING),
+                           "looks": "one per 16 samples", "curtail": True,
+                           "futility": DEFAULT_FUTILITY},
+        "fixed": asdict(fixed_summary),
+        "acceptance": {
+            "reading": "equal_power: sequential power at p1 >= the fixed-n design's, check by "
+                       "check; type-I <= alpha for PASS and FAIL (exact)",
+            "ratio_samples_per_decided": headline["ratio_samples_per_decided"],
+            "ratio_expected_samples": headline["ratio_expected_samples"],
+            "met": headline["meets_target"],
+            "planned_80_ratio": secondary["ratio_samples_per_decided"],
+            "planned_80_met": secondary["meets_target"],
+            "best_considered": best["name"],
+            "best_considered_ratio": best["equal_power"]["ratio_samples_per_decided"],  # type: ignore[index]
+        },
+        "designs": designs,
+        "default_detail": default_detail,
         "seconds": seconds,
     }
 
-    print(f"{'check':26} {'t':>5} {'p1':>5} {'true':>5} | {'n':>4} {'Pdec':>5} | "
-          f"{'N':>4} {'E[n]':>6} {'Pdec':>5} | {'E[n] ratio':>10}")
-    for r in run.checks:
-        f, s = r.fixed, r.sequential
-        print(f"{r.check:26} {r.threshold:5.2f} {r.p1:5.2f} {r.true_rate:5.2f} | "
-              f"{f.budget:4d} {f.p_decided:5.3f} | {s.budget:4d} {s.mean_n:6.1f} "
-              f"{s.p_decided:5.3f} | {s.mean_n / f.mean_n:10.3f}")
-    for name, m in (("fixed", run.fixed), ("sequential", run.sequential)):
-        print(f"{name:10}: expected samples {m.expected_samples:7.1f}, decided "
-              f"{m.expected_decided:5.2f}/20, per decided {m.samples_per_decided:5.1f}, "
-              f"max type-I {m.max_type1:.4f}, min power {m.min_power_at_p1:.3f}")
-    print(f"samples per decided check, sequential/fixed: {ratio:.3f} "
-          f"(target <= 0.60: {'met' if ratio <= 0.6 else 'NOT met'}); "
-          f"expected samples ratio {run.ratio_expected_samples:.3f}")
-    for looks, v in sensitivity.items():
-        print(f"  K={looks:>2}: per-decided ratio {v['ratio_samples_per_decided']:.3f}, "
-              f"max type-I {v['max_type1']:.4f}, min power {v['min_power_at_p1']:.3f}")
-    print(f"simulation cross-check ({SIM_RUNS} runs per check and design, 80 rates): smallest "
-          f"binomial-test p {run.sim_min_binom_p:.3f}, largest mean-n |z| "
-          f"{run.sim_max_mean_n_z:.2f}; {seconds} s")
+    print(f"fixed n: {fixed_summary.expected_samples:.0f} samples for 20 checks "
+          f"({fixed_summary.expected_samples_per_check:.1f} per check), "
+          f"{fixed_summary.expected_decided:.2f} decided, "
+          f"{fixed_summary.samples_per_decided:.1f} per decided check")
+    print(f"{'design':28} {'reading':11} {'budgets':>13} | {'max t1 P/F':>11} "
+          f"{'min pow':>7} {'vs fix':>6} | {'n/check':>7} {'n/dec':>6} {'ratio':>5}")
+    for e in designs:
+        for reading in targets:
+            row = e[reading]
+            assert isinstance(row, dict)
+            s = row["summary"]
+            budgets = "/".join(str(v) for v in row["budgets"].values())
+            print(f"{e['name']:28} {reading:11} {budgets:>13} | "
+                  f"{s['max_type1_pass']:.3f}/{s['max_type1_fail']:.3f} "
+                  f"{s['min_power_at_p1']:7.3f} {row['min_power_minus_fixed']:+6.3f} | "
+                  f"{s['expected_samples_per_check']:7.1f} {s['samples_per_decided']:6.1f} "
+                  f"{row['ratio_samples_per_decided']:5.3f}")
+    print(f"default ({DEFAULT.name}): samples per decided check "
+          f"{headline['ratio_samples_per_decided']:.3f} of fixed n at equal power "
+          f"(target <= {TARGET}: "
+          f"{'met' if headline['meets_target'] else 'NOT met'}); "
+          f"{secondary['ratio_samples_per_decided']:.3f} when planned at 80% "
+          f"({'met' if secondary['meets_target'] else 'NOT met'})")
+    for reading, detail in default_detail.items():
+        assert isinstance(detail, dict)
+        sim = detail["simulation"]
+        print(f"simulation of the default ({reading}, {SIM_RUNS} runs per check): smallest "
+              f"binomial-test p {sim['min_binomial_p']:.3f}, largest mean-n |z| "
+              f"{sim['max_mean_n_z']:.2f}")
+    print(f"{seconds} s")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")
 

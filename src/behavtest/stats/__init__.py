@@ -7,7 +7,14 @@ imports this package, and every pytest run in the environment would
 otherwise pay ~2 s for them.
 """
 
-from behavtest.stats.arms import arm_vs_arm, arm_vs_single, arm_vs_value
+from behavtest.stats.arms import (
+    arm_power,
+    arm_single_power,
+    arm_value_power,
+    arm_vs_arm,
+    arm_vs_single,
+    arm_vs_value,
+)
 from behavtest.stats.binomial import (
     Alternative,
     binomial_pvalue,
@@ -15,7 +22,12 @@ from behavtest.stats.binomial import (
     one_sided_bounds,
     wilson,
 )
-from behavtest.stats.clustered import clustered_mean, clustered_rate
+from behavtest.stats.clustered import (
+    clustered_mean,
+    clustered_mean_power,
+    clustered_rate,
+    clustered_rate_power,
+)
 from behavtest.stats.compare import (
     barnard_test,
     fisher_test,
@@ -64,6 +76,9 @@ __all__ = [
     "SequentialDesign",
     "adjust",
     "adjust_families",
+    "arm_power",
+    "arm_single_power",
+    "arm_value_power",
     "arm_vs_arm",
     "arm_vs_single",
     "arm_vs_value",
@@ -74,7 +89,9 @@ __all__ = [
     "binomial_tost_power",
     "clopper_pearson",
     "clustered_mean",
+    "clustered_mean_power",
     "clustered_rate",
+    "clustered_rate_power",
     "detectable_gap",
     "difference_tost_paired",
     "difference_tost_welch",

@@ -237,3 +237,182 @@ def clustered_mean(
         units=m,
         note=note,
     )
+
+
+# -- planners ------------------------------------------------------------------------
+
+_DP_STATES = 4_000_000  # (pooled count, sum of squared counts) states of the exact planner
+
+
+def _kg_rejects(big_k: Any, s2: Any, m: int, n: int, null: float, alpha: float, icc: float,
+                side: str) -> Any:
+    """The Korn-Graubard decision of ``clustered._kg_arrays`` for m clusters of n
+    replies, from the pooled count K and S2 = sum of squared cluster counts
+    (with equal sizes the cluster-robust variance is m/(m-1) sum (k_j - K/m)^2
+    / N^2 = (m S2 - K^2) / ((m-1) N^2)): True where p(claim) < alpha."""
+    import numpy as np
+    from scipy import special as _sp
+    from scipy import stats as _st
+
+    total = m * n
+    p = big_k / total
+    v = (m * s2 - big_k * big_k) / ((m - 1) * total * total)
+    factor = (_st.t.ppf(alpha, total - 1) / _st.t.ppf(alpha, m - 1)) ** 2
+    n_floor = total / (1.0 + (n - 1) * icc)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_kg = p * (1 - p) / v * factor
+    degenerate = (p <= 0) | (p >= 1) | ~(v > 0)
+    n_eff = np.where(degenerate, n_floor, np.minimum(np.minimum(n_kg, total), n_floor))
+    k_eff = p * n_eff
+    if side == "greater":
+        a, b, x = k_eff, n_eff - k_eff + 1, null
+    else:
+        a, b, x = n_eff - k_eff, k_eff + 1, 1 - null
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pval = np.where(a > 0, _sp.betainc(np.maximum(a, 1e-300), b, x), 1.0)
+    return pval < alpha * (1.0 - 1e-9)  # the `significant` rule
+
+
+def clustered_rate_power(
+    rate: float, null: float, clusters: int, per_cluster: int, alpha: float, icc: float = 0.1,
+    true_icc: float | None = None, direction: str | None = None,
+) -> float:
+    """Planned power of ``clustered.clustered_rate`` (Korn-Graubard with the
+    harness's icc floor ``icc``) with ``clusters`` prompts of ``per_cluster``
+    replies each, when the mean rate is ``rate`` and the prompts' true rates
+    vary with intra-cluster correlation ``true_icc`` (default ``icc``): Beta
+    distributed, so each prompt's count is beta-binomial (binomial at 0).
+    ``direction`` defaults to the side of ``rate`` against ``null``
+    ('greater' at equality: the planned size).
+
+    No library computes this. With equal cluster sizes the test's decision
+    is a function of the pooled count K and S2 = sum of squared cluster
+    counts, and for each K it is monotone in S2 (more spread, fewer effective
+    samples), so the power is exact: the joint law of (K, S2) by dynamic
+    programming over the clusters, keeping only the S2 that can still reject
+    (counts where every S2 rejects take K's marginal law, an m-fold
+    convolution of the beta-binomial pmf). When that would need more than
+    4 million states (large designs with a claim far from the rate, e.g. 25
+    prompts x 40 replies), an approximation answers instead: the sample
+    variance of the cluster rates given K as a chi-square on m - 1 df with
+    its conditional mean linear in K (slope from the third central moment of
+    a cluster's rate). Against simulation of ``clustered._kg_arrays`` (20000
+    repetitions each): the exact path agrees within simulation error (0.007)
+    at true ICC 0-0.3, rates 0.02-0.5, 5-20 prompts; the approximation within
+    0.015 on designs of 10-30 prompts x 40-100 replies, though on small
+    designs (where it is not used) it is up to 0.07 off for rare rates with
+    ICC 0.3.
+    """
+    import numpy as np
+    from scipy import stats as _st
+
+    if not 0.0 < alpha < 0.5:
+        raise ValueError(f"alpha={alpha} must lie in (0, 0.5): it is the one-sided level")
+    rho = icc if true_icc is None else true_icc
+    for name, val in (("rate", rate), ("null", null), ("icc", icc), ("true_icc", rho)):
+        if not 0.0 <= val <= 1.0:
+            raise ValueError(f"{name}={val} must lie in [0, 1]")
+    if clusters < 2 or per_cluster < 1:
+        raise ValueError("need clusters >= 2 and per_cluster >= 1")
+    side = direction or ("less" if rate < null else "greater")
+    if side not in ("greater", "less"):
+        raise ValueError(f"direction {direction!r} is not 'greater' or 'less'")
+    m, n = clusters, per_cluster
+    total = m * n
+    ks = np.arange(n + 1)
+    if rho == 0.0 or rate in (0.0, 1.0):
+        pmf = _st.binom.pmf(ks, n, rate)
+    else:
+        s = (1.0 - rho) / rho  # a + b of the Beta: icc = 1 / (a + b + 1)
+        pmf = _st.betabinom.pmf(ks, n, rate * s, (1.0 - rate) * s)
+    marginal = np.ones(1)
+    for _ in range(m):
+        marginal = np.convolve(marginal, pmf)
+    big_k = np.arange(total + 1)
+    q, r = np.divmod(big_k, m)
+    s2_min = (m - r) * q * q + r * (q + 1) ** 2  # counts as even as possible
+    q, r = np.divmod(big_k, n)
+    s2_max = q * n * n + r * r  # counts as concentrated as possible
+    # largest S2 that still rejects, per K (bisection; the decision is monotone in S2)
+    # invariant: rejects at S2 = lo (lo = s2_min - 1: nowhere yet), not at hi
+    top = _kg_rejects(big_k, s2_max, m, n, null, alpha, icc, side)
+    lo = np.where(top, s2_max, s2_min - 1)
+    hi = s2_max.copy()
+    while np.any(hi - lo > 1):
+        mid = (lo + hi) // 2
+        ok = _kg_rejects(big_k, mid, m, n, null, alpha, icc, side)
+        lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+    s_star = lo  # < s2_min: never rejects; == s2_max: always rejects
+    always = s_star >= s2_max
+    partial = (s_star >= s2_min) & ~always
+    power = float(marginal[always].sum())
+    if not partial.any():
+        return min(1.0, power)
+    cap = int(s_star[partial].max())
+    if (total + 1) * (cap + 1) > _DP_STATES:
+        return min(1.0, power + _kg_power_approx(
+            pmf, partial, s_star, marginal, m, n, null, alpha, icc, side))
+    dist = np.zeros((total + 1, cap + 1))
+    dist[0, 0] = 1.0
+    live = [int(k) for k in ks if pmf[k] > 1e-300]
+    for j in range(m):
+        kmax, smax = j * n, min(cap, j * n * n)
+        src = dist[: kmax + 1, : smax + 1].copy()
+        dist[: kmax + 1, : smax + 1] = 0.0
+        for k in live:
+            width = min(smax + 1, cap + 1 - k * k)
+            if width > 0:
+                dist[k : k + kmax + 1, k * k : k * k + width] += pmf[k] * src[:, :width]
+    below = np.arange(cap + 1)[None, :] <= s_star[:, None]
+    power += float(dist[partial][below[partial]].sum())
+    return min(1.0, power)
+
+
+def _kg_power_approx(
+    pmf: Any, partial: Any, s_star: Any, marginal: Any, m: int, n: int, null: float,
+    alpha: float, icc: float, side: str,
+) -> float:
+    """P(K partial, S2 <= s*(K)) when the exact recursion is too large: S2's
+    spread given K as (its conditional mean) x chi2_{m-1}/(m-1), the
+    conditional mean from a linear regression of the sample variance of the
+    cluster rates on their mean (slope: third over second central moment)."""
+    import numpy as np
+    from scipy import stats as _st
+
+    x = np.arange(n + 1) / n
+    mu = float(np.sum(pmf * x))
+    var = float(np.sum(pmf * (x - mu) ** 2))
+    third = float(np.sum(pmf * (x - mu) ** 3))
+    big_k = np.arange(len(marginal))
+    p_hat = big_k / (m * n)
+    scale = np.maximum(1.0 + third / var**2 * (p_hat - mu), 0.05) * var if var > 0 else 0 * p_hat
+    # sample variance of cluster rates <= s*: S2 = n^2 (sum x_j^2) and
+    # (m - 1) s_x^2 = sum x_j^2 - m xbar^2
+    sx2_star = (s_star / n**2 - m * p_hat**2) / (m - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cdf = np.where(scale > 0, _st.chi2.cdf((m - 1) * sx2_star / scale, m - 1), 1.0)
+    return float(np.sum(marginal[partial] * cdf[partial]))
+
+
+def clustered_mean_power(
+    effect: float, between_sd: float, within_sd: float, clusters: int, per_cluster: int,
+    alpha: float,
+) -> float:
+    """Planned power of ``clustered.clustered_mean`` (cluster-robust t, m - 1
+    df) for a true mean ``effect`` away from the null, with cluster effects of
+    sd ``between_sd`` and within-cluster sd ``within_sd``, ``clusters``
+    clusters of ``per_cluster`` values each. With equal cluster sizes the CR1
+    t statistic is the one-sample t on the cluster means, so for normal data
+    this is exact: noncentral t (``compare.t_power``) with se^2 = (between^2 +
+    within^2 / n) / m.
+    """
+    from behavtest.stats.compare import t_power
+
+    if clusters < 2 or per_cluster < 1:
+        raise ValueError("need clusters >= 2 and per_cluster >= 1")
+    if between_sd < 0 or within_sd < 0:
+        raise ValueError("standard deviations must be >= 0")
+    var = (between_sd**2 + within_sd**2 / per_cluster) / clusters
+    if var <= 0.0:
+        return 1.0 if effect != 0.0 else 0.0
+    return t_power(effect, math.sqrt(var), clusters - 1, alpha)
