@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from collections.abc import Sequence
 
@@ -49,20 +48,21 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _plan_seeds(rate: float, vs: float, args: argparse.Namespace) -> int:
-    """Fine-tunes per arm for Welch's t on per-model rates (noncentral t, statsmodels
-    ``TTestIndPower``), given the between-seed standard deviation of a model's rate."""
-    from statsmodels.stats.power import TTestIndPower
-
+    """Fine-tunes per arm for Welch's t on per-model rates (``stats.arm_power``: the
+    test as run, with its binomial variance floor), given the between-seed sd of
+    a model's true rate and the samples drawn from each model."""
     if args.seed_sd <= 0:
         raise BehavtestError("--seed-sd must be > 0 (the spread of per-model rates across seeds)")
-    d = abs(rate - vs) / args.seed_sd
-    m = TTestIndPower().solve_power(effect_size=d, alpha=args.alpha, power=args.power,
-                                    alternative="larger")
-    seeds = max(2, math.ceil(float(m)))
+    n = args.samples
+    for seeds in range(2, 201):
+        if stats.arm_power(rate, vs, args.seed_sd, seeds, seeds, n, args.alpha) >= args.power:
+            break
+    else:
+        raise BehavtestError("more than 200 fine-tunes per arm needed; the effect is too small")
     print(
-        f"arm mean {rate:g} vs {vs:g}, between-seed sd {args.seed_sd:g} (d = {d:.2f}), one-sided "
-        f"alpha {args.alpha:g}, power {args.power:g}:\n"
-        f"  {seeds} fine-tunes per arm (Welch t on per-model rates; noncentral t power)"
+        f"arm mean {rate:g} vs {vs:g}, between-seed sd {args.seed_sd:g}, {n} samples per model, "
+        f"one-sided alpha {args.alpha:g}, power {args.power:g}:\n"
+        f"  {seeds} fine-tunes per arm (Welch t on per-model rates)"
     )
     return 0
 
@@ -93,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan.add_argument("--power", type=float, default=0.8)
     plan.add_argument("--seed-sd", type=float, default=None,
                       help="between-seed sd of a model's rate: plan fine-tunes per arm")
+    plan.add_argument("--samples", type=int, default=100,
+                      help="samples per model, with --seed-sd (default 100)")
     plan.add_argument("--margin", type=float, default=None,
                       help="equivalence margin: samples to show the rate is within +-margin")
     plan.add_argument("--sequential", action="store_true",
