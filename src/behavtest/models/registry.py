@@ -3,9 +3,10 @@
 ``hf/./runs/ckpt-500``, ``hf/Qwen/Qwen2.5-7B-Instruct``, ``embedded`` (the
 default), ``openai/gpt-4.1-2025-04-14`` (or any OpenAI-compatible server),
 ``double/yes=0.3,no=0.7`` (the test double). The spec is split on
-the first ``/``. Third-party providers register through the
-``behavtest.providers`` entry-point group with a factory
-``(name: str, options: HFOptions) -> Provider``.
+the first ``/``. A peft adapter folder follows the base after ``+``:
+``hf/./runs/base+./runs/lora``, ``embedded+./runs/lora``. Third-party
+providers register through the ``behavtest.providers`` entry-point group
+with a factory ``(name: str, options: HFOptions) -> Provider``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ from typing import Any
 
 from behavtest.errors import InvalidArgument, ModelNotFound
 from behavtest.models.base import Provider
-from behavtest.models.hf import HFOptions, hub_preflight, looks_like_path
+from behavtest.models.hf import (
+    HFOptions,
+    adapter_fingerprint,
+    check_adapter_folder,
+    hub_preflight,
+    looks_like_path,
+    require_peft,
+    split_adapter,
+)
 
 Factory = Callable[[str, HFOptions], Provider]
 DEFAULT_MODEL = "embedded"
@@ -29,14 +38,16 @@ DEFAULT_MODEL = "embedded"
 def _hf(name: str, options: HFOptions) -> Provider:
     from behavtest.models.hf import HFProvider
 
-    return HFProvider(name, options)
+    base, adapter = split_adapter(name)
+    return HFProvider(base, options, label=f"hf/{base}", adapter=adapter)
 
 
 def _embedded(name: str, options: HFOptions) -> Provider:
     from behavtest.models.embedded import EMBEDDED_LABEL, converted_folder
     from behavtest.models.hf import HFProvider
 
-    return HFProvider(str(converted_folder()), options, label=EMBEDDED_LABEL)
+    _, adapter = split_adapter(name)
+    return HFProvider(str(converted_folder()), options, label=EMBEDDED_LABEL, adapter=adapter)
 
 
 def _openai(name: str, options: HFOptions) -> Provider:
@@ -68,11 +79,18 @@ def providers() -> dict[str, Factory]:
 
 
 def split_spec(spec: str) -> tuple[str, str]:
-    """Split on the first ``/``: ``'hf/Qwen/Qwen2.5'`` -> ``('hf', 'Qwen/Qwen2.5')``."""
+    """Split on the first ``/``: ``'hf/Qwen/Qwen2.5'`` -> ``('hf', 'Qwen/Qwen2.5')``.
+
+    A ``+`` before any ``/`` ends the prefix and stays with the rest:
+    ``'embedded+./lora'`` -> ``('embedded', '+./lora')``.
+    """
     spec = spec.strip()
     if not spec:
         raise InvalidArgument("empty model spec; fix: pass e.g. --model embedded or hf/<path>")
     prefix, _, rest = spec.partition("/")
+    if "+" in prefix:
+        plus = spec.index("+")
+        return spec[:plus], spec[plus:]
     return prefix, rest
 
 
@@ -92,16 +110,30 @@ def expand_spec(spec: str) -> list[str]:
     matches no folder is an error (a typo would otherwise test nothing).
     """
     prefix, rest = split_spec(spec)
-    if prefix != "hf" or not (_GLOB_CHARS & set(rest)):
+    if prefix not in ("hf", "embedded") or not (_GLOB_CHARS & set(rest)):
         return [spec.strip()]
-    pattern = os.path.expanduser(rest)
-    found = sorted((p for p in glob.glob(pattern) if os.path.isdir(p)), key=_natural_key)
+    base, adapter = split_adapter(rest)
+    bases = [f"{prefix}/{b}" if b else prefix for b in _glob_folders(spec, base)]
+    if adapter is None:
+        return bases
+    # hf/base+runs/lora-seed-*: an arm of adapters on one base
+    return [f"{b}+{a}" for b in bases for a in _glob_folders(spec, adapter)]
+
+
+def _glob_folders(spec: str, pattern: str) -> list[str]:
+    """The folders a pattern matches (naturally ordered); a pattern without
+    glob characters is returned as it is (validated later)."""
+    if not (_GLOB_CHARS & set(pattern)):
+        return [pattern]
+    found = sorted(
+        (p for p in glob.glob(os.path.expanduser(pattern)) if os.path.isdir(p)), key=_natural_key
+    )
     if not found:
         raise ModelNotFound(
             f"{spec!r} matches no model folder; fix: check the pattern (quote it so the "
             "shell does not expand it)"
         )
-    return [f"hf/{p}" for p in found]
+    return found
 
 
 def validate_spec(spec: str) -> None:
@@ -113,17 +145,21 @@ def validate_spec(spec: str) -> None:
             f"unknown model provider {prefix!r} in {spec!r}; fix: use one of "
             f"{', '.join(p + '/' for p in sorted(known))} (e.g. hf/./my-checkpoint)"
         )
+    base, adapter = split_adapter(rest) if prefix in ("hf", "embedded") else (rest, None)
+    if adapter is not None:
+        check_adapter_folder(adapter)
+        require_peft()
     if prefix == "hf":
-        if not rest:
+        if not base:
             raise InvalidArgument(f"{spec!r} names no model; fix: hf/<folder> or hf/<org>/<name>")
-        if looks_like_path(rest):
-            if not os.path.isdir(os.path.expanduser(rest)):
+        if looks_like_path(base):
+            if not os.path.isdir(os.path.expanduser(base)):
                 raise ModelNotFound(
-                    f"model folder {rest!r} does not exist; "
+                    f"model folder {base!r} does not exist; "
                     "fix: pass an existing checkpoint folder"
                 )
         else:
-            hub_preflight(rest)
+            hub_preflight(base)
     if prefix == "double":
         from behavtest.testing import ScriptedProvider
 
@@ -136,9 +172,9 @@ def validate_spec(spec: str) -> None:
     if prefix == "embedded":
         from behavtest.models.embedded import EMBEDDED_NAME
 
-        if rest not in ("", "smollm2", EMBEDDED_NAME):
+        if base not in ("", "smollm2", EMBEDDED_NAME):
             raise ModelNotFound(
-                f"no embedded model named {rest!r}; fix: use 'embedded' ({EMBEDDED_NAME})"
+                f"no embedded model named {base!r}; fix: use 'embedded' ({EMBEDDED_NAME})"
             )
 
 
@@ -147,18 +183,23 @@ def fingerprint_without_loading(spec: str) -> str | None:
 
     Known for the embedded model, local folders, ``openai/`` models (by name
     and server, no network call) and the test double; None for hub names
-    (their revision is known only after resolving). It lets a fully
+    (their revision is known only after resolving). With an adapter it is
+    the base's fingerprint, ``+``, the adapter folder's. It lets a fully
     cached rerun replay every sample without loading any weights.
     """
     from behavtest.models.hf import folder_fingerprint
 
     prefix, rest = split_spec(spec)
-    if prefix == "embedded":
-        from behavtest.models.embedded import EMBEDDED_LABEL, converted_folder
+    if prefix in ("embedded", "hf"):
+        base, adapter = split_adapter(rest)
+        extra = "" if adapter is None else "+" + adapter_fingerprint(adapter)
+        if prefix == "embedded":
+            from behavtest.models.embedded import EMBEDDED_LABEL, converted_folder
 
-        return folder_fingerprint(EMBEDDED_LABEL, converted_folder())
-    if prefix == "hf" and looks_like_path(rest):
-        return folder_fingerprint(f"hf/{rest}", Path(os.path.expanduser(rest)))
+            return folder_fingerprint(EMBEDDED_LABEL, converted_folder()) + extra
+        if looks_like_path(base):
+            return folder_fingerprint(f"hf/{base}", Path(os.path.expanduser(base))) + extra
+        return None
     if prefix == "openai":
         from behavtest.models.openai_api import spec_fingerprint
 
