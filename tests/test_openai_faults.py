@@ -166,6 +166,8 @@ def test_plugin_run_through_faults_matches_a_direct_run(
         )
     result.assert_outcomes(passed=1)
     assert sum(proxy.injected.values()) >= 5, proxy.injected
+    # the summary tallies the API's work, retries included
+    result.stdout.fnmatch_lines(["behavtest: API * requests (* retried), * completion tokens"])
     got = json.loads(out.read_text())
 
     # the same job drawn directly, under the fingerprint the plugin run had

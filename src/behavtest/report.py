@@ -47,6 +47,13 @@ def render_summary(session: Session, width: int = 120, color: bool = False) -> s
         f"behavtest: {', '.join(parts)}; samples drawn {drawn}, from cache {cached}{speed}; "
         f"model loads {int(t.get('loads', 0))}"
     )
+    if int(t.get("api_requests", 0)):
+        cost = f", cost ${t['api_cost']:.4f}" if "api_cost" in t else ""
+        console.print(
+            f"behavtest: API {int(t['api_requests'])} requests ({int(t.get('api_retries', 0))} "
+            f"retried), {int(t.get('api_prompt_tokens', 0))} prompt + "
+            f"{int(t.get('api_completion_tokens', 0))} completion tokens{cost}"
+        )
     return buf.getvalue()
 
 

@@ -234,8 +234,18 @@ class Session:
         for h in self._handles.values():
             for k, v in asdict(h.stats).items():
                 setattr(total, k, getattr(total, k) + v)
-        out = asdict(total)
+        out: dict[str, Any] = asdict(total)
         out["cache_hits"] = self.cache.hits if self._cache else 0
+        # API providers (openai/) keep a usage tally: requests, retries, tokens, cost.
+        for h in self._handles.values():
+            usage = getattr(h._provider, "usage", None)
+            if usage is None:
+                continue
+            for key in ("requests", "retries", "prompt_tokens", "completion_tokens"):
+                out[f"api_{key}"] = out.get(f"api_{key}", 0) + int(getattr(usage, key, 0))
+            cost = getattr(usage, "cost", None)
+            if cost is not None:
+                out["api_cost"] = out.get("api_cost", 0.0) + float(cost)
         return out
 
     def merge_worker(self, worker: str, stats: dict[str, Any]) -> None:
