@@ -247,7 +247,8 @@ class ModelHandle:
         chunk = 1
         if missing:
             chunk = max(1, getattr(getattr(self.provider, "options", None), "batch_size", 16))
-        desc = f"{self.spec}: sampling"
+        hits = len(slots) - len(missing)
+        t_start, tokens = time.perf_counter(), 0
         for start in range(0, len(missing), chunk):
             part = missing[start : start + chunk]
             t0 = time.perf_counter()
@@ -258,9 +259,12 @@ class ModelHandle:
                 replies[k] = Reply(c.text, p, i, c.tokens, c.finish, False)
                 new[k] = {"text": c.text, "tokens": c.tokens, "finish": c.finish}
                 self.stats.tokens += c.tokens
+                tokens += c.tokens
             self.stats.drawn += len(part)
             self.cache.put_many(new)  # committed per batch: a kill loses one batch at most
             if self.on_progress:
+                rate = tokens / max(1e-9, time.perf_counter() - t_start)
+                desc = f"{self.spec}: {rate:.0f} tok/s, {hits} from cache; sampling"
                 self.on_progress(start + len(part), len(missing), desc)
         return Samples(
             model=self.spec,
