@@ -659,6 +659,8 @@ class EngineProvider:
     so ModelHandle draws (and commits to the cache) in engine-sized chunks.
     """
 
+    is_engine_client = True  # the model is loaded in the engine, not here
+
     def __init__(self, address: str, authkey: bytes | None = None) -> None:
         self.address = address
         key = authkey if authkey is not None else read_authkey(address)

@@ -155,7 +155,10 @@ class ModelHandle:
             except BehavtestError as exc:
                 self._load_error = exc
                 raise
-            self.stats.loads += 1
+            # A client of a shared engine loads nothing itself (the controller
+            # counts the engines instead).
+            if not getattr(self._provider, "is_engine_client", False):
+                self.stats.loads += 1
         return self._provider
 
     @property

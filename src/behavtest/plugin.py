@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Generator
 from dataclasses import replace
 from pathlib import Path
@@ -54,6 +55,9 @@ CHECKPOINTS_OPTION = "--checkpoints"
 SEQUENTIAL_OPTION = "--behav-sequential"
 ICC_OPTION = "--behav-icc"
 BASE_URL_OPTION = "--base-url"
+ENGINE_OPTION = "--behav-engine"
+ENGINE_DIR_KEY = "behavtest_engine_dir"
+ENGINE_OWNER_KEY = "behavtest_engine_owner"
 FAMILY_OPTION = "--behav-family"
 
 SESSION_KEY = pytest.StashKey[Session]()
@@ -100,6 +104,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="OpenAI-compatible server for openai/ models, e.g. "
                     "http://127.0.0.1:8000/v1 (default: $BEHAVTEST_BASE_URL, $OPENAI_BASE_URL, "
                     "else OpenAI)")
+    group.addoption(ENGINE_OPTION, dest="behav_engine", default=None, choices=("auto", "off"),
+                    help="under xdist, serve each local model from one shared engine process "
+                    "(auto, default) or load it in every worker (off)")
     group.addoption(ICC_OPTION, dest="behav_icc", default=None,
                     help="least intra-cluster correlation assumed between replies to one "
                     "prompt when a check pools several prompts (default 0.1; 0 = trust the "
@@ -123,6 +130,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         ("behav_checkpoints", "default --checkpoints (lines)"),
         ("behav_icc", "default --behav-icc"),
         ("behav_base_url", "default --base-url"),
+        ("behav_engine", "default --behav-engine"),
         ("behav_sequential", "default --behav-sequential (true/false)"),
         ("behav_family", "default --behav-family"),
         ("behav_temperature", "sampling temperature (default 1.0; 0 = greedy)"),
@@ -203,7 +211,12 @@ def _build_session(config: pytest.Config) -> Session:
     if batch < 1:
         raise pytest.UsageError(f"{BATCH_OPTION} {batch} must be >= 1; fix: e.g. 16")
     hf = HFOptions(batch_size=batch, threads=threads)
-    return Session.create(
+    engine = _value(config, "behav_engine") or "auto"
+    if engine not in ("auto", "off"):
+        raise pytest.UsageError(f"behav_engine {engine!r} is not auto or off")
+    workerinput = getattr(config, "workerinput", {}) or {}
+    engine_dir = workerinput.get(ENGINE_DIR_KEY) if engine == "auto" else None
+    session = Session.create(
         run=run,
         model_spec=_value(config, "behav_model") or DEFAULT_MODEL,
         baseline_spec=_value(config, "behav_baseline"),
@@ -215,6 +228,10 @@ def _build_session(config: pytest.Config) -> Session:
         correction=_value(config, "behav_correction") or "holm",
         family_mode=_value(config, "behav_family") or "suite",
     )
+    if engine_dir:
+        session.engine_dir = Path(engine_dir)
+        session.engine_owner = int(workerinput[ENGINE_OWNER_KEY])
+    return session
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -437,6 +454,9 @@ class RunReporter:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         # Logs (CI, pipes) get a wide table instead of one wrapped at 80 columns.
+        xdist = self.config.pluginmanager.get_plugin("behavtest-xdist")
+        if isinstance(xdist, XdistController):
+            self.session.engine_loads = xdist.engines_started()
         tty = bool(getattr(terminalreporter, "isatty", False))
         width = max(80, shutil.get_terminal_size((160, 24)).columns) if tty else 160
         text = render_summary(self.session, width=width)
@@ -452,6 +472,29 @@ class XdistController:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
+        self.engine_dir: Path | None = None
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """Tell every worker where the run's shared model engines live (one per
+        local model, started by the first worker that needs it)."""
+        if self.engine_dir is None:
+            # Short and private: it holds the engines' sockets and key files.
+            self.engine_dir = Path(tempfile.mkdtemp(prefix="behavtest-run-"))
+        node.workerinput[ENGINE_DIR_KEY] = str(self.engine_dir)
+        node.workerinput[ENGINE_OWNER_KEY] = os.getpid()
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.engine_dir is not None:
+            from behavtest.engine import stop_engines
+
+            stop_engines(self.engine_dir)
+            shutil.rmtree(self.engine_dir, ignore_errors=True)
+
+    def engines_started(self) -> int:
+        if self.engine_dir is None:
+            return 0
+        return len(list(self.engine_dir.glob("engine-*.addr")))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:

@@ -107,6 +107,11 @@ class Session:
     correction: str = "holm"
     family_mode: str = "suite"
     checkpoint_specs: tuple[str, ...] = ()
+    # Under xdist: where local models' shared engines live, and the controller's
+    # pid (engines exit when it does). None: every process loads its own model.
+    engine_dir: Path | None = None
+    engine_owner: int | None = None
+    engine_loads: int = 0  # engines the controller saw started (each loaded its model once)
     _handles: dict[str, ModelHandle] = field(default_factory=dict)
     _cache: SampleCache | None = None
 
@@ -193,6 +198,16 @@ class Session:
             opts = self.hf_options
 
             def factory(spec: str = spec) -> Provider:
+                if self.engine_dir is not None and split_spec(spec)[0] in ("hf", "embedded"):
+                    # One model per machine: the first worker to need it starts
+                    # the engine, every worker's rows are batched together there.
+                    from behavtest.engine import EngineProvider, ensure_engine
+
+                    address = ensure_engine(
+                        spec, replace(opts, threads=None), self.engine_dir,
+                        owner_pid=self.engine_owner,
+                    )
+                    return EngineProvider(address)
                 return load_provider(spec, opts)
 
             def quick(spec: str = spec) -> str | None:
@@ -254,7 +269,9 @@ class Session:
     def totals(self) -> dict[str, Any]:
         stats = list(self.worker_stats.values()) or [self.local_stats()]
         keys = set().union(*stats)
-        return {k: sum(s.get(k, 0) for s in stats) for k in keys}
+        out = {k: sum(s.get(k, 0) for s in stats) for k in keys}
+        out["loads"] = out.get("loads", 0) + self.engine_loads
+        return out
 
     def counts(self) -> dict[Outcome, int]:
         """Verdicts of the properties themselves (preconditions are counted apart)."""
