@@ -139,7 +139,8 @@ def test_no_acrostic(model):
     serial.stdout.fnmatch_lines(["*rate <= 0.3*0/12 = 0.000*PASS*", "*model loads 1*"])
     parallel = pytester.runpytest_subprocess("--behav-cache", "off", "-n", "2")
     parallel.assert_outcomes(passed=1)
-    parallel.stdout.fnmatch_lines(["*rate <= 0.3*0/12 = 0.000*PASS*"])
+    # under xdist the model is served by one shared engine, which the run stops
+    parallel.stdout.fnmatch_lines(["*rate <= 0.3*0/12 = 0.000*PASS*", "*model loads 1*"])
 
 
 def test_judge_and_recognition_run_on_the_real_model(provider) -> None:  # type: ignore[no-untyped-def]
