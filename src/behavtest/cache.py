@@ -71,6 +71,11 @@ class SampleCache:
             self.misses += len(keys)
             return {}
         found: dict[str, Any] = {}
+        if self.mode == "readonly" and self._conn is None and not (
+            self.path is not None and self.path.exists()
+        ):
+            self.misses += len(keys)
+            return found  # read-only never creates a cache file
         with self._lock:
             db = self._db()
             for start in range(0, len(keys), 500):
