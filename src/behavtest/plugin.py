@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Generator
 from dataclasses import replace
 from pathlib import Path
@@ -58,6 +59,7 @@ BASE_URL_OPTION = "--base-url"
 ENGINE_OPTION = "--behav-engine"
 ENGINE_DIR_KEY = "behavtest_engine_dir"
 ENGINE_OWNER_KEY = "behavtest_engine_owner"
+PROGRESS_EVERY = 10.0  # seconds between the controller's progress lines under xdist
 FAMILY_OPTION = "--behav-family"
 
 SESSION_KEY = pytest.StashKey[Session]()
@@ -255,8 +257,15 @@ def pytest_configure(config: pytest.Config) -> None:
     except BehavtestError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[SESSION_KEY] = session
-    if not hasattr(config, "workerinput"):  # xdist workers have no terminal
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is None:
         session.on_progress = ProgressLine(config)
+    elif workerinput.get(ENGINE_DIR_KEY):  # xdist workers have no terminal: tell the controller
+        from behavtest.progress import WorkerProgress
+
+        session.on_progress = WorkerProgress(
+            Path(workerinput[ENGINE_DIR_KEY]), str(workerinput.get("workerid", os.getpid()))
+        )
     config.pluginmanager.register(RunReporter(config), "behavtest-run")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistController(config), "behavtest-xdist")
@@ -473,6 +482,8 @@ class XdistController:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.engine_dir: Path | None = None
+        self._reporter: threading.Thread | None = None
+        self._done = threading.Event()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
@@ -483,8 +494,33 @@ class XdistController:
             self.engine_dir = Path(tempfile.mkdtemp(prefix="behavtest-run-"))
         node.workerinput[ENGINE_DIR_KEY] = str(self.engine_dir)
         node.workerinput[ENGINE_OWNER_KEY] = os.getpid()
+        if self._reporter is None:
+            self._reporter = threading.Thread(
+                target=self._report_progress, name="behavtest-progress", daemon=True
+            )
+            self._reporter.start()
+
+    def _report_progress(self) -> None:
+        """Every few seconds, a line on what the workers are drawing (terminals only:
+        a log gets the summary table, not a ticker)."""
+        from behavtest.progress import summarise
+
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        if tr is None or not tr.isatty or self.config.get_verbosity() < 0:
+            return
+        last = None
+        while not self._done.wait(PROGRESS_EVERY):
+            assert self.engine_dir is not None
+            line = summarise(self.engine_dir)
+            if line and line != last:  # only when a draw moved on
+                tr.write_line(line)
+            last = line
+
+    def pytest_sessionfinish(self) -> None:
+        self._done.set()  # no progress lines after the summary
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self._done.set()
         if self.engine_dir is not None:
             from behavtest.engine import stop_engines
 
