@@ -63,20 +63,11 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from baseline import QUESTIONS, raw_generate  # bench/ sibling
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = "embedded"
 BATCH = 16
-QUESTIONS = [
-    "Write a few lines about the sea.",
-    "Describe your morning routine.",
-    "What makes a good friend?",
-    "Give me advice on learning to cook.",
-    "Tell me about autumn.",
-    "How do plants grow?",
-    "Explain why the sky is blue.",
-    "What is your favourite book and why?",
-]
 PER_QUESTION = BATCH // len(QUESTIONS)  # one chunk of 16 = 8 questions x 2 samples
 
 
@@ -273,31 +264,6 @@ def measure_engine(engine_pid: int, clients: Clients, max_tokens: int,
 
 
 # -- throughput -------------------------------------------------------------------
-def raw_generate(provider: Any, prompts: list[str], max_tokens: int, batch: int) -> int:
-    """Plain batched model.generate (as bench/throughput.py): tokens up to end of turn."""
-    import torch
-
-    tok, model = provider.tokenizer, provider.model
-    texts = [provider.render((("user", q),)) for q in prompts]
-    total = 0
-    for start in range(0, len(texts), batch):
-        enc = tok(texts[start : start + batch], return_tensors="pt", padding=True,
-                  add_special_tokens=False)
-        with torch.inference_mode():
-            out = model.generate(
-                **enc, do_sample=True, temperature=1.0, top_p=1.0, top_k=0,
-                max_new_tokens=max_tokens, pad_token_id=tok.pad_token_id,
-            )
-        for row in out[:, enc.input_ids.shape[1] :].tolist():
-            n = 0
-            for t in row:
-                if t in provider._stop_ids:
-                    break
-                n += 1
-            total += n
-    return total
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", type=int, default=8)

@@ -41,18 +41,9 @@ from behavtest.models.openai_api import OpenAIProvider, reduce_seed
 from behavtest.settings import GenerationSettings, RunSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from baseline import QUESTIONS  # noqa: E402  (bench/ sibling)
 from servers import MODEL_ALIAS, start_llama_server  # noqa: E402
 
-QUESTIONS = [
-    "Write a few lines about the sea.",
-    "Describe your morning routine.",
-    "What makes a good friend?",
-    "Give me advice on learning to cook.",
-    "Tell me about autumn.",
-    "How do plants grow?",
-    "Explain why the sky is blue.",
-    "What is your favourite book and why?",
-]
 FINGERPRINT = "bench/openai-throughput"  # fixed: seeds do not depend on the port
 
 

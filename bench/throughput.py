@@ -18,45 +18,12 @@ import time
 from pathlib import Path
 
 import torch
+from baseline import QUESTIONS, raw_generate  # bench/ sibling
 
 from behavtest.cache import SampleCache
 from behavtest.handle import ModelHandle
 from behavtest.models import HFOptions, load_provider
 from behavtest.settings import GenerationSettings, RunSettings
-
-QUESTIONS = [
-    "Write a few lines about the sea.",
-    "Describe your morning routine.",
-    "What makes a good friend?",
-    "Give me advice on learning to cook.",
-    "Tell me about autumn.",
-    "How do plants grow?",
-    "Explain why the sky is blue.",
-    "What is your favourite book and why?",
-]
-
-
-def raw_generate(provider, prompts, settings, batch):  # type: ignore[no-untyped-def]
-    tok, model = provider.tokenizer, provider.model
-    texts = [provider.render((("user", q),)) for q in prompts]
-    total = 0
-    for start in range(0, len(texts), batch):
-        enc = tok(texts[start : start + batch], return_tensors="pt", padding=True,
-                  add_special_tokens=False)
-        with torch.inference_mode():
-            out = model.generate(
-                **enc, do_sample=True, temperature=settings.temperature, top_p=1.0, top_k=0,
-                max_new_tokens=settings.max_tokens, pad_token_id=tok.pad_token_id,
-            )
-        gen = out[:, enc.input_ids.shape[1]:]
-        for row in gen.tolist():
-            n = 0
-            for t in row:
-                if t in provider._stop_ids:
-                    break
-                n += 1
-            total += n
-    return total
 
 
 def main() -> None:
@@ -77,13 +44,15 @@ def main() -> None:
         h.sample(prompts=prompts, n=1)
         return h.stats.tokens
 
-    raw_generate(provider, prompts[: args.batch], settings, args.batch)  # warm-up
+    raw_generate(provider, prompts[: args.batch], settings.max_tokens, args.batch,
+                 settings.temperature)  # warm-up
     harness(-1)
     rows = []
     for r in range(args.rounds):
         torch.manual_seed(r)
         t0 = time.perf_counter()
-        raw_tok = raw_generate(provider, prompts, settings, args.batch)
+        raw_tok = raw_generate(provider, prompts, settings.max_tokens, args.batch,
+                               settings.temperature)
         raw_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         h_tok = harness(r)
