@@ -355,3 +355,13 @@ def test_model_group_samples_every_member() -> None:
     drawn = group.sample("q", n=30)
     assert [s.model for s in drawn] == ["double/a", "double/b"]
     assert all(len(s) == 30 for s in drawn)
+
+
+def test_other_checks_on_a_sequential_budget_draw_all_of_it() -> None:
+    """Only one-prompt rate checks stop early; the rest judge the whole budget."""
+    h = handle(0.3)
+    base = samples([30], 100, model="b", prompt="q")
+    v = run(lambda: expect(h.sample("q", n=100, sequential=True), YES).same_as(base, 0.2))
+    assert v.n == 100
+    v = run(lambda: expect(h.sample("q", n=100, sequential=True), YES).within(0.1, 0.5))
+    assert v.n == 100

@@ -251,7 +251,9 @@ class Expectation:
     def _against_value(self, threshold: float) -> Chosen:
         return selection.against_value(self.unit, self.group, threshold, self.alpha, self.icc)
 
-    def _value_check(self, threshold: float, direction: str) -> Expectation:
+    def _value_check(
+        self, threshold: float, direction: str, note: str | None = None
+    ) -> Expectation:
         t = check_rate(threshold) if self.unit.binary else float(threshold)
         what = "rate" if self.unit.binary else "mean"
         if self.unit.sequential is not None:
@@ -259,8 +261,13 @@ class Expectation:
         c = self._against_value(t)
         return self._record(
             f"{what} {_CHECK[direction]} {t:g}", direction, c.inference,
-            lambda: c.power(direction), threshold=t, unit=c.unit,
+            lambda: c.power(direction), threshold=t, unit=c.unit, note=note,
         )
+
+    def _draw_budget(self) -> None:
+        """Checks other than one-prompt rate checks use the whole sequential budget."""
+        if self.unit.sequential is not None:
+            self.unit = score_samples(self.unit.sequential.full(), self._scorer())
 
     def rate_at_least(self, threshold: float) -> Expectation:
         """Claim: the true rate (or mean score) is above ``threshold``."""
@@ -287,9 +294,12 @@ class Expectation:
         assert seq is not None
         if len(seq.prompts) != 1:
             # Pooled counts over clustered prompts are not iid: no exact boundaries.
-            full = score_samples(seq.full(), self._scorer())
-            self.unit = full
-            return self._record_fixed_fallback(t, direction)
+            self._draw_budget()
+            return self._value_check(
+                t, direction,
+                note="sequential stopping applies to one-prompt checks; several prompts are "
+                "clusters, so the whole budget was drawn",
+            )
         design = stats.sequential_design(t, seq.budget, self.alpha, direction)
         look, unit = 0, self.unit
         for look, n_j in enumerate(design.looks):
@@ -315,15 +325,6 @@ class Expectation:
             threshold=t, unit="samples",
         )
 
-    def _record_fixed_fallback(self, t: float, direction: str) -> Expectation:
-        c = self._against_value(t)
-        return self._record(
-            f"rate {_CHECK[direction]} {t:g}", direction, c.inference,
-            lambda: c.power(direction), threshold=t, unit=c.unit,
-            note="sequential stopping applies to one-prompt checks; several prompts are "
-            "clusters, so the whole budget was drawn",
-        )
-
     def _scorer(self) -> Callable[[str], Any]:
         assert self.scorer is not None
         return self.scorer
@@ -334,8 +335,7 @@ class Expectation:
         "above low" and "below high" must be shown at alpha)."""
         if not low < high:
             raise InvalidArgument(f"within({low}, {high}): low must be below high")
-        if self.unit.sequential is not None:
-            self.unit = score_samples(self.unit.sequential.full(), self._scorer())
+        self._draw_budget()
         lo, hi = self._against_value(low), self._against_value(high)
         eq = selection.tost(lo.inference, hi.inference, low, high)
         exact = self.unit.binary and lo.unit == "samples"
@@ -370,8 +370,7 @@ class Expectation:
 
     def _compare(self, baseline: Any, direction: str) -> Expectation:
         other = self._baseline(baseline)
-        if self.unit.sequential is not None:
-            self.unit = score_samples(self.unit.sequential.full(), self._scorer())
+        self._draw_budget()
         c = self._against_baseline(other, 0.0)
         return self._record(
             f"{'rate' if self.unit.binary else 'mean'} "
@@ -395,6 +394,7 @@ class Expectation:
             raise InvalidArgument(f"margin={margin} must be > 0; 'no difference at all' is "
                                   "untestable")
         other = self._baseline(baseline)
+        self._draw_budget()
         lo, hi = self._against_baseline(other, -margin), self._against_baseline(other, margin)
         eq = selection.tost(lo.inference, hi.inference, -margin, margin)
         return self._record(
