@@ -61,8 +61,10 @@ def samples(yes_per_prompt: Sequence[int], n: int, model: str = "m", prompt: str
     return Samples(model, prompts, GenerationSettings(), replies)
 
 
-def numbers(values_per_prompt: Sequence[Sequence[float]], model: str = "m") -> Samples:
-    prompts = tuple(to_messages(f"q {i}") for i in range(len(values_per_prompt)))
+def numbers(
+    values_per_prompt: Sequence[Sequence[float]], model: str = "m", prompt: str = "q"
+) -> Samples:
+    prompts = tuple(to_messages(f"{prompt} {i}") for i in range(len(values_per_prompt)))
     replies = tuple(
         Reply(str(v), p, i, 1, "stop", False)
         for p, vals in enumerate(values_per_prompt)
@@ -195,11 +197,43 @@ def test_one_sample_per_prompt_pairs_use_mcnemar() -> None:
     assert v.unit == "pairs"
 
 
-def test_different_prompts_are_unpaired_cluster_means() -> None:
+def test_different_prompts_are_rao_scott_on_effective_counts() -> None:
+    """Rates on different prompts: each side's counts divided by its design effect
+    (here the icc = 0.1 floor binds on both: 60 / (1 + 19 * 0.1) replies' worth),
+    then statsmodels' score test; its z referred to t on the Welch-Satterthwaite
+    df (2 per side, equal variances of the effective rates: df from the formula)."""
+    from statsmodels.stats.proportion import test_proportions_2indep
+
     x = samples([12, 15, 9], 20, prompt="x")
     y = samples([3, 6, 2], 20, prompt="y", model="b")
     v = run(lambda: expect(x, YES).above(y))
-    ref = sps.ttest_ind([0.6, 0.75, 0.45], [0.15, 0.3, 0.1], equal_var=False,
+    n_eff = 60 / (1 + 19 * 0.1)
+    z = test_proportions_2indep(0.6 * n_eff, n_eff, 11 / 60 * n_eff, n_eff, value=0,
+                                method="score", compare="diff", alternative="larger",
+                                correction=True, return_results=True).statistic
+    vx, vy = 0.6 * 0.4 / n_eff, (11 / 60) * (49 / 60) / n_eff
+    df = (vx + vy) ** 2 / (vx**2 / 2 + vy**2 / 2)
+    assert v.p_value == pytest.approx(float(sps.t.sf(z, df)), abs=1e-9)
+    assert "Rao-Scott" in v.method and v.unit == "prompts"
+
+
+def test_one_different_prompt_each_is_not_fisher() -> None:
+    """Fisher treats the two prompts' replies as one population's: only for the same
+    prompt. Different single prompts carry the assumed design effect."""
+    same = run(lambda: expect(samples([30], 40, prompt="p"), YES).above(
+        samples([15], 40, prompt="p", model="b")))
+    different = run(lambda: expect(samples([30], 40, prompt="x"), YES).above(
+        samples([15], 40, prompt="y", model="b")))
+    assert "Fisher" in same.method and "Rao-Scott" in different.method
+    assert different.p_value > same.p_value
+
+
+def test_numeric_scores_on_different_prompts_are_welch_on_prompt_means() -> None:
+    x = [[1.0, 2.0], [3.0, 4.0], [2.0, 2.5]]
+    y = [[0.5, 1.0], [0.0, 1.5], [1.0, 1.0]]
+    v = run(lambda: expect(numbers(x, prompt="x"), NUMBER).above(
+        numbers(y, prompt="y", model="b")))
+    ref = sps.ttest_ind([1.5, 3.5, 2.25], [0.75, 0.75, 1.0], equal_var=False,
                         alternative="greater").pvalue
     assert v.p_value == pytest.approx(ref, abs=1e-9)
 

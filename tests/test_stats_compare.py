@@ -26,7 +26,13 @@ from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.power import TTestIndPower, TTestPower
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from behavtest.stats.clustered import _kg_arrays, clustered_mean, clustered_rate
+from behavtest.stats.clustered import (
+    _kg_arrays,
+    clustered_difference_power,
+    clustered_mean,
+    clustered_rate,
+    clustered_rate_difference,
+)
 from behavtest.stats.compare import (
     barnard_test,
     fisher_test,
@@ -785,3 +791,73 @@ def test_clustered_mean_type1_by_simulation() -> None:
             pl.append(r.p_less)
         assert np.mean(np.asarray(pg) < alpha * (1 - 1e-9)) <= bound
         assert np.mean(np.asarray(pl) < alpha * (1 - 1e-9)) <= bound
+
+
+# -- Rao-Scott: two sides of different prompts -----------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")  # statsmodels' ratio
+@given(st.integers(1, 80), st.integers(1, 80), st.data())
+@settings(max_examples=60, deadline=None)
+def test_rao_scott_without_clustering_is_statsmodels_score_test(n1: int, n2: int,
+                                                                  data: st.DataObject) -> None:
+    """One prompt a side and icc = 0: no design effect and no df to estimate, so the
+    p-values are statsmodels ``test_proportions_2indep(method='score')``'s (at
+    value 0, where statsmodels is right: see equivalence._restricted_mle)."""
+    k1, k2 = data.draw(st.integers(0, n1)), data.draw(st.integers(0, n2))
+    assume(0 < k1 + k2 < n1 + n2)
+    inf = clustered_rate_difference([k1], [n1], [k2], [n2], 0.05, icc=0.0)
+    for side, alt in (("greater", "larger"), ("less", "smaller")):
+        want = smprop.test_proportions_2indep(k1, n1, k2, n2, value=0, method="score",
+                                              compare="diff", alternative=alt,
+                                              correction=True).pvalue
+        assert inf.p_for(side) == pytest.approx(want, abs=1e-9)
+
+
+@given(st.lists(st.integers(0, 10), min_size=1, max_size=6),
+       st.lists(st.integers(0, 10), min_size=1, max_size=6),
+       st.sampled_from([-0.2, -0.05, 0.0, 0.1]), st.sampled_from([0.0, 0.1, 0.3]))
+@settings(max_examples=80, deadline=None)
+def test_rao_scott_interval_agrees_with_its_p_values(kx: list[int], ky: list[int],
+                                                     null: float, icc: float) -> None:
+    """low > null exactly when p_greater < alpha (and high < null with p_less)."""
+    inf = clustered_rate_difference(kx, [10] * len(kx), ky, [10] * len(ky), 0.05, null=null,
+                                    icc=icc)
+    assume(min(abs(inf.low - null), abs(inf.high - null)) > 1e-7)  # not at the edge
+    assert (inf.low > null) == (inf.p_greater < 0.05)
+    assert (inf.high < null) == (inf.p_less < 0.05)
+    assert inf.low <= inf.estimate <= inf.high
+
+
+def test_rao_scott_design_effects_shrink_the_evidence() -> None:
+    """The same pooled counts spread unevenly over prompts are weaker evidence than
+    spread evenly, and a larger assumed icc weakens both."""
+    even = clustered_rate_difference([6, 6, 6, 6], [10] * 4, [3, 3, 3, 3], [10] * 4, 0.05,
+                                     icc=0.0)
+    uneven = clustered_rate_difference([10, 10, 4, 0], [10] * 4, [3, 3, 3, 3], [10] * 4,
+                                       0.05, icc=0.0)
+    floored = clustered_rate_difference([6, 6, 6, 6], [10] * 4, [3, 3, 3, 3], [10] * 4,
+                                        0.05, icc=0.3)
+    assert even.estimate == uneven.estimate == floored.estimate == pytest.approx(0.3)
+    assert even.p_greater < uneven.p_greater and even.p_greater < floored.p_greater
+    assert uneven.effective_n is not None and uneven.effective_n < 80
+
+
+def test_rao_scott_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="integer counts"):
+        clustered_rate_difference([3, 11], [10, 10], [1], [10], 0.05)
+    with pytest.raises(ValueError, match="no replies"):
+        clustered_rate_difference([0], [0], [1], [10], 0.05)
+    with pytest.raises(ValueError, match="icc"):
+        clustered_rate_difference([1], [10], [1], [10], 0.05, icc=1.5)
+
+
+def test_rao_scott_planner_size_and_monotone_power() -> None:
+    """At equal rates the planner's PASS rate is the test's size (<= alpha + 3 SE
+    at icc = the floor); power grows with the gap and with prompts."""
+    size = clustered_difference_power(0.3, 0.3, 8, 20, 12, 20, 0.05, reps=20_000)
+    assert size <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 20_000)
+    small = clustered_difference_power(0.4, 0.3, 8, 20, 12, 20, 0.05, reps=4000)
+    large = clustered_difference_power(0.5, 0.3, 8, 20, 12, 20, 0.05, reps=4000)
+    more = clustered_difference_power(0.5, 0.3, 16, 20, 24, 20, 0.05, reps=4000)
+    assert small < large < more

@@ -365,7 +365,7 @@ class Expectation:
 
     def _against_baseline(self, other: Expectation, null: float) -> Chosen:
         return selection.against_baseline(
-            self.unit, self.group, other.unit, other.group, null, self.alpha
+            self.unit, self.group, other.unit, other.group, null, self.alpha, self.icc
         )
 
     def _compare(self, baseline: Any, direction: str) -> Expectation:

@@ -9,8 +9,11 @@ The rules (the README's table says the same):
 * against a baseline: an arm on either side -> Welch on per-model values
   (a lone base model enters with its binomial variance); the same >= 2
   prompts on both sides -> paired by prompt (McNemar with one binary sample
-  per prompt, else paired t on per-prompt means); one prompt each (rates)
-  -> Fisher; otherwise Welch on per-prompt means (or on the values).
+  per prompt, else paired t on per-prompt means); one prompt each, the same
+  one (rates) -> Fisher; other rates -> Rao-Scott design-effect-adjusted score
+  test (each side's prompts are its clusters, with the assumed least
+  intra-cluster correlation); other means -> Welch on per-prompt means (or on
+  the values).
 
 Each choice comes with a function wording its power, because every FAIL and
 INCONCLUSIVE verdict must say what the run could have detected.
@@ -99,9 +102,11 @@ def against_value(
 
 
 def against_baseline(
-    x: Scored, xgroup: Group, y: Scored, ygroup: Group, null: float, alpha: float
+    x: Scored, xgroup: Group, y: Scored, ygroup: Group, null: float, alpha: float,
+    icc: float,
 ) -> Chosen:
-    """Test model - baseline against ``null`` (0, or +-margin for equivalence)."""
+    """Test model - baseline against ``null`` (0, or +-margin for equivalence);
+    ``icc`` is the least intra-cluster correlation assumed for clustered rates."""
     if x.binary != y.binary:
         raise InvalidArgument("model and baseline were scored differently")
     xa, ya = _arm(xgroup), _arm(ygroup)
@@ -119,16 +124,22 @@ def against_baseline(
         xm, ym = _paired_means(x, y)
         inf = stats.paired_t_test(xm, ym, alpha, null=null)
         return Chosen(inf, "prompts", t_power_note(inf, "paired prompts", alpha))
-    if x.binary and len(x.clusters) == 1 and len(y.clusters) == 1:
+    one_prompt_each = len(x.clusters) == 1 and len(y.clusters) == 1
+    if x.binary and one_prompt_each and x.prompts == y.prompts:
         inf = stats.fisher_test(x.k, x.n, y.k, y.n, alpha, null=null)
         base = y.k / y.n
         return Chosen(inf, "samples", lambda d: fisher_power(x.n, base, alpha, d))
+    if x.binary:
+        kx, nx = x.cluster_counts
+        ky, ny = y.cluster_counts
+        inf = stats.clustered_rate_difference(kx, nx, ky, ny, alpha, null=null, icc=icc)
+        return Chosen(inf, "prompts", t_power_note(inf, "prompts", alpha))
     if len(x.clusters) >= 2 and len(y.clusters) >= 2:
         inf = stats.welch_test(x.cluster_means, y.cluster_means, alpha, null=null)
         warn = (
             "model and baseline answered different prompts, so nothing pairs them: Welch on "
-            "per-prompt means is approximate with few, skewed prompts (one-sided error 0.07 "
-            "measured at 8 vs 12 prompts, bench/calibration.py); ask both the same prompts"
+            "per-prompt means is approximate with few, skewed prompts; ask both the same "
+            "prompts"
         )
         inf = replace(inf, note="; ".join(x for x in (inf.note, warn) if x))
         return Chosen(inf, "prompts", t_power_note(inf, "prompts", alpha))

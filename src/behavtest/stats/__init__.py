@@ -23,9 +23,11 @@ from behavtest.stats.binomial import (
     wilson,
 )
 from behavtest.stats.clustered import (
+    clustered_difference_power,
     clustered_mean,
     clustered_mean_power,
     clustered_rate,
+    clustered_rate_difference,
     clustered_rate_power,
 )
 from behavtest.stats.compare import (
@@ -88,9 +90,11 @@ __all__ = [
     "binomial_tost",
     "binomial_tost_power",
     "clopper_pearson",
+    "clustered_difference_power",
     "clustered_mean",
     "clustered_mean_power",
     "clustered_rate",
+    "clustered_rate_difference",
     "clustered_rate_power",
     "detectable_gap",
     "difference_tost_paired",

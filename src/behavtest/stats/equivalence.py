@@ -410,9 +410,9 @@ def difference_tost_welch(
 # --------------------------------------------------------------------------- rate difference
 
 
-def _loglik(k1: int, n1: int, k2: int, n2: int, delta: float, p2: float) -> float:
+def _loglik(k1: float, n1: float, k2: float, n2: float, delta: float, p2: float) -> float:
     """Binomial log-likelihood of both samples at rate2 = p2, rate1 = p2 + delta."""
-    def term(k: int, m: int, p: float) -> float:
+    def term(k: float, m: float, p: float) -> float:
         out = 0.0
         if k:
             out += k * math.log(p) if p > 0 else -math.inf
@@ -423,7 +423,7 @@ def _loglik(k1: int, n1: int, k2: int, n2: int, delta: float, p2: float) -> floa
     return term(k1, n1, p1) + term(k2, n2, p2)
 
 
-def _restricted_mle(k1: int, n1: int, k2: int, n2: int, delta: float) -> float:
+def _restricted_mle(k1: float, n1: float, k2: float, n2: float, delta: float) -> float:
     """Restricted MLE of rate2 under rate1 - rate2 = delta.
 
     The score equation reduces to the cubic of Miettinen & Nurminen (1985,
@@ -452,7 +452,7 @@ def _restricted_mle(k1: int, n1: int, k2: int, n2: int, delta: float) -> float:
     return max(cands, key=lambda p2: _loglik(k1, n1, k2, n2, delta, p2))
 
 
-def _score_z(k1: int, n1: int, k2: int, n2: int, delta: float) -> float:
+def _score_z(k1: float, n1: float, k2: float, n2: float, delta: float) -> float:
     """z of the Miettinen-Nurminen score test of rate1 - rate2 = delta.
 
     z = (p1_hat - p2_hat - delta) / se, se^2 = (N / (N - 1)) (q1 (1 - q1) / n1
@@ -490,7 +490,7 @@ def score_pvalue_2indep(
     return float(ndtr(-z) if alternative == "greater" else ndtr(z))
 
 
-def _score_bound(k1: int, n1: int, k2: int, n2: int, alpha: float, side: str) -> float:
+def _score_bound(k1: float, n1: float, k2: float, n2: float, alpha: float, side: str) -> float:
     """One-sided 1 - alpha bound for rate1 - rate2 from the score test: the
     ``delta`` at which the one-sided p-value equals alpha (brentq on z), or the
     end of [-1, 1] when no delta there is rejected."""
