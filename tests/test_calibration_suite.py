@@ -83,11 +83,6 @@ NOT_CALIBRATED = {
         "clustering than there is, and most prompts show no success, so the data cannot "
         "reveal it)"
     ),
-    ("sign-flip/paired-prompts", "power"): (
-        "no planner for the sign-flip test: t_power (the paired t test's) overstates its power "
-        "by ~7 points with 10 prompts x 10 replies (rate differences are discrete, ties make "
-        "the permutation test conservative: size ~0.033)"
-    ),
 }
 
 

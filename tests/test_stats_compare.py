@@ -40,6 +40,7 @@ from behavtest.stats.compare import (
     paired_rate_difference_interval,
     paired_t_test,
     permutation_test_independent,
+    sign_flip_power,
     sign_flip_test,
     t_detectable,
     t_power,
@@ -861,3 +862,29 @@ def test_rao_scott_planner_size_and_monotone_power() -> None:
     large = clustered_difference_power(0.5, 0.3, 8, 20, 12, 20, 0.05, reps=4000)
     more = clustered_difference_power(0.5, 0.3, 16, 20, 24, 20, 0.05, reps=4000)
     assert small < large < more
+
+
+def test_sign_flip_planner_knows_the_permutation_floor_and_ties() -> None:
+    """Four prompts: the smallest one-sided p is 1/16 > 0.05, so no shift has power;
+    with 10 prompts the size at no shift stays <= alpha and power rises with the shift."""
+    assert sign_flip_power([0.3] * 4, 0.6, 50, 0.05, reps=500) == 0.0
+    base = list(np.linspace(0.2, 0.6, 10))
+    size = sign_flip_power(base, 0.0, 10, 0.05, shift_sd=0.05, reps=20_000)
+    assert size <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 20_000)
+    assert (sign_flip_power(base, 0.05, 10, 0.05, reps=2000)
+            < sign_flip_power(base, 0.15, 10, 0.05, reps=2000))
+
+
+def test_sign_flip_planner_agrees_with_scipy_permutation_tests() -> None:
+    """Power from the planner vs an independent simulation that runs
+    ``sign_flip_test`` (scipy permutation_test) on 400 data sets of the same
+    design: within 3 simulation SEs."""
+    rng = np.random.default_rng(11)
+    base = np.linspace(0.2, 0.5, 6)
+    hits = 0
+    for _ in range(400):
+        x = rng.binomial(10, np.clip(base + 0.25, 0, 1)) / 10
+        y = rng.binomial(10, base) / 10
+        hits += sign_flip_test(list(x), list(y), 0.05).p_greater < 0.05
+    planned = sign_flip_power(base, 0.25, 10, 0.05, reps=20_000)
+    assert abs(hits / 400 - planned) <= 3 * math.sqrt(planned * (1 - planned) / 400) + 0.01
