@@ -316,7 +316,10 @@ def clustered_rate_difference(
         units=len(kx_) + len(ky_),
         note=(f"{len(kx_)} vs {len(ky_)} prompts; effective sample sizes {nx_eff:.1f} of "
               f"{sum(nx_)} and {ny_eff:.1f} of {sum(ny_)} replies (design effects from the "
-              f"prompts, at least that of an intra-cluster correlation of {icc:g})"),
+              f"prompts, at least that of an intra-cluster correlation of {icc:g})"
+              + ("; a side of one prompt cannot show how prompts vary: its design effect is "
+                 "the assumed one, so ask both models the same prompts"
+                 if 1 in (len(kx_), len(ky_)) else "")),
         effective_n=nx_eff + ny_eff,
     )
 
