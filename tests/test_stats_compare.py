@@ -804,7 +804,7 @@ def test_rao_scott_without_clustering_is_statsmodels_score_test(n1: int, n2: int
                                                                   data: st.DataObject) -> None:
     """One prompt a side and icc = 0: no design effect and no df to estimate, so the
     p-values are statsmodels ``test_proportions_2indep(method='score')``'s (at
-    value 0, where statsmodels is right: see equivalence._restricted_mle)."""
+    value 0, where statsmodels is right: see two_sample.restricted_mle)."""
     k1, k2 = data.draw(st.integers(0, n1)), data.draw(st.integers(0, n2))
     assume(0 < k1 + k2 < n1 + n2)
     inf = clustered_rate_difference([k1], [n1], [k2], [n2], 0.05, icc=0.0)

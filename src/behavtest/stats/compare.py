@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from behavtest.stats.result import Inference
-from behavtest.stats.two_sample import fisher_pvalue, rate_difference_interval
+from behavtest.stats.two_sample import fisher_pvalue, rate_difference_interval, restricted_mle
 
 _NEWCOMBE = "Newcombe (1998) hybrid-score interval"
 # Relative spread below which a set of differences counts as constant: float
@@ -137,38 +137,6 @@ def fisher_test(k1: int, n1: int, k2: int, n2: int, alpha: float, null: float = 
     )
 
 
-def _fm_restricted_mle(k1: int, n1: int, k2: int, n2: int, null: float) -> float:
-    """Rate p2 maximising the two binomial likelihoods subject to p1 - p2 = null.
-
-    The stationary points solve Miettinen & Nurminen's (1985) cubic
-    N p^3 + [(n1 + 2 n2) d - N - K] p^2 + [(n2 d - N - 2 k2) d + K] p + k2 d (1 - d) = 0
-    (d = null, N = n1 + n2, K = k1 + k2). The log-likelihood is concave in
-    p2, so its maximum over the feasible interval is a root inside it or an
-    end point: all are compared, which is robust where the trigonometric
-    closed form divides by zero.
-    """
-    import numpy as np
-    from scipy import special as _sp
-
-    d = null
-    big_n, big_k = n1 + n2, k1 + k2
-    coeffs = [big_n, (n1 + 2 * n2) * d - big_n - big_k, (n2 * d - big_n - 2 * k2) * d + big_k,
-              k2 * d * (1 - d)]
-    lo, hi = max(0.0, -d), min(1.0, 1.0 - d)
-    candidates = [lo, hi] + [
-        float(r.real) for r in np.roots(coeffs) if abs(r.imag) < 1e-7 and lo <= r.real <= hi
-    ]
-
-    def loglik(p2: float) -> float:
-        p1 = p2 + d
-        with np.errstate(all="ignore"):
-            value = (_sp.xlogy(k1, p1) + _sp.xlog1py(n1 - k1, -p1)
-                     + _sp.xlogy(k2, p2) + _sp.xlog1py(n2 - k2, -p2))
-        return -math.inf if math.isnan(value) else float(value)
-
-    return max(candidates, key=loglik)
-
-
 def _farrington_manning(k1: int, n1: int, k2: int, n2: int, null: float) -> tuple[float, float]:
     """One-sided p-values (greater, less) of the Farrington-Manning (1990) score test.
 
@@ -182,7 +150,7 @@ def _farrington_manning(k1: int, n1: int, k2: int, n2: int, null: float) -> tupl
     """
     from scipy import stats as _st
 
-    p2 = _fm_restricted_mle(k1, n1, k2, n2, null)
+    p2 = restricted_mle(k1, n1, k2, n2, null)
     p1 = p2 + null
     var = p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
     diff = k1 / n1 - k2 / n2 - null

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Literal
 
 from behavtest.stats.power import significant
 from behavtest.stats.result import Inference
+from behavtest.stats.two_sample import restricted_mle
 
 if TYPE_CHECKING:
     import numpy as np
@@ -410,48 +411,6 @@ def difference_tost_welch(
 # --------------------------------------------------------------------------- rate difference
 
 
-def _loglik(k1: float, n1: float, k2: float, n2: float, delta: float, p2: float) -> float:
-    """Binomial log-likelihood of both samples at rate2 = p2, rate1 = p2 + delta."""
-    def term(k: float, m: float, p: float) -> float:
-        out = 0.0
-        if k:
-            out += k * math.log(p) if p > 0 else -math.inf
-        if m - k:
-            out += (m - k) * math.log1p(-p) if p < 1 else -math.inf
-        return out
-    p1 = min(max(p2 + delta, 0.0), 1.0)
-    return term(k1, n1, p1) + term(k2, n2, p2)
-
-
-def _restricted_mle(k1: float, n1: float, k2: float, n2: float, delta: float) -> float:
-    """Restricted MLE of rate2 under rate1 - rate2 = delta.
-
-    The score equation reduces to the cubic of Miettinen & Nurminen (1985,
-    Stat. Med. 4:213, appendix): N x^3 + ((n1 + 2 n2) d - N - K) x^2 +
-    ((n2 d - N - 2 k2) d + K) x + k2 d (1 - d) = 0. Its feasible real roots
-    (numpy ``roots``) and the ends of the feasible range [max(0, -d),
-    min(1, 1 - d)] (boundary solutions at counts of 0 or n) are compared by
-    likelihood. Written here because statsmodels 0.14/0.15
-    ``score_test_proportions_2indep`` has ``count0`` where ``nobs0`` belongs in
-    the x coefficient (statsmodels issue #10269, open), so its score tests and
-    intervals for ``value != 0`` are wrong, and NaN for some counts.
-    """
-    import numpy as np
-    n, k = n1 + n2, k1 + k2
-    coeffs = [
-        float(n),
-        (n1 + 2 * n2) * delta - n - k,
-        (n2 * delta - n - 2 * k2) * delta + k,
-        k2 * delta * (1 - delta),
-    ]
-    lo, hi = max(0.0, -delta), min(1.0, 1.0 - delta)
-    cands = [lo, hi]
-    for r in np.roots(coeffs):
-        if abs(r.imag) <= 1e-7 * max(1.0, abs(r.real)) and lo - 1e-9 <= r.real <= hi + 1e-9:
-            cands.append(min(max(float(r.real), lo), hi))
-    return max(cands, key=lambda p2: _loglik(k1, n1, k2, n2, delta, p2))
-
-
 def _score_z(k1: float, n1: float, k2: float, n2: float, delta: float) -> float:
     """z of the Miettinen-Nurminen score test of rate1 - rate2 = delta.
 
@@ -460,7 +419,7 @@ def _score_z(k1: float, n1: float, k2: float, n2: float, delta: float) -> float:
     when q1, q2 are both 0 or both 1 (delta = 0, every outcome 0 or every
     outcome 1): then the observed difference is 0 = delta and z is NaN.
     """
-    q2 = _restricted_mle(k1, n1, k2, n2, delta)
+    q2 = restricted_mle(k1, n1, k2, n2, delta)
     q1 = min(max(q2 + delta, 0.0), 1.0)
     n = n1 + n2
     var = (q1 * (1 - q1) / n1 + q2 * (1 - q2) / n2) * n / (n - 1)
@@ -526,7 +485,7 @@ def rate_difference_tost(
     variance factor; statsmodels' default ``correction=True``).
 
     This is what statsmodels ``tost_proportions_2indep(..., method='score')``
-    computes, with the restricted MLE fixed (see ``_restricted_mle``); the
+    computes, with the restricted MLE fixed (see ``two_sample.restricted_mle``); the
     interval inverts the same one-sided score tests, so PASS exactly when it
     lies inside (low, high). The score test is asymptotic: for small samples
     its size can exceed alpha slightly (see the tests' simulations).
