@@ -37,7 +37,8 @@ step = 1 the bound covers every design whatever its looks (any design is a
 rule that looks after every sample and sometimes just continues). Each row also
 gives the best rule the search met that meets every constraint: a ratio that
 some design reaches - one tuned to the suite, so an optimistic figure for a
-real one.
+real one. The search is not exhaustive (the optimum lies between the bound and
+that rule), which is why a coarser look spacing can show a better rule.
 
     .venv/bin/python bench/sequential_bound.py
 
