@@ -47,16 +47,14 @@ Writes bench/results/sequential_bound.json (about 5 minutes).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
+import sequential as SEQ  # bench/ sibling: the suite, its fixed designs and summaries
 
 from behavtest.stats.sequential import operating_characteristics
 
@@ -65,17 +63,6 @@ NMAX_FACTOR = 5  # budgets up to 5x the fixed n
 ITERATIONS = 400
 
 
-def _load_suite() -> ModuleType:
-    path = Path(__file__).resolve().parent / "sequential.py"
-    spec = importlib.util.spec_from_file_location("behavtest_bench_sequential", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-SEQ = _load_suite()
 ALPHA = SEQ.ALPHA
 
 
