@@ -61,6 +61,7 @@ from behavtest.stats.arms import (
 )
 from behavtest.stats.binomial import binomial_pvalue
 from behavtest.stats.clustered import (
+    _beta_rates,
     _kg_arrays,
     _rao_scott_arrays,
     clustered_difference_power,
@@ -362,8 +363,8 @@ def _beta(rng: np.random.Generator, mean: float, var: float, size: Any) -> np.nd
 
 def _cluster_rates(rng: np.random.Generator, mean: float, icc: float, size: Any) -> np.ndarray:
     """Per-prompt true rates whose replies have intra-cluster correlation icc:
-    Var(rate) = icc * mean (1 - mean)."""
-    return _beta(rng, mean, icc * mean * (1 - mean), size)
+    Var(rate) = icc * mean (1 - mean); the generator the planners simulate with."""
+    return np.asarray(_beta_rates(rng, mean, icc, size))
 
 
 def _seed_rates(rng: np.random.Generator, mean: float, sd: float, size: Any) -> np.ndarray:
