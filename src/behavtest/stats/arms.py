@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from behavtest.stats.power import significance_cut
 from behavtest.stats.result import Inference
 
 
@@ -235,7 +236,7 @@ def _expected_t_power(
         est.append((np.maximum(s, floor).reshape(shape), df))
     se2 = sum(e for e, _ in est)
     welch_df = se2**2 / sum(e**2 / df for e, df in est)
-    crit = _st.t.isf(alpha * (1.0 - 1e-9), welch_df)  # the `significant` rule
+    crit = _st.t.isf(significance_cut(alpha), welch_df)
     z = (abs(effect) - crit * np.sqrt(se2)) / math.sqrt(total)
     return float(np.mean(_st.norm.cdf(z)))
 

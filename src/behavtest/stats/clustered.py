@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from behavtest.stats.compare import _check_alpha, _constant, _no_spread_pvalues
+from behavtest.stats.power import significance_cut
 from behavtest.stats.result import Inference
 
 _KG = (
@@ -369,7 +370,7 @@ def clustered_difference_power(
         ky = rng.binomial(per_y, _beta_rates(rng, rate_y, rho_y, (r, clusters_y)))
         out = _rao_scott_arrays(kx, np.full(kx.shape, per_x), ky, np.full(ky.shape, per_y),
                                 icc)
-        hits += int(np.sum(out["p_" + side] < alpha * (1 - 1e-9)))
+        hits += int(np.sum(out["p_" + side] < significance_cut(alpha)))
     return hits / reps
 
 
@@ -490,7 +491,7 @@ def _kg_rejects(big_k: Any, s2: Any, m: int, n: int, null: float, alpha: float, 
         a, b, x = n_eff - k_eff, k_eff + 1, 1 - null
     with np.errstate(divide="ignore", invalid="ignore"):
         pval = np.where(a > 0, _sp.betainc(np.maximum(a, 1e-300), b, x), 1.0)
-    return pval < alpha * (1.0 - 1e-9)  # the `significant` rule
+    return pval < significance_cut(alpha)
 
 
 def clustered_rate_power(

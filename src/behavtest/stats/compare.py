@@ -26,6 +26,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from behavtest.stats.power import significance_cut
 from behavtest.stats.result import Inference
 from behavtest.stats.two_sample import fisher_pvalue, rate_difference_interval, restricted_mle
 
@@ -669,7 +670,7 @@ def sign_flip_power(
         flipped = d @ signs.T
         at_least = (flipped >= d.sum(axis=1)[:, None]).sum(axis=1)
         p = at_least / len(signs) if exact else (at_least + 1) / (resamples + 1)
-        hits += int(np.sum(p < alpha * (1.0 - 1e-9)))
+        hits += int(np.sum(p < significance_cut(alpha)))
     return hits / reps
 
 
@@ -687,7 +688,7 @@ def t_power(effect: float, se: float, df: float, alpha: float) -> float:
     from scipy import stats as _st
 
     _check_t_args(se, df, alpha)
-    level = alpha * (1.0 - 1e-9)  # the `significant` rule
+    level = significance_cut(alpha)
     nc = abs(effect) / se
     if math.isinf(df):
         return float(_st.norm.sf(_st.norm.isf(level) - nc))

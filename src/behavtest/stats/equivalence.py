@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from behavtest.stats.power import significant
+from behavtest.stats.power import significance_cut, significant
 from behavtest.stats.result import Inference
 from behavtest.stats.two_sample import restricted_mle
 
@@ -183,7 +183,7 @@ def _tost_power_many(
     """
     import numpy as np
     from scipy import stats as _st
-    cut = alpha * (1.0 - 1e-9)  # the `significant` rule: p < cut
+    cut = significance_cut(alpha)
     n = np.asarray(ns, dtype=np.int64)
     k_lo = np.clip(np.asarray(_st.binom.isf(alpha, n, low), dtype=np.int64) - 1, 0, n + 1)
     while True:  # up to the first significant k

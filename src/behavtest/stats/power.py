@@ -14,6 +14,12 @@ _MAX_EXACT_N = 3000
 _MAX_EXACT_GAP_N = 150  # above this, detectable-gap messages use the normal approximation
 
 
+def significance_cut(alpha: float) -> float:
+    """The p-value below which ``significant`` rejects: alpha less a relative 1e-9.
+    Vectorised code compares whole arrays of p-values with it."""
+    return alpha * (1.0 - 1e-9)
+
+
 def significant(p: float, alpha: float) -> bool:
     """The one rejection rule used by verdicts *and* power: p strictly below alpha.
 
@@ -22,7 +28,7 @@ def significant(p: float, alpha: float) -> bool:
     count the same everywhere, so the planner never promises power at a tie
     that the verdict would not deliver.
     """
-    return p < alpha * (1.0 - 1e-9)
+    return p < significance_cut(alpha)
 
 
 def _critical_k(n: int, p0: float, alpha: float) -> int:
@@ -78,7 +84,7 @@ def fisher_power(n1: int, n2: int, p1: float, p2: float, alpha: float) -> float:
     total = k1 + k2
     pvals = _st.hypergeom.sf(k1 - 1, n1 + n2, n1, total)
     weights = _st.binom.pmf(k1, n1, p1) * _st.binom.pmf(k2, n2, p2)
-    return float(np.sum(weights[pvals < alpha * (1.0 - 1e-9)]))  # the `significant` rule
+    return float(np.sum(weights[pvals < significance_cut(alpha)]))
 
 
 def _normal_per_arm(p1: float, p2: float, alpha: float, power: float) -> float:

@@ -112,7 +112,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from behavtest.stats.power import significant
+from behavtest.stats.power import significance_cut, significant
 from behavtest.stats.result import Inference
 
 if TYPE_CHECKING:
@@ -514,7 +514,7 @@ def _futility_regions(
         up_tail, low_tail = sw.tails[j]
         p_claim = sum(sw.cross_up[:j]) + up_tail
         p_against = sum(sw.cross_low[:j]) + low_tail
-        level = alpha * (1.0 - 1e-9)  # `significant` (p < level), vectorised
+        level = significance_cut(alpha)
         quiet = (p_claim >= level) & (p_against >= level)
         flags = np.zeros(len(xs), dtype=bool)
         if curtail:
