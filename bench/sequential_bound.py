@@ -9,7 +9,10 @@ p1):
 
 * P(PASS) <= alpha and P(FAIL) <= alpha at rate t (exact),
 * P(PASS) >= the fixed-n design's power at p1 (``equal_power``; or 0.80,
-  ``planned_80``),
+  ``planned_80``); ``equal_power_both_verdicts`` also asks P(FAIL) >= the fixed
+  design's at p1's mirror (the rate as far on the other side of t as p1, arcsine
+  scale): equal power for both verdicts, the stricter reading of "at equal error
+  rate and power" (behavtest's budget search matches PASS power only),
 * any stopping rule that looks every ``step`` samples (looks at step, 2 step,
   ...), with any budget up to ``NMAX_FACTOR`` times the fixed n, and free to be
   tuned to the suite's own mix of true rates (which no real design can be: it
@@ -40,15 +43,23 @@ some design reaches - one tuned to the suite, so an optimistic figure for a
 real one. The search is not exhaustive (the optimum lies between the bound and
 that rule), which is why a coarser look spacing can show a better rule.
 
+Last, rules that know nothing of the suite (``UNTUNED``): the optimal rule of a
+suite-free criterion over t, p1 and p1's mirror, found by the same backward
+induction: least E[N] (the textbook criterion), or least E[N] - one fixed n x
+P(decided) (a decision valued at what fixed n pays for it), with or without the
+FAIL power constraint. Each row gives its ratio on the suite and the FAIL rate
+of the suite's false claims next to fixed n's. These too are the best feasible
+rules the search met, not optima: at coarse spacings they are worse than
+behavtest's own design.
+
     .venv/bin/python bench/sequential_bound.py
 
-Writes bench/results/sequential_bound.json (about 5 minutes).
+Writes bench/results/sequential_bound.json (about 8 minutes).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +67,7 @@ from pathlib import Path
 import numpy as np
 import sequential as SEQ  # bench/ sibling: the suite, its fixed designs and summaries
 
-from behavtest.stats.sequential import operating_characteristics
+from behavtest.stats.sequential import SequentialDesign, operating_characteristics
 
 OUT = Path(__file__).resolve().parent / "results" / "sequential_bound.json"
 NMAX_FACTOR = 5  # budgets up to 5x the fixed n
@@ -96,6 +107,7 @@ def plans() -> list[Plan]:
         rates = {orient(q): w for q, w in mix.items()}
         rates.setdefault(orient(p1), 0)
         rates.setdefault(orient(t), 0)
+        rates.setdefault(_mirror(orient(t), orient(p1)), 0)  # FAIL's design alternative
         result.append(Plan(f"{t:g}/{p1:g}", orient(t), orient(p1), tuple(rates),
                            tuple(float(w) for w in rates.values()),
                            NMAX_FACTOR * fixed[(t, p1)].budget, flip))
@@ -179,16 +191,24 @@ class Bound:
     best_feasible: tuple[float, float] | None  # (T, D) of the best feasible rule met
 
 
-def bound(plan: Plan, r: float, power: float, step: int = 1) -> Bound:
+def bound(plan: Plan, r: float, power: float, step: int = 1,
+          fail_power: float | None = None) -> Bound:
+    """Dual bound and best feasible rule met; ``fail_power``: also require P(FAIL)
+    at p1's mirror of at least that (None: no FAIL power constraint)."""
+    p2 = _mirror(plan.t, plan.p1)
     lam = np.full(4, 1000.0)
+    if fail_power is None:
+        lam[3] = 0.0
     best_dual = -np.inf
     best: tuple[float, float] | None = None
     for k in range(ITERATIONS):
-        value, rule = solve(plan, r, lam, step)
-        best_dual = max(best_dual, value - lam[0] * ALPHA - lam[1] * ALPHA + lam[2] * power)
+        value, rule = solve(plan, r, lam, step, None if fail_power is None else p2)
+        best_dual = max(best_dual, value - lam[0] * ALPHA - lam[1] * ALPHA + lam[2] * power
+                        + (0.0 if fail_power is None else lam[3] * fail_power))
         pt, ft, _ = characteristics(rule, plan.t, step)
         p1 = characteristics(rule, plan.p1, step)[0]
-        violation = np.array([pt - ALPHA, ft - ALPHA, power - p1, 0.0])
+        f2 = 0.0 if fail_power is None else characteristics(rule, p2, step)[1] - fail_power
+        violation = np.array([pt - ALPHA, ft - ALPHA, power - p1, -f2])
         if (violation <= 1e-12).all():
             ocs = [characteristics(rule, q, step) for q in plan.rates]
             t_sum = sum(w * o[2] for w, o in zip(plan.weights, ocs, strict=True))
@@ -200,37 +220,92 @@ def bound(plan: Plan, r: float, power: float, step: int = 1) -> Bound:
 
 
 def _mirror(t: float, p1: float) -> float:
-    """The rate as far from t on the other side as p1 (arcsine scale, Cohen's h)."""
-    a = 2.0 * math.asin(math.sqrt(t)) - math.asin(math.sqrt(p1))
-    return min(max(math.sin(a), 0.0), 1.0) ** 2
+    """p1's mirror in ``Plan`` orientation: the arcsine reflection commutes with
+    q -> 1 - q, so it is the suite's mirror oriented the same way."""
+    return SEQ.mirror(t, p1)
 
 
-def textbook_rule(plan: Plan, power: float, fail_power: float, step: int
-                  ) -> list[np.ndarray] | None:
-    """The optimal rule for the usual criterion of optimal group-sequential tests,
-    which knows nothing of the suite: least E[N] summed over t, p1 and p2 = the
-    mirror of p1 (Eales & Jennison 1992 minimise such sums), under the same
-    error constraints, FAIL power at p2 at least the fixed design's. Best
-    feasible rule met by the subgradient search (None if none)."""
+def untuned_rule(plan: Plan, power: float, fail_power: float | None, step: int,
+                 reward: float = 0.0) -> list[np.ndarray] | None:
+    """The optimal rule for a criterion that knows nothing of the suite: least
+    E[N] - reward x P(decided), summed over t, p1 and p2 = the mirror of p1,
+    under the same error constraints and, unless ``fail_power`` is None, FAIL
+    power at p2 at least ``fail_power``. ``reward`` = 0 is the usual criterion of
+    optimal group-sequential tests (Eales & Jennison 1992 minimise such sums of
+    E[N]); reward > 0 also values a decision at that many samples, the Bayes
+    sequential decision view of the suite's own metric (samples per decided
+    check). Best feasible rule met by the subgradient search (None if none)."""
     p2 = _mirror(plan.t, plan.p1)
     generic = Plan(plan.name, plan.t, plan.p1, (plan.t, plan.p1, p2), (1.0, 1.0, 1.0),
                    plan.nmax, plan.flip)
     lam = np.full(4, 1000.0)
+    if fail_power is None:
+        lam[3] = 0.0
     best: tuple[float, list[np.ndarray]] | None = None
     for k in range(ITERATIONS):
-        _, rule = solve(generic, 0.0, lam, step, p2)
-        pt, ft, nt = characteristics(rule, plan.t, step)
-        p1, _, n1 = characteristics(rule, plan.p1, step)
-        _, f2, n2 = characteristics(rule, p2, step)
-        violation = np.array([pt - ALPHA, ft - ALPHA, power - p1, fail_power - f2])
-        if (violation <= 1e-12).all() and (best is None or nt + n1 + n2 < best[0]):
-            best = (nt + n1 + n2, rule)
+        _, rule = solve(generic, reward, lam, step, None if fail_power is None else p2)
+        ocs = [characteristics(rule, q, step) for q in (plan.t, plan.p1, p2)]
+        (pt, ft, _), (p1, _, _), (_, f2, _) = ocs
+        violation = np.array([pt - ALPHA, ft - ALPHA, power - p1,
+                              0.0 if fail_power is None else fail_power - f2])
+        cost = sum(en - reward * (pp + ff) for pp, ff, en in ocs)
+        if (violation <= 1e-12).all() and (best is None or cost < best[0]):
+            best = (cost, rule)
         lam = np.maximum(lam + 20_000.0 / (1.0 + k / 10.0) * violation, 0.0)
     return None if best is None else best[1]
 
 
 STEPS = (1, 4, 8, 16)
-TEXTBOOK_STEPS = (8, 16)
+# untuned rules: (label, reward in fixed-n samples of the plan, FAIL power kept, looks every)
+UNTUNED = (
+    ("textbook: least E[N] at t, p1 and p1's mirror", 0.0, True, 8),
+    ("textbook: least E[N] at t, p1 and p1's mirror", 0.0, True, 16),
+    ("decision-valued: a decision worth one fixed n", 1.0, True, 4),
+    ("decision-valued: a decision worth one fixed n", 1.0, True, 8),
+    ("decision-valued: a decision worth one fixed n", 1.0, True, 16),
+    ("decision-valued, PASS power only (FAIL power unconstrained)", 1.0, False, 4),
+    ("decision-valued, PASS power only (FAIL power unconstrained)", 1.0, False, 8),
+)
+
+
+def untuned_rows(
+    fixed: dict[SEQ.Plan, SequentialDesign], per_decided: float, power: dict[str, float]
+) -> list[dict[str, object]]:
+    """Each UNTUNED rule on the suite: its ratio, and the FAIL rate of the suite's
+    checks whose claim is false next to the fixed design's (what a rule that saves
+    samples by giving up FAIL power costs)."""
+    false_claims = [c for c in SEQ.suite()
+                    if (c.true_rate - c.threshold) * (c.p1 - c.threshold) < 0]
+    rows: list[dict[str, object]] = []
+    for label, reward, keep_fail, step in UNTUNED:
+        t_sum = d_sum = 0.0
+        fails: dict[str, list[float]] = {}
+        feasible = True
+        for p in plans():
+            key = next(k for k in fixed if f"{k[0]:g}/{k[1]:g}" == p.name)
+            p2 = _mirror(p.t, p.p1)
+            fail_power = operating_characteristics(fixed[key], 1.0 - p2 if p.flip else p2)[1]
+            rule = untuned_rule(p, power[p.name], fail_power if keep_fail else None, step,
+                                reward * fixed[key].budget)
+            if rule is None:
+                feasible = False
+                break
+            for q, w in zip(p.rates, p.weights, strict=True):
+                pp, ff, en = characteristics(rule, q, step)
+                t_sum, d_sum = t_sum + w * en, d_sum + w * (pp + ff)
+            for c in false_claims:
+                if (c.threshold, c.p1) == key:
+                    q = 1.0 - c.true_rate if p.flip else c.true_rate
+                    fails[c.name] = [characteristics(rule, q, step)[1],
+                                     operating_characteristics(fixed[key], c.true_rate)[1]]
+        ratio = t_sum / d_sum / per_decided if feasible else None
+        rows.append({"rule": label, "decision_reward_in_fixed_n": reward,
+                     "fail_power_kept": keep_fail, "look_every": step, "ratio": ratio,
+                     "fail_rate_rule_vs_fixed": fails})
+        shown = "none feasible" if ratio is None else f"{ratio:.3f}"
+        worst = ", ".join(f"{k} FAILs {v[0]:.2f} (fixed {v[1]:.2f})" for k, v in fails.items())
+        print(f"untuned, look every {step:>2}: {label}: {shown}; {worst}", flush=True)
+    return rows
 
 
 def main() -> None:
@@ -244,6 +319,15 @@ def main() -> None:
                         for k, d in fixed.items()},
         "planned_80": {f"{k[0]:g}/{k[1]:g}": SEQ.POWER for k in fixed},
     }
+    # equal power for both verdicts: FAIL power at p1's mirror too (the budget search
+    # of bench/sequential.py matches PASS power only; its JSON gives the default's)
+    fail_powers = {f"{k[0]:g}/{k[1]:g}": operating_characteristics(d, SEQ.mirror(*k))[1]
+                   for k, d in fixed.items()}
+    readings: dict[str, tuple[dict[str, float], dict[str, float] | None]] = {
+        "equal_power": (powers["equal_power"], None),
+        "equal_power_both_verdicts": (powers["equal_power"], fail_powers),
+        "planned_80": (powers["planned_80"], None),
+    }
     result: dict[str, object] = {
         "alpha": ALPHA, "target_ratio": SEQ.TARGET, "fixed_samples_per_decided": per_decided,
         "nmax_factor": NMAX_FACTOR, "iterations": ITERATIONS,
@@ -255,12 +339,13 @@ def main() -> None:
                                             "planned_80": acc["planned_80_ratio"],
                                             "source": "bench/results/sequential.json"}
     print(f"target: samples per decided check <= {SEQ.TARGET} x fixed n's {per_decided:.1f}")
-    print(f"{'reading':12} {'look every':>10} | {'dual bound':>10} {'target':>12} | "
+    print(f"{'reading':26} {'look every':>10} | {'dual bound':>10} {'target':>12} | "
           f"{'best rule met (tuned to the suite)':>34}")
-    for reading, power in powers.items():
+    for reading, (power, fail) in readings.items():
         rows: dict[str, object] = {}
         for step in STEPS:
-            bounds = [bound(p, r, power[p.name], step) for p in plans()]
+            bounds = [bound(p, r, power[p.name], step, None if fail is None else fail[p.name])
+                      for p in plans()]
             dual = sum(b.dual for b in bounds)
             feasible = [b.best_feasible for b in bounds]
             met: float | None = None
@@ -276,29 +361,13 @@ def main() -> None:
                                    "nmax": p.nmax}
                           for p, b in zip(plans(), bounds, strict=True)},
             }
-            print(f"{reading:12} {step:>10} | {dual:+10.1f} "
+            print(f"{reading:26} {step:>10} | {dual:+10.1f} "
                   f"{'EXCLUDED' if dual > 0 else 'not excluded':>12} | "
                   f"{'none feasible' if met is None else f'{met:.3f}':>34}", flush=True)
-        result[reading] = {"power_at_p1": power, "by_look_spacing": rows}
-    textbook: dict[str, float | None] = {}
-    for step in TEXTBOOK_STEPS:
-        t_sum = d_sum = 0.0
-        for p in plans():
-            key = next(k for k in fixed if f"{k[0]:g}/{k[1]:g}" == p.name)
-            p2 = _mirror(p.t, p.p1)
-            fail_power = operating_characteristics(fixed[key], 1.0 - p2 if p.flip else p2)[1]
-            rule = textbook_rule(p, powers["equal_power"][p.name], fail_power, step)
-            if rule is None:
-                t_sum = math.nan
-                break
-            for q, w in zip(p.rates, p.weights, strict=True):
-                pp, ff, en = characteristics(rule, q, step)
-                t_sum, d_sum = t_sum + w * en, d_sum + w * (pp + ff)
-        textbook[str(step)] = None if math.isnan(t_sum) else t_sum / d_sum / per_decided
-        print(f"equal_power, look every {step}: the textbook-optimal rule (least E[N] at t, p1 "
-              f"and p1's mirror; not tuned to the suite) spends {textbook[str(step)]} of fixed "
-              "n per decided check on the suite", flush=True)
-    result["textbook_rule_ratio_equal_power"] = textbook
+        result[reading] = {"power_at_p1": power, "fail_power_at_mirror": fail,
+                           "by_look_spacing": rows}
+    result["untuned_rules_equal_power"] = untuned_rows(fixed, per_decided,
+                                                       powers["equal_power"])
     result["seconds"] = round(time.perf_counter() - t0, 1)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")
