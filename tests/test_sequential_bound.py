@@ -35,9 +35,12 @@ def bound_module() -> Iterator[ModuleType]:
         sys.path.remove(str(BENCH))
 
 
-def _all_rules(nmax: int, step: int) -> Iterator[list[np.ndarray]]:
+def _all_rules(nmax: int, step: int, *, draw_first: bool = False) -> Iterator[list[np.ndarray]]:
+    """Every deterministic rule (``draw_first``: only those that draw at n = 0)."""
     looks = list(range(0, nmax + 1, step))
     per_node = [range(4) if n < nmax else range(1, 4) for n in looks for _ in range(n + 1)]
+    if draw_first:
+        per_node[0] = range(0, 1)
     for actions in itertools.product(*per_node):
         rule, i = [], 0
         for n in looks:
@@ -114,3 +117,38 @@ def test_the_dual_bound_is_below_every_feasible_rule(
     assert got.best_feasible is not None
     t_sum, d_sum = got.best_feasible
     assert t_sum - r * d_sum >= min(feasible) - 1e-9
+
+
+@pytest.mark.parametrize(("t", "p1", "nmax", "step", "fail_power"),
+                         [(0.8, 0.1, 2, 1, None), (0.5, 0.1, 5, 5, None), (0.5, 0.1, 5, 5, 0.2),
+                          (0.6, 0.1, 4, 2, None)])
+def test_the_exact_lp_lies_between_every_dual_value_and_every_deterministic_rule(
+    bound_module: ModuleType, t: float, p1: float, nmax: int, step: int,
+    fail_power: float | None,
+) -> None:
+    """``exact`` solves over randomized rules: at most the least cost of the feasible
+    deterministic rules (enumerated), at least the Lagrangian dual at any
+    multipliers (weak duality, with ``solve`` computing it), and its T and D give
+    its value."""
+    b = bound_module
+    p2 = b._mirror(t, p1)
+    plan = b.Plan("toy", t, p1, (0.0, p1, t, p2), (2.0, 1.0, 1.0, 0.0), nmax)
+    r, power = 1.0, 0.3
+    got = b.exact(plan, r, power, step, fail_power)
+    assert got.value == pytest.approx(got.t_sum - r * got.d_sum, abs=1e-7)
+    deterministic = []
+    for rule in _all_rules(nmax, step, draw_first=True):  # a subset suffices for an upper bound
+        oc = _characteristics(b, plan, rule, step)
+        if (oc[t][0] <= b.ALPHA and oc[t][1] <= b.ALPHA and oc[p1][0] >= power
+                and (fail_power is None or oc[p2][1] >= fail_power)):
+            deterministic.append(_objective(plan, oc, r))
+    assert got.value <= min(deterministic) + 1e-7
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        lam = rng.uniform(0.0, 50.0, 4)
+        if fail_power is None:
+            lam[3] = 0.0
+        value, _ = b.solve(plan, r, lam, step, None if fail_power is None else p2)
+        dual = (value - (lam[0] + lam[1]) * b.ALPHA + lam[2] * power
+                + lam[3] * (fail_power or 0.0))
+        assert dual <= got.value + 1e-7
