@@ -92,12 +92,11 @@ and exact error rates (0.64 when both are planned to 80% power); looking every
 Either way an early INCONCLUSIVE rests on fewer samples than a fixed-n one, so
 its interval is wider. The budget search matches PASS power only; FAIL power at
 the alternative's mirror is reported by the bench (a little below fixed n's on
-two of its three plans). ``bench/sequential_bound.py`` bounds what any design
-could do on that suite (backward induction with Lagrange multipliers): with
-equal power for both verdicts no rule looking every 8 or 16 samples reaches
-0.60, even one tuned to the suite's true rates; with PASS power alone 0.60 is
-reached only by rules tuned to the suite (0.557 looking after every sample,
-0.615 every 16 samples) or by rules that give up FAIL power.
+two of its three plans). ``bench/sequential_bound.py`` computes exactly (a
+linear program over all stopping rules) the least ratio any design could reach
+on that suite, even one tuned to its true rates: with equal power for both
+verdicts 0.635 looking every 16 samples and 0.602 every 8, so 0.60 is out of
+reach at about this look spacing; with PASS power alone 0.587 every 16.
 
 Nothing here exists in scipy or statsmodels (statsmodels has no
 group-sequential designs), so the recursions are written out; the tests check
