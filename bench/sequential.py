@@ -33,7 +33,7 @@ check, and mean samples per *decided* check (PASS or FAIL): total expected
 samples over the suite divided by the expected number of decided checks, i.e.
 what a decision costs. The acceptance asks for the last at most 0.60 of fixed
 n. For the default design it also gives P(FAIL) at p1's mirror (the rate as far
-below the threshold as p1 is above it, arcsine scale), next to fixed n's: the
+from the threshold as p1, on its other side, arcsine scale), next to fixed n's: the
 budget search matches PASS power only, so this is the power it leaves free.
 
 The suite (kinds of check; p1 = design alternative; effect size as Cohen's h of

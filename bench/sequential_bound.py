@@ -2,7 +2,7 @@
 that hold for every design, not only behavtest's.
 
 bench/sequential.py measures behavtest's group-sequential design at 0.695 of fixed
-n's samples per decided check (equal power; 0.638 when both are planned to 80%);
+n's samples per decided check (equal PASS power; 0.638 when both are planned to 80%);
 issue 3 asks for at most 0.60. This script asks what *any* design could do on that
 suite, under the same constraints, plan by plan (threshold t, design alternative
 p1):
