@@ -123,17 +123,21 @@ def plans() -> list[Plan]:
     return result
 
 
-def _likelihoods(rates: np.ndarray, n: int) -> np.ndarray:
-    """(rates x (n + 1)) probability of one path with x events in n samples."""
-    x = np.arange(n + 1)
+def _log_likelihoods(rates: Sequence[float], n: int) -> np.ndarray:
+    """(rates x (n + 1)) log probability of one path with x events in n samples."""
+    x = np.arange(n + 1, dtype=float)
     out = np.empty((len(rates), n + 1))
     for i, q in enumerate(rates):
-        if q == 0.0:
-            out[i] = (x == 0).astype(float)
-        elif q == 1.0:
-            out[i] = (x == n).astype(float)
+        if q in (0.0, 1.0):
+            out[i] = np.where(x == (0 if q == 0.0 else n), 0.0, -np.inf)
         else:
-            out[i] = np.exp(x * np.log(q) + (n - x) * np.log1p(-q))
+            out[i] = x * math.log(q) + (n - x) * math.log1p(-q)
+    return out
+
+
+def _likelihoods(rates: Sequence[float], n: int) -> np.ndarray:
+    """(rates x (n + 1)) probability of one path with x events in n samples."""
+    out: np.ndarray = np.exp(_log_likelihoods(rates, n))
     return out
 
 
@@ -148,7 +152,7 @@ def solve(plan: Plan, r: float, lam: np.ndarray, step: int,
     ``plan.rates``) P_p2(FAIL)."""
     from scipy.special import comb
 
-    rates, w = np.array(plan.rates), np.array(plan.weights)
+    w = np.array(plan.weights)
     it, i1 = plan.rates.index(plan.t), plan.rates.index(plan.p1)
     fail_reward = 0.0 if p2 is None else lam[3]
     i2 = it if p2 is None else plan.rates.index(p2)
@@ -158,7 +162,7 @@ def solve(plan: Plan, r: float, lam: np.ndarray, step: int,
     value = np.empty(0)
     for j in range(len(looks) - 1, -1, -1):
         n = looks[j]
-        lik = _likelihoods(rates, n)
+        lik = _likelihoods(plan.rates, n)
         reward = -r * (w[:, None] * lik).sum(axis=0)
         if j == len(looks) - 1:
             cont = np.full(n + 1, np.inf)
@@ -227,18 +231,6 @@ def bound(plan: Plan, r: float, power: float, step: int = 1,
                 best = (t_sum, d_sum)
         lam = np.maximum(lam + 20_000.0 / (1.0 + k / 10.0) * violation, 0.0)
     return Bound(best_dual, best)
-
-
-def _log_likelihoods(rates: Sequence[float], n: int) -> np.ndarray:
-    """(rates x (n + 1)) log probability of one path with x events in n samples."""
-    x = np.arange(n + 1, dtype=float)
-    out = np.empty((len(rates), n + 1))
-    for i, q in enumerate(rates):
-        if q in (0.0, 1.0):
-            out[i] = np.where(x == (0 if q == 0.0 else n), 0.0, -np.inf)
-        else:
-            out[i] = x * math.log(q) + (n - x) * math.log1p(-q)
-    return out
 
 
 @dataclass(frozen=True)
