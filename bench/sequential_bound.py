@@ -65,10 +65,11 @@ Writes bench/results/sequential_bound.json (about 12 minutes).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,7 +101,9 @@ class Plan:
     flip: bool = False  # counts failures: the claim is "rate > t" in the suite's terms
 
 
-def plans() -> list[Plan]:
+@functools.cache
+def plans() -> tuple[Plan, ...]:
+    """The suite's plans (computed once: every bound and LP iterates over them)."""
     out: dict[tuple[float, float], dict[float, int]] = {}
     for c in SEQ.suite():
         out.setdefault((c.threshold, c.p1), {})
@@ -120,7 +123,7 @@ def plans() -> list[Plan]:
         result.append(Plan(f"{t:g}/{p1:g}", orient(t), orient(p1), tuple(rates),
                            tuple(float(w) for w in rates.values()),
                            NMAX_FACTOR * fixed[(t, p1)].budget, flip))
-    return result
+    return tuple(result)
 
 
 def _log_likelihoods(rates: Sequence[float], n: int) -> np.ndarray:
@@ -204,32 +207,49 @@ class Bound:
     best_feasible: tuple[float, float] | None  # (T, D) of the best feasible rule met
 
 
-def bound(plan: Plan, r: float, power: float, step: int = 1,
-          fail_power: float | None = None) -> Bound:
-    """Dual bound and best feasible rule met; ``fail_power``: also require P(FAIL)
-    at p1's mirror of at least that (None: no FAIL power constraint)."""
+def _subgradient(plan: Plan, r: float, power: float, fail_power: float | None, step: int
+                 ) -> Iterator[tuple[float, list[np.ndarray], bool]]:
+    """Projected subgradient ascent on the Lagrangian dual of min T - r D over
+    ``plan``'s weights, subject to the error constraints, P(PASS) at p1 >=
+    ``power`` and (unless None) P(FAIL) at p1's mirror >= ``fail_power``. Yields,
+    per iteration, the dual value g(lambda), the rule minimising the Lagrangian
+    at lambda, and whether that rule meets every constraint."""
     p2 = _mirror(plan.t, plan.p1)
     lam = np.full(4, 1000.0)
     if fail_power is None:
         lam[3] = 0.0
-    best_dual = -np.inf
-    best: tuple[float, float] | None = None
     for k in range(ITERATIONS):
         value, rule = solve(plan, r, lam, step, None if fail_power is None else p2)
-        best_dual = max(best_dual, value - lam[0] * ALPHA - lam[1] * ALPHA + lam[2] * power
-                        + (0.0 if fail_power is None else lam[3] * fail_power))
+        dual = (value - lam[0] * ALPHA - lam[1] * ALPHA + lam[2] * power
+                + (0.0 if fail_power is None else lam[3] * fail_power))
         pt, ft, _ = characteristics(rule, plan.t, step)
         p1 = characteristics(rule, plan.p1, step)[0]
         fail_gap = (0.0 if fail_power is None
                     else fail_power - characteristics(rule, p2, step)[1])
         violation = np.array([pt - ALPHA, ft - ALPHA, power - p1, fail_gap])
-        if (violation <= 1e-12).all():
-            ocs = [characteristics(rule, q, step) for q in plan.rates]
-            t_sum = sum(w * o[2] for w, o in zip(plan.weights, ocs, strict=True))
-            d_sum = sum(w * (o[0] + o[1]) for w, o in zip(plan.weights, ocs, strict=True))
+        yield dual, rule, bool((violation <= 1e-12).all())
+        lam = np.maximum(lam + 20_000.0 / (1.0 + k / 10.0) * violation, 0.0)
+
+
+def _cost(plan: Plan, rule: list[np.ndarray], step: int) -> tuple[float, float]:
+    """(T, D) of a rule over ``plan``'s rates and weights."""
+    ocs = [characteristics(rule, q, step) for q in plan.rates]
+    return (sum(w * o[2] for w, o in zip(plan.weights, ocs, strict=True)),
+            sum(w * (o[0] + o[1]) for w, o in zip(plan.weights, ocs, strict=True)))
+
+
+def bound(plan: Plan, r: float, power: float, step: int = 1,
+          fail_power: float | None = None) -> Bound:
+    """Dual bound and best feasible rule met; ``fail_power``: also require P(FAIL)
+    at p1's mirror of at least that (None: no FAIL power constraint)."""
+    best_dual = -np.inf
+    best: tuple[float, float] | None = None
+    for dual, rule, feasible in _subgradient(plan, r, power, fail_power, step):
+        best_dual = max(best_dual, dual)
+        if feasible:
+            t_sum, d_sum = _cost(plan, rule, step)
             if best is None or t_sum - r * d_sum < best[0] - r * best[1]:
                 best = (t_sum, d_sum)
-        lam = np.maximum(lam + 20_000.0 / (1.0 + k / 10.0) * violation, 0.0)
     return Bound(best_dual, best)
 
 
@@ -363,20 +383,12 @@ def untuned_rule(plan: Plan, power: float, fail_power: float | None, step: int,
     p2 = _mirror(plan.t, plan.p1)
     generic = Plan(plan.name, plan.t, plan.p1, (plan.t, plan.p1, p2), (1.0, 1.0, 1.0),
                    plan.nmax, plan.flip)
-    lam = np.full(4, 1000.0)
-    if fail_power is None:
-        lam[3] = 0.0
     best: tuple[float, list[np.ndarray]] | None = None
-    for k in range(ITERATIONS):
-        _, rule = solve(generic, reward, lam, step, None if fail_power is None else p2)
-        ocs = [characteristics(rule, q, step) for q in (plan.t, plan.p1, p2)]
-        (pt, ft, _), (p1, _, _), (_, f2, _) = ocs
-        violation = np.array([pt - ALPHA, ft - ALPHA, power - p1,
-                              0.0 if fail_power is None else fail_power - f2])
-        cost = sum(en - reward * (pp + ff) for pp, ff, en in ocs)
-        if (violation <= 1e-12).all() and (best is None or cost < best[0]):
-            best = (cost, rule)
-        lam = np.maximum(lam + 20_000.0 / (1.0 + k / 10.0) * violation, 0.0)
+    for _, rule, feasible in _subgradient(generic, reward, power, fail_power, step):
+        if feasible:
+            t_sum, d_sum = _cost(generic, rule, step)
+            if best is None or t_sum - reward * d_sum < best[0]:
+                best = (t_sum - reward * d_sum, rule)
     return None if best is None else best[1]
 
 
