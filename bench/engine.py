@@ -113,7 +113,7 @@ def child_direct(chunks: int, max_tokens: int, threads: int) -> None:
     import behavtest  # noqa: F401
 
     import_worker_modules()
-    from behavtest.models import HFOptions, load_provider
+    from behavtest.providers import HFOptions, load_provider
 
     provider = load_provider(SPEC, HFOptions(batch_size=BATCH, threads=threads))
     tokens = sum(draw_chunk(provider, seed, max_tokens) for seed in range(chunks))
@@ -279,7 +279,7 @@ def main() -> None:
     if args.worker_imports:
         os.environ[STATS_ENV] = "1"
     from behavtest.engine import EngineProvider, ensure_engine, stop_engines
-    from behavtest.models import HFOptions
+    from behavtest.providers import HFOptions
 
     t_all = time.perf_counter()
     # (i) memory: each side alone on the machine (PSS splits pages between all
@@ -324,7 +324,7 @@ def main() -> None:
     # (ii) throughput
     import torch
 
-    from behavtest.models import load_provider
+    from behavtest.providers import load_provider
 
     provider = load_provider(SPEC, HFOptions(batch_size=BATCH, threads=args.threads))
     prompts = [q for q in QUESTIONS for _ in range(PER_QUESTION)] * args.clients

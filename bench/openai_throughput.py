@@ -35,9 +35,9 @@ import openai
 
 from behavtest.cache import SampleCache
 from behavtest.handle import ModelHandle
-from behavtest.models import to_messages
-from behavtest.models.embedded import gguf_path
-from behavtest.models.openai_api import OpenAIProvider, reduce_seed
+from behavtest.providers import to_messages
+from behavtest.providers.embedded import gguf_path
+from behavtest.providers.openai_api import OpenAIProvider, reduce_seed
 from behavtest.settings import GenerationSettings, RunSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))

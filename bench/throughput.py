@@ -22,7 +22,7 @@ from baseline import QUESTIONS, raw_generate  # bench/ sibling
 
 from behavtest.cache import SampleCache
 from behavtest.handle import ModelHandle
-from behavtest.models import HFOptions, load_provider
+from behavtest.providers import HFOptions, load_provider
 from behavtest.settings import GenerationSettings, RunSettings
 
 

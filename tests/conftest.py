@@ -26,7 +26,7 @@ def llama_server() -> Iterator[str]:
         if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
             pytest.fail(f"CI needs the llama.cpp server for the openai/ tests: {why}")
         pytest.skip(why)
-    from behavtest.models.embedded import gguf_path
+    from behavtest.providers.embedded import gguf_path
 
     server = start_llama_server(gguf_path())
     print(f"\nllama_cpp.server up in {server.startup_seconds:.1f} s at {server.base_url}")

@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 
 from behavtest.errors import InvalidArgument, MissingDependency, ModelNotFound
-from behavtest.models import HFOptions, Request, load_provider, to_messages
-from behavtest.models.hf import HFProvider, split_adapter
-from behavtest.models.registry import (
+from behavtest.providers import HFOptions, Request, load_provider, to_messages
+from behavtest.providers.hf import HFProvider, split_adapter
+from behavtest.providers.registry import (
     expand_spec,
     fingerprint_without_loading,
     split_spec,
@@ -189,7 +189,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig
 
-        from behavtest.models.embedded import cache_root, converted_folder
+        from behavtest.providers.embedded import cache_root, converted_folder
 
         folder = converted_folder()
     except ImportError as exc:  # pragma: no cover - only without the hf extra

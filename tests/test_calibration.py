@@ -39,7 +39,7 @@ from behavtest.expect import (
     expect,
 )
 from behavtest.handle import ModelHandle, Reply, Samples
-from behavtest.models.base import to_messages
+from behavtest.providers.base import to_messages
 from behavtest.scorers.base import Scorer
 from behavtest.settings import GenerationSettings, RunSettings
 from behavtest.stats import (

@@ -14,7 +14,7 @@ import pytest
 from behavtest import ChoiceQuestion
 from behavtest.cache import SampleCache
 from behavtest.handle import ModelHandle
-from behavtest.models import HFOptions, Request, load_provider, to_messages
+from behavtest.providers import HFOptions, Request, load_provider, to_messages
 from behavtest.settings import GenerationSettings, RunSettings
 
 pytestmark = pytest.mark.slow
@@ -33,8 +33,8 @@ Q = to_messages("Name a fruit.")
 
 
 def test_fingerprint_is_stable_and_names_the_model(provider) -> None:  # type: ignore[no-untyped-def]
-    from behavtest.models.embedded import converted_folder
-    from behavtest.models.registry import fingerprint_without_loading
+    from behavtest.providers.embedded import converted_folder
+    from behavtest.providers.registry import fingerprint_without_loading
 
     fp = provider.fingerprint()
     assert fp.startswith("embedded/smollm2-135m-instruct@")
@@ -112,7 +112,7 @@ def test_handle_caches_and_extends(provider, tmp_path) -> None:  # type: ignore[
 def test_hf_provider_loads_a_local_folder_offline(provider, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """``hf/<folder>`` loads with local_files_only: no hub look-up even offline,
     and the fingerprint follows the weights (same folder, same fingerprint)."""
-    from behavtest.models.embedded import converted_folder
+    from behavtest.providers.embedded import converted_folder
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     folder = converted_folder()

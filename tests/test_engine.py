@@ -36,7 +36,7 @@ from behavtest.engine import (
 )
 from behavtest.errors import BehavtestError, ModelNotFound
 from behavtest.handle import ModelHandle
-from behavtest.models import HFOptions, Provider, Request, to_messages
+from behavtest.providers import HFOptions, Provider, Request, to_messages
 from behavtest.settings import GenerationSettings, RunSettings
 from behavtest.testing import ScriptedProvider
 
@@ -213,7 +213,7 @@ CLIENT_SCRIPT = textwrap.dedent(
     import json, sys
     sys.path.insert(0, {src!r})
     from behavtest.engine import EngineProvider, ensure_engine
-    from behavtest.models import HFOptions, Request, to_messages
+    from behavtest.providers import HFOptions, Request, to_messages
     from behavtest.settings import GenerationSettings
     k = int(sys.argv[1])
     address = ensure_engine({spec!r}, HFOptions(), {run_dir!r}, owner_pid={owner})
@@ -326,7 +326,7 @@ def test_embedded_through_the_engine_equals_the_provider_directly(tmp_path: Path
     """Same seeds, same samples, whether a row is alone, in its own batch, or
     merged with another client's rows; option log-probabilities equal to 1e-6."""
     pytest.importorskip("torch")
-    from behavtest.models import load_provider
+    from behavtest.providers import load_provider
 
     opts = HFOptions(batch_size=8, threads=1)  # the same threads: same float reductions
     address = ensure_engine("embedded", opts, tmp_path)

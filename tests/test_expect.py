@@ -27,7 +27,7 @@ from behavtest.expect import (
 from behavtest.group import GroupSamples, ModelGroup
 from behavtest.handle import ModelHandle, Reply, Samples
 from behavtest.judge import Judge, parse_vote
-from behavtest.models.base import to_messages
+from behavtest.providers.base import to_messages
 from behavtest.scorers.choices import recognition_question
 from behavtest.settings import GenerationSettings, RunSettings
 from behavtest.testing import ScriptedProvider

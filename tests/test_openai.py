@@ -26,15 +26,15 @@ except ImportError:  # pragma: no cover
     import httpx  # type: ignore[no-redef]
 
 from behavtest.errors import BehavtestError, InvalidArgument, MissingDependency, ModelNotFound
-from behavtest.models import Request, to_messages
-from behavtest.models.openai_api import (
+from behavtest.providers import Request, to_messages
+from behavtest.providers.openai_api import (
     APIRequestFailed,
     LogprobsUnavailable,
     OpenAIProvider,
     reduce_seed,
     spec_fingerprint,
 )
-from behavtest.models.registry import fingerprint_without_loading, load_provider, validate_spec
+from behavtest.providers.registry import fingerprint_without_loading, load_provider, validate_spec
 from behavtest.settings import GenerationSettings
 
 LOCAL = "http://double.test/v1"
@@ -534,7 +534,7 @@ def test_real_server_describe_reports_the_served_model(served: OpenAIProvider) -
 
 
 def test_timeout_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from behavtest.models.openai_api import OpenAIOptions
+    from behavtest.providers.openai_api import OpenAIOptions
 
     monkeypatch.setenv("BEHAVTEST_OPENAI_TIMEOUT", "7.5")
     assert OpenAIOptions.from_env().timeout == 7.5

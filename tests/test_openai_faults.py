@@ -42,8 +42,8 @@ from faultproxy import KINDS, Canned, Exchange, FaultProxy
 
 from behavtest.cache import SampleCache
 from behavtest.handle import ModelHandle, Samples
-from behavtest.models import Request, to_messages
-from behavtest.models.openai_api import OpenAIProvider, reduce_seed, spec_fingerprint
+from behavtest.providers import Request, to_messages
+from behavtest.providers.openai_api import OpenAIProvider, reduce_seed, spec_fingerprint
 from behavtest.settings import GenerationSettings, RunSettings
 
 PROMPTS = ["Name a fruit.", "Name a colour.", "Say hello.", "Name an animal."]

@@ -77,8 +77,8 @@ from pathlib import Path
 from typing import Any
 
 from behavtest.errors import BehavtestError, InvalidArgument, ModelNotFound
-from behavtest.models.base import Completion, Messages, Provider, Request
-from behavtest.models.hf import HFOptions
+from behavtest.providers.base import Completion, Messages, Provider, Request
+from behavtest.providers.hf import HFOptions
 from behavtest.settings import GenerationSettings
 
 AUTHKEY_ENV = "BEHAVTEST_ENGINE_AUTHKEY"
@@ -592,7 +592,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_term)
     started = time.perf_counter()
     try:
-        from behavtest.models.registry import load_provider
+        from behavtest.providers.registry import load_provider
 
         key, own_key = _server_authkey(args.authkey_file)
         options = _options_from_args(args)

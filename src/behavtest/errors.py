@@ -1,10 +1,28 @@
 """One exception tree for everything behavtest raises on purpose.
 
-Every message names the bad value and how to fix it, on one line, so that the
-pytest plugin can print it as a usage error without a traceback.
+    BehavtestError
+    ├── InvalidArgument (also a ValueError)    bad input: an option, a config, test code
+    ├── ModelNotFound                          a spec names nothing that can be loaded
+    ├── MissingDependency (also an ImportError) an optional package is not installed
+    ├── ProviderError                          a model backend failed while serving
+    │   (the engine's EngineError, the openai/ provider's APIRequestFailed, ...)
+    └── CheckEnded                             a check ended the test with its verdict
+        ├── BehaviourFailed (also an AssertionError)  FAIL: the data contradict the claim
+        ├── Inconclusive                              the interval straddles the threshold
+        └── PreconditionNotMet                        the property cannot be judged
+
+Every message of the first four names the bad value and how to fix it, on one
+line, so that the pytest plugin can print it as a usage error without a
+traceback. A :class:`CheckEnded` carries its verdict, whose numbers are the
+message.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from behavtest.verdict import Verdict
 
 
 class BehavtestError(Exception):
@@ -29,3 +47,39 @@ class MissingDependency(BehavtestError, ImportError):
         )
         self.package = package
         self.extra = extra
+
+
+class ProviderError(BehavtestError):
+    """A model backend (a local engine, an API server) failed a request."""
+
+
+class CheckEnded(BehavtestError):
+    """A statistical check ended its test: the verdict says how and why."""
+
+    def __init__(self, verdict: Verdict, message: str | None = None) -> None:
+        super().__init__(verdict.explain() if message is None else message)
+        self.verdict = verdict
+
+
+class BehaviourFailed(CheckEnded, AssertionError):
+    """A statistical check failed: the data contradict the claim."""
+
+
+class Inconclusive(CheckEnded):
+    """The sample budget is spent and the interval still straddles the threshold."""
+
+
+class PreconditionNotMet(CheckEnded):
+    """A check inside ``with precondition():`` did not pass: the property it guards
+    cannot be judged (e.g. asking a model about an acrostic it does not write)."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        what = verdict.summary().replace("precondition: ", "", 1)
+        super().__init__(verdict, f"precondition not met: {what}")
+
+
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """The first line of an exception's message (its class name if it has none),
+    cut to ``limit`` characters: what one-line errors quote of a library's error."""
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:limit]

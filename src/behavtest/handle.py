@@ -18,7 +18,7 @@ from typing import Any, TypeVar, overload
 
 from behavtest.cache import SampleCache, cache_key
 from behavtest.errors import BehavtestError, InvalidArgument
-from behavtest.models.base import Messages, Provider, Request, to_messages
+from behavtest.providers.base import Messages, Provider, Request, to_messages
 from behavtest.scorers.base import Scorer
 from behavtest.scorers.choices import (
     LABELS,

@@ -29,8 +29,8 @@ from behavtest.expect import (
 )
 from behavtest.group import ModelGroup
 from behavtest.handle import ModelHandle
-from behavtest.models.hf import HFOptions
-from behavtest.models.registry import DEFAULT_MODEL
+from behavtest.providers.hf import HFOptions
+from behavtest.providers.registry import DEFAULT_MODEL
 from behavtest.report import correction_lines, render_summary
 from behavtest.session import CORRECTIONS, FAMILY_MODES, VERDICT_END, Session
 from behavtest.settings import (

@@ -15,7 +15,7 @@ from typing import Any
 
 from behavtest.errors import InvalidArgument
 from behavtest.handle import Samples, SequentialSamples
-from behavtest.models.base import Messages
+from behavtest.providers.base import Messages
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from behavtest.cache import CACHE_MODES, CacheMode, SampleCache
 from behavtest.errors import InvalidArgument
 from behavtest.group import ModelGroup
 from behavtest.handle import HandleStats, ModelHandle
-from behavtest.models.base import Provider
-from behavtest.models.hf import HFOptions, looks_like_path, split_adapter
-from behavtest.models.registry import (
+from behavtest.providers.base import Provider
+from behavtest.providers.hf import HFOptions, looks_like_path, split_adapter
+from behavtest.providers.registry import (
     expand_spec,
     fingerprint_without_loading,
     load_provider,

@@ -11,7 +11,8 @@ import math
 from collections.abc import Mapping, Sequence
 
 from behavtest.errors import InvalidArgument
-from behavtest.models.base import Completion, Messages, Request
+from behavtest.providers.base import Completion, Messages, Provider, Request
+from behavtest.providers.kind import ProviderConfig, ProviderKind
 
 
 def _uniform(seed: int) -> float:
@@ -104,3 +105,18 @@ class ScriptedProvider:
         self, messages: Messages, continuations: Sequence[str]
     ) -> list[float]:
         return [math.log(self._choices.get(c, 1e-6)) for c in continuations]
+
+
+class DoubleKind(ProviderKind):
+    """``double/<reply>=<p>,...``: the scripted test double as a model spec."""
+
+    prefix = "double"
+
+    def validate(self, name: str, config: ProviderConfig) -> None:
+        ScriptedProvider.from_spec(name)  # raises on a malformed spec
+
+    def fingerprint(self, name: str, config: ProviderConfig) -> str | None:
+        return f"double/{name}"
+
+    def load(self, name: str, config: ProviderConfig) -> Provider:
+        return ScriptedProvider.from_spec(name)

@@ -9,7 +9,31 @@ one-sided 1 - alpha bound, matching the one-sided tests at level alpha.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+
+from behavtest.stats.power import significant
+
+
+class Outcome(str, enum.Enum):
+    """What a check concluded."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    INCONCLUSIVE = "INCONCLUSIVE"
+
+
+def decide(p_claim: float, p_against: float, alpha: float) -> Outcome:
+    """The one verdict rule: PASS when the data reject "the claim is false"
+    (p_claim < alpha), FAIL when they reject "the claim is true"
+    (p_against < alpha), INCONCLUSIVE otherwise. "Not significant" is never
+    PASS; claims of no effect are equivalence tests, decided by this same rule
+    on the TOST p-values."""
+    if significant(p_claim, alpha):
+        return Outcome.PASS
+    if significant(p_against, alpha):
+        return Outcome.FAIL
+    return Outcome.INCONCLUSIVE
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,8 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from behavtest.errors import BehavtestError, InvalidArgument, MissingDependency, ModelNotFound
-from behavtest.models.base import Completion, Messages, Request
+from behavtest.providers.base import Completion, Messages, Provider, Request
+from behavtest.providers.kind import ProviderConfig, ProviderKind
 from behavtest.settings import GenerationSettings
 
 OFFICIAL_BASE_URL = "https://api.openai.com/v1"
@@ -677,3 +678,21 @@ def _detail(exc: Exception) -> str:
     text = str(msg if msg else getattr(exc, "message", None) or exc)
     line = " ".join(text.split())
     return scrub(line)[:200]
+
+
+class OpenAIKind(ProviderKind):
+    """``openai/<model>``: OpenAI, or any OpenAI-compatible server given by the
+    run's base URL (``--behav-base-url``), ``$BEHAVTEST_BASE_URL`` or
+    ``$OPENAI_BASE_URL``."""
+
+    prefix = "openai"
+
+    def validate(self, name: str, config: ProviderConfig) -> None:
+        check_model_name(name)
+        resolve_base_url(config.base_url)  # a malformed URL fails here, before any test
+
+    def fingerprint(self, name: str, config: ProviderConfig) -> str | None:
+        return spec_fingerprint(name, config.base_url)
+
+    def load(self, name: str, config: ProviderConfig) -> Provider:
+        return OpenAIProvider(name, replace(OpenAIOptions.from_env(), base_url=config.base_url))
