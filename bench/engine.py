@@ -113,9 +113,9 @@ def child_direct(chunks: int, max_tokens: int, threads: int) -> None:
     import behavtest  # noqa: F401
 
     import_worker_modules()
-    from behavtest.providers import HFOptions, load_provider
+    from behavtest.providers import ProviderConfig, load_provider
 
-    provider = load_provider(SPEC, HFOptions(batch_size=BATCH, threads=threads))
+    provider = load_provider(SPEC, ProviderConfig(batch_size=BATCH, threads=threads))
     tokens = sum(draw_chunk(provider, seed, max_tokens) for seed in range(chunks))
     print(json.dumps({"tokens": tokens}), flush=True)
 
@@ -279,7 +279,7 @@ def main() -> None:
     if args.worker_imports:
         os.environ[STATS_ENV] = "1"
     from behavtest.engine import EngineProvider, ensure_engine, stop_engines
-    from behavtest.providers import HFOptions
+    from behavtest.providers import ProviderConfig
 
     t_all = time.perf_counter()
     # (i) memory: each side alone on the machine (PSS splits pages between all
@@ -289,7 +289,7 @@ def main() -> None:
     run_dir = Path(tempfile.mkdtemp(prefix="behavtest-bench-engine-"))
     t0 = time.perf_counter()
     with TreeMemory() as mem:
-        opts = HFOptions(batch_size=BATCH, threads=args.threads)
+        opts = ProviderConfig(batch_size=BATCH, threads=args.threads)
         address = ensure_engine(SPEC, opts, run_dir)
         probe = EngineProvider(address)
         engine_pid = probe.pid
@@ -326,7 +326,7 @@ def main() -> None:
 
     from behavtest.providers import load_provider
 
-    provider = load_provider(SPEC, HFOptions(batch_size=BATCH, threads=args.threads))
+    provider = load_provider(SPEC, ProviderConfig(batch_size=BATCH, threads=args.threads))
     prompts = [q for q in QUESTIONS for _ in range(PER_QUESTION)] * args.clients
     raw_generate(provider, prompts[:BATCH], args.max_tokens, BATCH)  # warm-up
     before = probe.stats()

@@ -16,14 +16,31 @@ import json
 import platform
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 from baseline import QUESTIONS, raw_generate  # bench/ sibling
 
 from behavtest.cache import SampleCache
 from behavtest.handle import ModelHandle
-from behavtest.providers import HFOptions, load_provider
+from behavtest.providers import ProviderConfig, load_provider
 from behavtest.settings import GenerationSettings, RunSettings
+
+
+def load_embedded(batch: int, dtype: str) -> Any:
+    """The embedded provider at ``dtype``. A ProviderConfig carries no dtype (the
+    kind picks float32 on CPU), so another dtype builds the HF provider directly."""
+    if dtype == "float32":
+        provider = load_provider("embedded", ProviderConfig(batch_size=batch))
+    else:
+        from behavtest.providers.embedded import EMBEDDED_LABEL, converted_folder
+        from behavtest.providers.hf import HFOptions, HFProvider
+
+        provider = HFProvider(str(converted_folder()), HFOptions(batch_size=batch, dtype=dtype),
+                              label=EMBEDDED_LABEL)
+    if provider.dtype != getattr(torch, dtype):
+        raise SystemExit(f"loaded the embedded model as {provider.dtype}, not {dtype}")
+    return provider
 
 
 def main() -> None:
@@ -35,7 +52,7 @@ def main() -> None:
     args = ap.parse_args()
 
     settings = GenerationSettings(temperature=1.0, top_p=1.0, top_k=0, max_tokens=args.max_tokens)
-    provider = load_provider("embedded", HFOptions(batch_size=args.batch, dtype=args.dtype))
+    provider = load_embedded(args.batch, args.dtype)
     prompts = [QUESTIONS[i % len(QUESTIONS)] for i in range(args.batch * 2)]
 
     def harness(seed: int) -> int:

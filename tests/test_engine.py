@@ -4,9 +4,10 @@ Fast tests put the test double (``double/yes=0.3,no=0.7``) behind a real
 engine process and check what workers rely on: the same completions, in
 order, as the provider called directly with the same requests; rows of
 several clients batched together; one engine however many processes start
-it at once; a dead engine is one line; the engine ends with its owner or
-when idle. One slow test does the same on the embedded model, where the
-batch a row lands in could change its sample (it must not).
+it at once; the provider config reaches the engine whole; a dead engine
+is one line; the engine ends with its owner or when idle. One slow test
+does the same on the embedded model, where the batch a row lands in could
+change its sample (it must not).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import pytest
 
 from behavtest.cache import SampleCache
 from behavtest.engine import (
+    AUTHKEY_ENV,
     EngineDied,
     EngineError,
     EngineProvider,
@@ -34,9 +36,9 @@ from behavtest.engine import (
     ensure_engine,
     stop_engines,
 )
-from behavtest.errors import BehavtestError, ModelNotFound
+from behavtest.errors import InvalidArgument, ModelNotFound, ProviderError
 from behavtest.handle import ModelHandle
-from behavtest.providers import HFOptions, Provider, Request, to_messages
+from behavtest.providers import Provider, ProviderConfig, Request, to_messages
 from behavtest.settings import GenerationSettings, RunSettings
 from behavtest.testing import ScriptedProvider
 
@@ -77,7 +79,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
     """One double engine for the module; a 200 ms window so that rows sent
     together by several threads reliably meet in one batch."""
     run_dir = tmp_path_factory.mktemp("engine")
-    address = ensure_engine(SPEC, HFOptions(), run_dir, window_ms=200)
+    address = ensure_engine(SPEC, ProviderConfig(), run_dir, window_ms=200)
     yield address
     stop_engines(run_dir)
 
@@ -87,7 +89,7 @@ def test_client_is_a_provider_and_names_the_engines_model(engine: str) -> None:
         assert isinstance(p, Provider)
         assert p.name == direct().name
         assert p.fingerprint() == direct().fingerprint()
-        assert p.options.batch_size == 16  # ModelHandle draws in engine-sized chunks
+        assert p.batch_size == 16  # ModelHandle draws in engine-sized chunks
         assert p.generate([]) == []
         lp = p.continuation_logprobs(to_messages("q"), ["A", "B"])
         assert lp == direct().continuation_logprobs(to_messages("q"), ["A", "B"])
@@ -213,10 +215,10 @@ CLIENT_SCRIPT = textwrap.dedent(
     import json, sys
     sys.path.insert(0, {src!r})
     from behavtest.engine import EngineProvider, ensure_engine
-    from behavtest.providers import HFOptions, Request, to_messages
+    from behavtest.providers import ProviderConfig, Request, to_messages
     from behavtest.settings import GenerationSettings
     k = int(sys.argv[1])
-    address = ensure_engine({spec!r}, HFOptions(), {run_dir!r}, owner_pid={owner})
+    address = ensure_engine({spec!r}, ProviderConfig(), {run_dir!r}, owner_pid={owner})
     p = EngineProvider(address)
     reqs = [Request(to_messages(f"p{{k}}"), GenerationSettings(max_tokens=4), seed=k * 1000 + i)
             for i in range(20)]
@@ -242,7 +244,7 @@ def test_concurrent_ensure_engine_in_eight_processes_starts_exactly_one(tmp_path
     try:
         engines = {o["engine"] for o in outs}
         assert len(engines) == 1
-        paths = engine_paths(run_dir, engine_id(SPEC, HFOptions(), os.getpid()))
+        paths = engine_paths(run_dir, engine_id(SPEC, ProviderConfig(), os.getpid()))
         assert paths.log.read_text().count("serving ") == 1  # started once
         for k, o in enumerate(outs):
             assert o["heavy"] == []  # clients never import torch/transformers
@@ -254,8 +256,36 @@ def test_concurrent_ensure_engine_in_eight_processes_starts_exactly_one(tmp_path
     assert wait_gone(engines.pop())
 
 
+def test_the_engine_loads_with_the_config_it_is_given(tmp_path: Path) -> None:
+    """The config reaches the engine whole; its batch size is the engine's
+    batch, and another config is another engine."""
+    config = ProviderConfig(batch_size=4, threads=1)
+    assert engine_id(SPEC, config, os.getpid()) != engine_id(SPEC, ProviderConfig(), os.getpid())
+    try:
+        with EngineProvider(ensure_engine(SPEC, config, tmp_path)) as p:
+            assert p.batch_size == 4
+            assert p.info["config"] == config.to_json()
+            assert p.generate(requests_for(3, 9)) == direct().generate(requests_for(3, 9))
+            assert p.stats()["largest_batch"] <= 4
+    finally:
+        assert stop_engines(tmp_path) == 1
+
+
+def test_a_bad_config_json_fails_the_engine_in_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, AUTHKEY_ENV: "00" * 32, "PYTHONPATH": SRC}
+    proc = subprocess.run(
+        [sys.executable, "-m", "behavtest.engine", "--spec", SPEC,
+         "--address", str(tmp_path / "engine.sock"), "--config-json", '{"batch": 4}'],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 3, proc.stderr
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith(f"ERROR {InvalidArgument.__name__} unknown provider config fields")
+    assert not (tmp_path / "engine.sock").exists()
+
+
 def test_a_dead_engine_is_one_line(tmp_path: Path) -> None:
-    address = ensure_engine(SPEC, HFOptions(), tmp_path)
+    address = ensure_engine(SPEC, ProviderConfig(), tmp_path)
     p = EngineProvider(address)
     os.kill(p.pid, signal.SIGKILL)
     assert wait_gone(p.pid)
@@ -265,7 +295,7 @@ def test_a_dead_engine_is_one_line(tmp_path: Path) -> None:
             p.generate(reqs)
         msg = str(info.value)
         assert "\n" not in msg and f"pid {p.pid}" in msg and "stopped answering" in msg
-        assert isinstance(info.value, BehavtestError)
+        assert isinstance(info.value, ProviderError)
     with pytest.raises(EngineError, match="no model engine answers"):
         EngineProvider(address)
 
@@ -288,11 +318,11 @@ def test_a_wrong_key_is_refused_in_one_line(engine: str) -> None:
 def test_a_spec_that_cannot_load_fails_once_with_its_own_error(tmp_path: Path) -> None:
     spec = "hf/./no/such/checkpoint"
     with pytest.raises(ModelNotFound, match="does not exist") as first:
-        ensure_engine(spec, HFOptions(), tmp_path)
-    log = engine_paths(tmp_path, engine_id(spec, HFOptions(), os.getpid())).log
+        ensure_engine(spec, ProviderConfig(), tmp_path)
+    log = engine_paths(tmp_path, engine_id(spec, ProviderConfig(), os.getpid())).log
     starts = log.read_text().count("ERROR ")
     with pytest.raises(ModelNotFound) as again:  # remembered: no second start
-        ensure_engine(spec, HFOptions(), tmp_path)
+        ensure_engine(spec, ProviderConfig(), tmp_path)
     assert log.read_text().count("ERROR ") == starts == 1
     assert str(again.value) == str(first.value) and "\n" not in str(first.value)
 
@@ -300,7 +330,8 @@ def test_a_spec_that_cannot_load_fails_once_with_its_own_error(tmp_path: Path) -
 def test_the_engine_ends_with_its_owner(tmp_path: Path) -> None:
     owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        with EngineProvider(ensure_engine(SPEC, HFOptions(), tmp_path, owner_pid=owner.pid)) as p:
+        address = ensure_engine(SPEC, ProviderConfig(), tmp_path, owner_pid=owner.pid)
+        with EngineProvider(address) as p:
             pid = p.pid
             owner.kill()
             owner.wait()
@@ -311,7 +342,7 @@ def test_the_engine_ends_with_its_owner(tmp_path: Path) -> None:
 
 
 def test_the_engine_exits_when_idle(tmp_path: Path) -> None:
-    address = ensure_engine(SPEC, HFOptions(), tmp_path, idle_exit=0.5)
+    address = ensure_engine(SPEC, ProviderConfig(), tmp_path, idle_exit=0.5)
     with EngineProvider(address) as p:
         pid = p.pid
         time.sleep(1.0)  # a connected client keeps it alive however long it is quiet
@@ -328,7 +359,7 @@ def test_embedded_through_the_engine_equals_the_provider_directly(tmp_path: Path
     pytest.importorskip("torch")
     from behavtest.providers import load_provider
 
-    opts = HFOptions(batch_size=8, threads=1)  # the same threads: same float reductions
+    opts = ProviderConfig(batch_size=8, threads=1)  # the same threads: same float reductions
     address = ensure_engine("embedded", opts, tmp_path)
     try:
         local = load_provider("embedded", opts)
