@@ -37,7 +37,7 @@ from behavtest.cache import SampleCache
 from behavtest.handle import ModelHandle
 from behavtest.providers import to_messages
 from behavtest.providers.embedded import gguf_path
-from behavtest.providers.openai_api import OpenAIProvider, reduce_seed
+from behavtest.providers.openai import OpenAIProvider, reduce_seed
 from behavtest.settings import GenerationSettings, RunSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))

@@ -25,16 +25,30 @@ try:  # openai >= 3 is built on httpx2; older releases on httpx
 except ImportError:  # pragma: no cover
     import httpx  # type: ignore[no-redef]
 
-from behavtest.errors import BehavtestError, InvalidArgument, MissingDependency, ModelNotFound
-from behavtest.providers import Request, to_messages
-from behavtest.providers.openai_api import (
+from behavtest.errors import (
+    BehavtestError,
+    InvalidArgument,
+    MissingDependency,
+    ModelNotFound,
+    ProviderError,
+)
+from behavtest.providers import ProviderConfig, Request, to_messages
+from behavtest.providers.base import batch_size_of
+from behavtest.providers.openai import (
     APIRequestFailed,
     LogprobsUnavailable,
+    OpenAIKind,
+    OpenAIOptions,
     OpenAIProvider,
     reduce_seed,
     spec_fingerprint,
 )
-from behavtest.providers.registry import fingerprint_without_loading, load_provider, validate_spec
+from behavtest.providers.registry import (
+    fingerprint_without_loading,
+    kind,
+    load_provider,
+    validate_spec,
+)
 from behavtest.settings import GenerationSettings
 
 LOCAL = "http://double.test/v1"
@@ -365,6 +379,49 @@ def test_registry_loads_with_options_from_the_environment(
         load_provider("openai/m")
 
 
+def test_the_runs_base_url_arrives_in_the_config_and_wins_over_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BEHAVTEST_BASE_URL", "http://elsewhere.test:9/v1")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://further.test/v1")
+    config = ProviderConfig(base_url=LOCAL + "/")
+    assert isinstance(kind("openai"), OpenAIKind)
+    assert fingerprint_without_loading("openai/m", config) == "openai/m@double.test/v1"
+    p = load_provider("openai/m", config)
+    assert isinstance(p, OpenAIProvider) and p.base_url == LOCAL
+    assert p.fingerprint() == fingerprint_without_loading("openai/m", config)
+    p.close()
+    # without one, the environment decides, as before
+    assert fingerprint_without_loading("openai/m") == "openai/m@elsewhere.test:9/v1"
+    with pytest.raises(InvalidArgument, match=r"--behav-base-url.*not an http\(s\) URL.*fix:"):
+        validate_spec("openai/m", ProviderConfig(base_url="127.0.0.1:8000/v1"))
+    monkeypatch.setenv("BEHAVTEST_BASE_URL", "ftp://x")
+    with pytest.raises(InvalidArgument, match="BEHAVTEST_BASE_URL is not an http"):
+        validate_spec("openai/m")
+    validate_spec("openai/m", config)  # the run's URL wins: the variable is not read
+
+
+def test_batch_size_is_four_waves_of_concurrent_calls() -> None:
+    p = make(ServerDouble(), concurrency=3)
+    assert p.batch_size == 12 == batch_size_of(p) == p.options.batch_size
+    assert make(ServerDouble()).batch_size == 4 * OpenAIOptions().concurrency
+    p.close()
+
+
+def test_errors_join_the_tree_and_the_sdk_is_the_real_openai() -> None:
+    assert issubclass(APIRequestFailed, ProviderError)
+    assert issubclass(LogprobsUnavailable, ProviderError)
+    import openai as sdk
+
+    import behavtest.providers.openai as package
+
+    # the package is behavtest.providers.openai; its lazy `import openai` is the SDK
+    p = make(ServerDouble())
+    assert p._openai is sdk is not package and hasattr(sdk, "AsyncOpenAI")
+    assert p.generate([Request(Q, S, seed=1)])[0].text == "echo:1"
+    p.close()
+
+
 # -- option log-probabilities -------------------------------------------------------------------
 def logprobs_body(top: dict[str, float]) -> dict[str, Any]:
     first = next(iter(top))
@@ -534,8 +591,6 @@ def test_real_server_describe_reports_the_served_model(served: OpenAIProvider) -
 
 
 def test_timeout_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from behavtest.providers.openai_api import OpenAIOptions
-
     monkeypatch.setenv("BEHAVTEST_OPENAI_TIMEOUT", "7.5")
     assert OpenAIOptions.from_env().timeout == 7.5
     monkeypatch.setenv("BEHAVTEST_OPENAI_TIMEOUT", "soon")

@@ -43,7 +43,7 @@ from faultproxy import KINDS, Canned, Exchange, FaultProxy
 from behavtest.cache import SampleCache
 from behavtest.handle import ModelHandle, Samples
 from behavtest.providers import Request, to_messages
-from behavtest.providers.openai_api import OpenAIProvider, reduce_seed, spec_fingerprint
+from behavtest.providers.openai import OpenAIProvider, reduce_seed, spec_fingerprint
 from behavtest.settings import GenerationSettings, RunSettings
 
 PROMPTS = ["Name a fruit.", "Name a colour.", "Say hello.", "Name an animal."]
@@ -133,6 +133,8 @@ def test_faults_change_no_reply(llama_server: str) -> None:
     assert forwarded == wanted and len(set(wanted)) == len(slots)
 
 
+OPT_IN = 'pytest_plugins = ["behavtest.plugin"]\n'  # a suite opts in to the plugin
+
 PLUGIN_SUITE = """
 import json, os
 from behavtest import Scorer, expect
@@ -149,7 +151,7 @@ def test_sample_through_faults(model):
 def test_plugin_run_through_faults_matches_a_direct_run(
     llama_server: str, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``--model openai/... --base-url <proxy>``, 4 calls in flight: same replies as
+    """``--model openai/... --behav-base-url <proxy>``, 4 calls in flight: same replies as
     a direct draw. No hangs: the plugin's provider keeps its 120 s default timeout
     (no option or variable sets it)."""
     from servers import MODEL_ALIAS
@@ -157,12 +159,13 @@ def test_plugin_run_through_faults_matches_a_direct_run(
     out = pytester.path / "replies.json"
     monkeypatch.setenv("FAULT_OUT", str(out))
     monkeypatch.setenv("BEHAVTEST_OPENAI_CONCURRENCY", "4")
+    pytester.makeconftest(OPT_IN)
     pytester.makepyfile(test_inner=PLUGIN_SUITE)
     warm_up(llama_server, "Say hello.")
     with FaultProxy(llama_server, rate=0.2, seed=5, kinds=NO_HANG) as proxy:
         result = pytester.runpytest_subprocess(
             "-p", "no:cacheprovider", "--model", f"openai/{MODEL_ALIAS}",
-            "--base-url", proxy.base_url, "--seed", "4", "--behav-cache", "off",
+            "--behav-base-url", proxy.base_url, "--seed", "4", "--behav-cache", "off",
         )
     result.assert_outcomes(passed=1)
     assert sum(proxy.injected.values()) >= 5, proxy.injected
@@ -235,12 +238,13 @@ def test_a_planted_key_is_in_no_file_and_no_output(
     key = f"sk-behavtest-planted-{uuid.uuid4().hex}"
     monkeypatch.setenv("OPENAI_API_KEY", key)
     monkeypatch.setenv("OPENAI_LOG", "debug")  # the client's own debug logging
+    pytester.makeconftest(OPT_IN)
     pytester.makepyfile(test_inner=SECRET_SUITE)
     junit, log = pytester.path / "junit.xml", pytester.path / "run.log"
     url, model = upstream
     with FaultProxy(url, rate=0.2, seed=7, kinds=NO_HANG, rule=echo_the_key) as proxy:
         result = pytester.runpytest_subprocess(
-            "--model", f"openai/{model}", "--base-url", proxy.base_url,
+            "--model", f"openai/{model}", "--behav-base-url", proxy.base_url,
             f"--junitxml={junit}", "-o", "junit_logging=all", "-rA", "-l", "--tb=long",
             "--log-level=DEBUG", f"--log-file={log}", "--log-file-level=DEBUG",
         )
