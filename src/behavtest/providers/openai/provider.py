@@ -244,7 +244,7 @@ class OpenAIProvider:
                     raise _Malformed("no message")
             except (ValueError, _Malformed, self._openai.APIResponseValidationError) as exc:
                 if attempt + 1 == attempts:
-                    head = scrub(str(getattr(raw, "text", "") or "")[:80]).replace("\n", " ")
+                    head = scrub(str(getattr(raw, "text", "") or ""))[:80].replace("\n", " ")
                     raise APIRequestFailed(
                         f"{where(self.base_url)} answered {attempts} times with a body that "
                         f"is not a chat completion ({type(exc).__name__}; starts {head!r}); "
