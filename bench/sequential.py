@@ -7,8 +7,8 @@ one-sided alpha = 0.05 two ways:
 * fixed n: ``samples_for_rate(p1, t, alpha, 0.8)`` draws, one exact binomial test
   (PASS if the claim's p < alpha, FAIL if the opposite p < alpha);
 * sequential: a design from ``behavtest.stats.sequential`` whose budget is the
-  smallest N reaching the power target at p1 (``budget_for_power``, exact power
-  including any futility stops).
+  smallest N reaching the power target at p1 (``sequential_budget_for_power``,
+  exact power including any futility stops).
 
 Two power targets, because "equal power" has two honest readings:
 
@@ -24,9 +24,9 @@ Two power targets, because "equal power" has two honest readings:
   stricter reading, equal power for both verdicts, is bench/sequential_bound.py's
   ``equal_power_both_verdicts``.
 
-Everything is exact (``operating_characteristics``, futility stops included);
-the default design is also cross-checked by simulating the stopping procedure
-through ``decide``. Reported per design and reading: the largest type-I error
+Everything is exact (``sequential_oc``, futility stops included); the default
+design is also cross-checked by simulating the stopping procedure through
+``sequential_decide``. Reported per design and reading: the largest type-I error
 of each verdict (rate == threshold, over the three plans), the smallest power
 at p1, the smallest power difference to the fixed design, expected samples per
 check, and mean samples per *decided* check (PASS or FAIL): total expected
@@ -83,18 +83,18 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import binomtest
 
-from behavtest.stats import binomial_power, samples_for_rate
-from behavtest.stats.sequential import (
-    DEFAULT_FUTILITY,
-    DEFAULT_SPENDING,
+from behavtest import stats
+from behavtest.stats import (
     SequentialDesign,
-    Spending,
-    budget_for_power,
-    decide,
-    design,
-    operating_characteristics,
-    spending_name,
+    samples_for_rate,
+    sequential_budget_for_power,
+    sequential_decide,
+    sequential_design,
+    sequential_oc,
 )
+from behavtest.stats.power import binomial_power
+from behavtest.stats.sequential.build import DEFAULT_FUTILITY, DEFAULT_SPENDING
+from behavtest.stats.sequential.spending import Spending, spending_name
 
 ALPHA, POWER = 0.05, 0.8
 TARGET = 0.60
@@ -192,9 +192,9 @@ class Outcome:
 
 
 def outcome(d: SequentialDesign, c: Check) -> Outcome:
-    p_pass, p_fail, mean_n = operating_characteristics(d, c.true_rate)
-    t_pass, t_fail, _ = operating_characteristics(d, c.threshold)
-    power = operating_characteristics(d, c.p1)[0]
+    p_pass, p_fail, mean_n = sequential_oc(d, c.true_rate)
+    t_pass, t_fail, _ = sequential_oc(d, c.threshold)
+    power = sequential_oc(d, c.p1)[0]
     return Outcome(d.looks[-1], d.looks, t_pass, t_fail, power, p_pass, p_fail,
                    p_pass + p_fail, mean_n)
 
@@ -226,9 +226,9 @@ def fixed_designs() -> dict[Plan, SequentialDesign]:
     for c in suite():
         if (c.threshold, c.p1) not in out:
             n = samples_for_rate(c.p1, c.threshold, ALPHA, POWER)
-            d = design(c.threshold, n, ALPHA, c.direction, looks=1)
+            d = sequential_design(c.threshold, n, ALPHA, c.direction, looks=1)
             # the K = 1 design is the fixed-n exact test: its power is binomial_power's
-            assert abs(operating_characteristics(d, c.p1)[0]
+            assert abs(sequential_oc(d, c.p1)[0]
                        - binomial_power(n, c.p1, c.threshold, ALPHA)) < 1e-9
             out[(c.threshold, c.p1)] = d
     return out
@@ -239,8 +239,8 @@ def fail_power_at_mirror(
 ) -> dict[str, list[float]]:
     """P(FAIL) at p1's mirror, [sequential, fixed], per plan: the power the budget
     search does not constrain (it matches PASS power at p1)."""
-    return {f"{t:g}/{p1:g}": [operating_characteristics(d, mirror(t, p1))[1],
-                              operating_characteristics(fixed[(t, p1)], mirror(t, p1))[1]]
+    return {f"{t:g}/{p1:g}": [sequential_oc(d, mirror(t, p1))[1],
+                              sequential_oc(fixed[(t, p1)], mirror(t, p1))[1]]
             for (t, p1), d in seq.items()}
 
 
@@ -250,9 +250,9 @@ def sequential_designs(
     out: dict[Plan, SequentialDesign] = {}
     for (t, p1), power in targets.items():
         direction = "greater" if p1 > t else "less"
-        n = budget_for_power(t, p1, ALPHA, power, cand.looks, **cand.options())  # type: ignore[arg-type]
-        out[(t, p1)] = design(t, n, ALPHA, direction, cand.looks,
-                              **cand.options())  # type: ignore[arg-type]
+        n = sequential_budget_for_power(t, p1, ALPHA, power, cand.looks, **cand.options())  # type: ignore[arg-type]
+        out[(t, p1)] = sequential_design(t, n, ALPHA, direction, cand.looks,
+                                         **cand.options())  # type: ignore[arg-type]
     return out
 
 
@@ -275,7 +275,7 @@ def read(
 ) -> tuple[Reading, list[Outcome]]:
     parts = [outcome(seq[(c.threshold, c.p1)], c) for c in suite()]
     s = Summary.of(parts)
-    gap = min(operating_characteristics(d, k[1])[0] - operating_characteristics(fixed[k], k[1])[0]
+    gap = min(sequential_oc(d, k[1])[0] - sequential_oc(fixed[k], k[1])[0]
               for k, d in seq.items())
     ratio = s.samples_per_decided / fixed_summary.samples_per_decided
     return Reading(
@@ -289,15 +289,16 @@ def read(
 def simulate(
     d: SequentialDesign, p: float, runs: int, rng: np.random.Generator
 ) -> dict[str, float]:
-    """Run the stopping procedure through ``decide`` (vectorised over runs)."""
+    """Run the stopping procedure through ``sequential_decide`` (vectorised over runs)."""
     steps = np.diff((0, *d.looks))
     counts = np.cumsum(rng.binomial(steps, p, size=(runs, len(steps))), axis=1)
-    code = {"pass": 1, "fail": -1, "stop": 2, None: 0}
+    verdicts = stats.Outcome
+    code = {verdicts.PASS: 1, verdicts.FAIL: -1, verdicts.INCONCLUSIVE: 2, None: 0}
     verdict = np.zeros(runs, dtype=int)
     used = np.full(runs, d.looks[-1])
     running = np.ones(runs, dtype=bool)
     for j, n in enumerate(d.looks):
-        table = np.array([code[decide(d, j, x)] for x in range(n + 1)])
+        table = np.array([code[sequential_decide(d, j, x)] for x in range(n + 1)])
         v = table[counts[:, j]]
         stop = running & (v != 0)
         verdict[stop], used[stop] = v[stop], n
@@ -331,7 +332,7 @@ def main() -> None:
     fixed_summary = Summary.of(fixed_parts)
     targets = {
         "planned_80": dict.fromkeys(fixed, POWER),
-        "equal_power": {k: operating_characteristics(d, k[1])[0] for k, d in fixed.items()},
+        "equal_power": {k: sequential_oc(d, k[1])[0] for k, d in fixed.items()},
     }
     designs: list[dict[str, object]] = []
     default_detail: dict[str, object] = {}

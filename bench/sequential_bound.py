@@ -77,7 +77,7 @@ import numpy as np
 import sequential as SEQ  # bench/ sibling: the suite, its fixed designs and summaries
 from scipy import sparse
 
-from behavtest.stats.sequential import SequentialDesign, operating_characteristics
+from behavtest.stats import SequentialDesign, sequential_oc
 
 OUT = Path(__file__).resolve().parent / "results" / "sequential_bound.json"
 NMAX_FACTOR = 5  # budgets up to 5x the fixed n
@@ -434,7 +434,7 @@ def untuned_rows(
                 if (c.threshold, c.p1) == key:
                     q = 1.0 - c.true_rate if p.flip else c.true_rate
                     fails[c.name] = [characteristics(rule, q, step)[1],
-                                     operating_characteristics(fixed[key], c.true_rate)[1]]
+                                     sequential_oc(fixed[key], c.true_rate)[1]]
         ratio = t_sum / d_sum / per_decided if feasible else None
         rows.append({"rule": label, "decision_reward_in_fixed_n": reward,
                      "fail_power_kept": keep_fail, "look_every": step, "ratio": ratio,
@@ -452,13 +452,13 @@ def main() -> None:
     per_decided = SEQ.Summary.of(fixed_parts).samples_per_decided
     r = SEQ.TARGET * per_decided
     powers = {
-        "equal_power": {f"{k[0]:g}/{k[1]:g}": operating_characteristics(d, k[1])[0]
+        "equal_power": {f"{k[0]:g}/{k[1]:g}": sequential_oc(d, k[1])[0]
                         for k, d in fixed.items()},
         "planned_80": {f"{k[0]:g}/{k[1]:g}": SEQ.POWER for k in fixed},
     }
     # equal power for both verdicts: FAIL power at p1's mirror too (the budget search
     # of bench/sequential.py matches PASS power only; its JSON gives the default's)
-    fail_powers = {f"{k[0]:g}/{k[1]:g}": operating_characteristics(d, SEQ.mirror(*k))[1]
+    fail_powers = {f"{k[0]:g}/{k[1]:g}": sequential_oc(d, SEQ.mirror(*k))[1]
                    for k, d in fixed.items()}
     readings: dict[str, tuple[dict[str, float], dict[str, float] | None]] = {
         "equal_power": (powers["equal_power"], None),

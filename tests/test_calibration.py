@@ -27,6 +27,7 @@ from typing import TypeVar
 import numpy as np
 import pytest
 from scipy import stats as sps
+from statsmodels.stats.proportion import proportion_confint
 
 from behavtest import stats
 from behavtest.cache import SampleCache
@@ -42,15 +43,9 @@ from behavtest.handle import ModelHandle, Reply, Samples
 from behavtest.providers.base import to_messages
 from behavtest.scorers.base import Scorer
 from behavtest.settings import GenerationSettings, RunSettings
-from behavtest.stats import (
-    binomial_power,
-    binomial_pvalue,
-    clopper_pearson,
-    fisher_power,
-    fisher_pvalue,
-    one_sided_bounds,
-    wilson,
-)
+from behavtest.stats.binomial import binomial_pvalue, clopper_pearson, one_sided_bounds
+from behavtest.stats.power import binomial_power, fisher_power
+from behavtest.stats.two_sample import fisher_pvalue
 from behavtest.testing import ScriptedProvider
 from behavtest.verdict import Outcome
 
@@ -88,11 +83,12 @@ def _judging() -> Iterator[None]:
 
 @pytest.fixture
 def memoised_power_lines(monkeypatch: pytest.MonkeyPatch) -> None:
-    """expect() calls min_detectable_rate / fisher_power only to word the power
+    """expect() calls min_detectable_rate / detectable_gap only to word the power
     line of a non-PASS verdict (after the outcome is decided). Memoising the same
     functions keeps every answer and computes it once per distinct input instead of
-    once per seed (~30 ms per rate check; 31 fisher_power calls per comparison)."""
-    for name in ("min_detectable_rate", "fisher_power"):
+    once per seed (~30 ms per rate check; a bisection over exact Fisher power per
+    comparison)."""
+    for name in ("min_detectable_rate", "detectable_gap"):
         monkeypatch.setattr(stats, name, functools.lru_cache(maxsize=None)(getattr(stats, name)))
 
 
@@ -226,10 +222,16 @@ def test_clopper_pearson_exact_coverage_is_never_below_nominal(n: int) -> None:
     assert lower.min() >= 1 - ALPHA - 1e-9
 
 
+def _wilson(k: int, n: int, confidence: float) -> tuple[float, float]:
+    low, high = proportion_confint(k, n, alpha=1.0 - confidence, method="wilson")
+    return float(low), float(high)
+
+
 def test_wilson_dips_below_nominal_coverage() -> None:
-    """The binomial module's reason for defaulting to CP: Wilson does not hold 95%
-    for every true rate (at n = 20 it drops below 0.93 somewhere on the grid)."""
-    two_sided, _ = _exact_coverage(20, GRID, lambda k, m: wilson(k, m, 0.95))
+    """The binomial module's reason for Clopper-Pearson: Wilson's interval
+    (statsmodels ``proportion_confint(method='wilson')``) does not hold 95% for
+    every true rate (at n = 20 it drops below 0.93 somewhere on the grid)."""
+    two_sided, _ = _exact_coverage(20, GRID, lambda k, m: _wilson(k, m, 0.95))
     assert two_sided.min() < 0.93
 
 

@@ -38,10 +38,10 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from behavtest.stats import arms, clustered
-from behavtest.stats.arms import arm_power, arm_single_power, arm_value_power
-from behavtest.stats.clustered import _kg_arrays, clustered_mean_power, clustered_rate_power
-from behavtest.stats.compare import mcnemar_test, t_power
+from behavtest.stats.arms import arm_power, expected_t_power
+from behavtest.stats.clustered import korn_graubard_arrays
+from behavtest.stats.paired import mcnemar_test
+from behavtest.stats.t_planning import t_power
 
 ALPHA = 0.05
 FAST_REPS = 3000
@@ -52,16 +52,28 @@ REPS = {"rao-scott/rare-rate/true-icc-0.3": 20_000,
 
 
 def _load_bench() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "bench" / "calibration.py"
-    spec = importlib.util.spec_from_file_location("behavtest_bench_calibration", path)
+    """bench/calibration.py, with bench/ on the path while it imports its siblings
+    (planners, sign_flip, tost), as ``python bench/calibration.py`` has it."""
+    bench = Path(__file__).resolve().parents[1] / "bench"
+    spec = importlib.util.spec_from_file_location("behavtest_bench_calibration",
+                                                  bench / "calibration.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(bench))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(bench))
     return module
 
 
 BENCH = _load_bench()
+PLANNERS = sys.modules["planners"]  # bench/planners.py, as calibration.py imported it
+arm_single_power = PLANNERS.arm_single_power
+arm_value_power = PLANNERS.arm_value_power
+clustered_mean_power = PLANNERS.clustered_mean_power
+clustered_rate_power = PLANNERS.clustered_rate_power
 NAMES = list(BENCH.CALIBRATIONS)
 
 # (study, aspect) -> why it fails, with the bench's numbers (20000 repetitions,
@@ -144,9 +156,9 @@ def test_end_to_end_studies_ran_the_intended_tests() -> None:
 def test_expected_t_power_without_a_floor_is_noncentral_t(df: int, ratio: float) -> None:
     """With one side and no variance floor the arm planners' expectation over the
     variance estimate is the noncentral t power: agrees with scipy nct (via
-    compare.t_power) to 2e-4, the error of the 256-point midpoint rule."""
+    t_planning.t_power) to 2e-4, the error of the 256-point midpoint rule."""
     se = 0.07
-    got = arms._expected_t_power(ratio * se, [(se**2, df, 0.0)], ALPHA)
+    got = expected_t_power(ratio * se, [(se**2, df, 0.0)], ALPHA)
     assert abs(got - t_power(ratio * se, se, df, ALPHA)) <= 2e-4
 
 
@@ -186,7 +198,8 @@ def test_clustered_mean_power_is_noncentral_t_on_cluster_means() -> None:
 def _kg_power_by_enumeration(rate: float, null: float, m: int, n: int, icc: float,
                              true_icc: float, side: str) -> float:
     """Every vector of cluster counts, its probability (beta-binomial clusters,
-    scipy), and the decision of the library's own Korn-Graubard (_kg_arrays)."""
+    scipy), and the decision of the library's own Korn-Graubard
+    (korn_graubard_arrays)."""
     ks = np.arange(n + 1)
     if true_icc == 0.0:
         pmf = sps.binom.pmf(ks, n, rate)
@@ -195,7 +208,7 @@ def _kg_power_by_enumeration(rate: float, null: float, m: int, n: int, icc: floa
         pmf = sps.betabinom.pmf(ks, n, rate * s, (1 - rate) * s)
     counts = np.array(list(itertools.product(range(n + 1), repeat=m)))
     prob = np.prod(pmf[counts], axis=1)
-    r = _kg_arrays(counts, np.full(counts.shape, n), null, ALPHA, icc=icc)
+    r = korn_graubard_arrays(counts, np.full(counts.shape, n), null, ALPHA, icc=icc)
     p = r["p_greater"] if side == "greater" else r["p_less"]
     return float(prob[p < ALPHA * (1 - 1e-9)].sum())
 
@@ -210,7 +223,7 @@ def test_clustered_rate_power_is_exact(
 ) -> None:
     """clustered_rate_power's recursion over (pooled count, sum of squared
     counts) equals brute-force enumeration of every cluster-count vector judged
-    by clustered._kg_arrays, to 1e-12."""
+    by clustered.korn_graubard_arrays, to 1e-12."""
     got = clustered_rate_power(rate, null, m, n, ALPHA, icc=icc, true_icc=true_icc,
                                direction=side)
     want = _kg_power_by_enumeration(rate, null, m, n, icc, true_icc, side)
@@ -226,7 +239,7 @@ def test_clustered_rate_power_approximation_near_exact(
     """The approximation used beyond the exact recursion's state budget is
     within 0.02 of the exact answer (10 prompts x 20, threshold 0.3, icc 0.1)."""
     exact = clustered_rate_power(rate, 0.3, 10, 20, ALPHA, true_icc=true_icc, direction=side)
-    monkeypatch.setattr(clustered, "_DP_STATES", 0)
+    monkeypatch.setattr(PLANNERS, "_DP_STATES", 0)
     approx = clustered_rate_power(rate, 0.3, 10, 20, ALPHA, true_icc=true_icc, direction=side)
     assert abs(approx - exact) <= 0.02
 

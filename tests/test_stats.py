@@ -12,29 +12,29 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from behavtest.stats import (
+from behavtest.errors import InvalidArgument
+from behavtest.stats.binomial import (
     Alternative,
-    binomial_power,
     binomial_pvalue,
     clopper_pearson,
-    fisher_power,
-    fisher_pvalue,
-    mean_interval,
-    mean_pvalue,
-    min_detectable_rate,
     one_sided_bounds,
-    rate_difference_interval,
+)
+from behavtest.stats.power import (
+    binomial_power,
+    detectable_gap,
+    fisher_power,
+    min_detectable_rate,
     samples_for_rate,
     samples_per_arm,
-    wilson,
 )
+from behavtest.stats.result import check_alpha
+from behavtest.stats.two_sample import fisher_pvalue, rate_difference_interval
 
 TOL = 1e-9  # agreement with the reference libraries (the module docstring's promise)
 ALTERNATIVES: tuple[Alternative, ...] = ("greater", "less", "two-sided")
@@ -107,16 +107,6 @@ def test_clopper_pearson_matches_scipy_and_statsmodels(kn: tuple[int, int], conf
 
 
 @PROPERTY
-@given(counts(), confidences)
-def test_wilson_matches_statsmodels(kn: tuple[int, int], conf: float) -> None:
-    """Same thing: statsmodels ``proportion_confint(method='wilson')``."""
-    k, n = kn
-    low, high = wilson(k, n, conf)
-    sm_low, sm_high = proportion_confint(k, n, alpha=1 - conf, method="wilson")
-    assert (low, high) == pytest.approx((sm_low, sm_high), abs=TOL)
-
-
-@PROPERTY
 @given(counts(), rates, st.sampled_from(ALTERNATIVES))
 def test_binomial_pvalue_matches_scipy(
     kn: tuple[int, int], p0: float, alternative: Alternative
@@ -125,6 +115,17 @@ def test_binomial_pvalue_matches_scipy(
     k, n = kn
     expected = sps.binomtest(k, n, p0, alternative=alternative).pvalue
     assert binomial_pvalue(k, n, p0, alternative) == pytest.approx(expected, abs=TOL)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5, 0.7, -0.05, math.nan])
+def test_check_alpha_names_the_value_and_the_fix(alpha: float) -> None:
+    """One rule for every test's level: strictly between 0 and 0.5 (a one-sided level
+    whose 1 - 2 alpha interval is not empty), InvalidArgument (a ValueError) otherwise."""
+    with pytest.raises(InvalidArgument, match=r"level=.*\(0, 0\.5\); fix: use e\.g\. level=0\.05"):
+        check_alpha(alpha, "level")
+    with pytest.raises(ValueError, match="alpha="):
+        check_alpha(alpha)
+    assert check_alpha(0.05) == 0.05 and check_alpha(0.49) == 0.49
 
 
 @pytest.mark.parametrize(("k", "n"), [(-1, 5), (6, 5), (0, 0)])
@@ -143,7 +144,6 @@ def test_one_sided_bounds_are_a_two_sided_interval_at_twice_alpha(
     """Each exact one-sided (1 - alpha) bound is a side of the (1 - 2 alpha) CP interval."""
     k, n = kn
     assert one_sided_bounds(k, n, alpha) == clopper_pearson(k, n, 1 - 2 * alpha)
-    assert one_sided_bounds(k, n, alpha, "wilson") == wilson(k, n, 1 - 2 * alpha)
 
 
 @settings(max_examples=300, deadline=None)
@@ -340,60 +340,9 @@ def test_min_detectable_rate_is_none_when_no_rate_is_detectable(
     assert min_detectable_rate(n, threshold, 0.05, 0.8, direction) is None
 
 
-# -- means -----------------------------------------------------------------------
-
-score_lists = st.lists(
-    st.floats(0.0, 100.0, allow_nan=False).map(lambda x: round(x, 3)), min_size=2, max_size=60
-)
-
-
-@PROPERTY
-@given(score_lists, confidences, st.floats(-10.0, 110.0))
-def test_mean_interval_matches_scipy_ttest(values: list[float], conf: float, mu0: float) -> None:
-    """Same thing: scipy ``ttest_1samp(values, mu0).confidence_interval`` (which does
-    not depend on mu0), and the textbook mean +- t * s / sqrt(n)."""
-    assume(max(values) - min(values) > 1e-3)
-    low, high = mean_interval(values, conf)
-    ci = sps.ttest_1samp(values, mu0).confidence_interval(confidence_level=conf)
-    assert (low, high) == pytest.approx((ci.low, ci.high), abs=TOL)
-    n = len(values)
-    half = sps.t.ppf((1 + conf) / 2, n - 1) * np.std(values, ddof=1) / math.sqrt(n)
-    # the textbook formula rounds differently from scipy's: relative 1e-9 (with df = 1
-    # and 99.9% the half-width is ~10^4, so an absolute 1e-9 would be ~1e-13 relative)
-    textbook = (np.mean(values) - half, np.mean(values) + half)
-    assert (low, high) == pytest.approx(textbook, rel=TOL, abs=TOL)
-
-
-@PROPERTY
-@given(score_lists, st.floats(-10.0, 110.0), st.sampled_from(ALTERNATIVES))
-def test_mean_pvalue_matches_scipy_ttest(
-    values: list[float], mu0: float, alternative: Alternative
-) -> None:
-    """Same thing: scipy ``ttest_1samp(values, mu0, alternative).pvalue``."""
-    assume(max(values) - min(values) > 1e-3)
-    expected = sps.ttest_1samp(values, mu0, alternative=alternative).pvalue
-    assert mean_pvalue(values, mu0, alternative) == pytest.approx(expected, abs=TOL)
-
-
-def test_mean_without_spread_is_a_point_and_decides_by_the_mean() -> None:
-    """scipy gives NaN here; behavtest reports the point and a 0/1 p-value."""
-    assert mean_interval([42.0]) == (42.0, 42.0)
-    assert mean_interval([7.0, 7.0, 7.0]) == (7.0, 7.0)
-    assert mean_pvalue([42.0], 0.0, "greater") == 1.0  # one value: no evidence
-    assert mean_pvalue([7.0, 7.0], 5.0, "greater") == 0.0
-    assert mean_pvalue([7.0, 7.0], 5.0, "less") == 1.0
-    assert mean_pvalue([7.0, 7.0], 9.0, "less") == 0.0
-    assert mean_pvalue([7.0, 7.0], 7.0, "two-sided") == 1.0
-    assert mean_pvalue([7.0, 7.0], 6.0, "two-sided") == 0.0
-    with pytest.raises(ValueError):
-        mean_interval([])
-
-
 def test_detectable_gap_is_exact_up_to_150_and_flagged_beyond() -> None:
     """The gap reaches the power (exact Fisher) and a gap 0.01 smaller does not;
     beyond 150 per arm the normal approximation answers and says so."""
-    from behavtest.stats import detectable_gap
-
     gap, exact = detectable_gap(100, 0.1, 0.05)
     assert exact and gap is not None
     assert fisher_power(100, 100, 0.1 + gap, 0.1, 0.05) >= 0.8

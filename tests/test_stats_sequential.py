@@ -1,10 +1,11 @@
-"""behavtest.stats.sequential: exact error rates, K = 1 against scipy, and the
+"""behavtest.stats.sequential (the package): exact error rates, K = 1 against scipy, and the
 recursions against brute-force enumeration and simulation of the stopping rule.
 
 The recursions are behavtest's own code (nothing in scipy/statsmodels computes
 group-sequential binomial designs), so they are checked independently: K = 1
 must be scipy's exact binomial test and Clopper-Pearson interval; for small
-budgets every Bernoulli sequence is enumerated and run through ``decide``
+budgets every Bernoulli sequence is enumerated and run through
+``sequential_decide``
 (operating characteristics, both p-value orderings, interval coverage,
 curtailment); the predictive probability is checked against scipy ``quad``
 over the Beta posterior; for realistic budgets the stopping procedure is
@@ -24,29 +25,27 @@ from hypothesis import strategies as st
 from scipy import integrate, special
 from scipy import stats as sps
 
-from behavtest.stats.power import significant
-from behavtest.stats.sequential import (
+from behavtest.stats.power import samples_for_rate, significant
+from behavtest.stats.result import Outcome
+from behavtest.stats.sequential.build import (
     DEFAULT_FUTILITY,
     DEFAULT_SPENDING,
-    SequentialDesign,
+    default_looks,
+    sequential_design,
+)
+from behavtest.stats.sequential.design import Plan, SequentialDesign, sequential_decide, to_plan
+from behavtest.stats.sequential.futility import _predictive_later, _reachable_later
+from behavtest.stats.sequential.inference import (
     _Keys,
     _keys,
-    _Plan,
-    _predictive_later,
     _pvalues,
-    _reachable_later,
     _stagewise,
-    _to_plan,
-    budget_for_power,
-    decide,
-    default_looks,
-    design,
-    operating_characteristics,
     sequential_inference,
-    spending_name,
     stagewise_interval,
     stagewise_pvalues,
 )
+from behavtest.stats.sequential.planning import sequential_budget_for_power, sequential_oc
+from behavtest.stats.sequential.spending import spending_function, spending_name
 
 TOL = 1e-9
 DIRECTIONS = ("greater", "less")
@@ -83,7 +82,7 @@ def test_k1_pvalues_agree_with_scipy_binomtest(
 ) -> None:
     """K = 1 stagewise p-values equal scipy ``binomtest`` one-sided p-values (1e-9)."""
     k = round(frac * n)
-    d = design(t, n, 0.05, direction, looks=1)
+    d = sequential_design(t, n, 0.05, direction, looks=1)
     p_claim, p_against = stagewise_pvalues(d, 0, k)
     assert p_claim == pytest.approx(
         sps.binomtest(k, n, t, alternative=_claim_alt(direction)).pvalue, rel=TOL, abs=TOL)
@@ -99,7 +98,7 @@ def test_k1_interval_agrees_with_scipy_clopper_pearson(
 ) -> None:
     """K = 1 stagewise bounds equal scipy ``binomtest(k, n).proportion_ci('exact')`` at
     1 - 2*alpha (1e-9), for every k up to n = 25 and the edges and middle beyond."""
-    d = design(0.3, n, alpha, direction, looks=1)
+    d = sequential_design(0.3, n, alpha, direction, looks=1)
     ks = range(n + 1) if n <= 25 else sorted({0, 1, n // 3, n // 2, n - 1, n})
     for k in ks:
         ci = sps.binomtest(k, n).proportion_ci(confidence_level=1 - 2 * alpha, method="exact")
@@ -114,16 +113,17 @@ def test_k1_interval_agrees_with_scipy_clopper_pearson(
 def test_k1_decisions_equal_binomtest_with_significant_rule(
     t: float, n: int, direction: str
 ) -> None:
-    """K = 1 decide() == comparing scipy ``binomtest`` p-values to alpha with ``significant``."""
+    """K = 1 sequential_decide() == comparing scipy ``binomtest`` p-values to alpha with
+    ``significant``."""
     alpha = 0.05
-    d = design(t, n, alpha, direction, looks=1)
+    d = sequential_design(t, n, alpha, direction, looks=1)
     assert not d.stops_early  # one look: nothing to stop early at
     for k in range(n + 1):
         p_claim = sps.binomtest(k, n, t, alternative=_claim_alt(direction)).pvalue
         p_against = sps.binomtest(k, n, t, alternative=_against_alt(direction)).pvalue
-        want = ("pass" if significant(p_claim, alpha)
-                else "fail" if significant(p_against, alpha) else None)
-        assert decide(d, 0, k) == want, (k, p_claim, p_against)
+        want = (Outcome.PASS if significant(p_claim, alpha)
+                else Outcome.FAIL if significant(p_against, alpha) else None)
+        assert sequential_decide(d, 0, k) is want, (k, p_claim, p_against)
 
 
 # --- spending functions --------------------------------------------------------------------
@@ -132,8 +132,6 @@ def test_k1_decisions_equal_binomtest_with_significant_rule(
 def test_spending_functions_match_their_formulas() -> None:
     """alpha(s) of each family equals its closed form (scipy ``norm`` for OBF), is
     nondecreasing, and reaches alpha at s = 1; HSD gamma = 0 is linear."""
-    from behavtest.stats.sequential import _spending_function
-
     alpha = 0.05
     z = sps.norm.isf(alpha / 2)
     forms = {
@@ -144,16 +142,16 @@ def test_spending_functions_match_their_formulas() -> None:
         ("hsd", 0.0): lambda s: alpha * s,
     }
     for spending, form in forms.items():
-        f = _spending_function(spending)  # type: ignore[arg-type]
+        f = spending_function(spending)  # type: ignore[arg-type]
         grid = np.linspace(0.01, 1.0, 100)
         values = [f(alpha, float(s)) for s in grid]
         assert values == pytest.approx([form(float(s)) for s in grid], rel=1e-12)
         assert np.all(np.diff(values) >= 0) and values[-1] == alpha
         assert spending_name(spending)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="spending"):
-        design(0.2, 50, 0.05, "greater", spending="linear")
+        sequential_design(0.2, 50, 0.05, "greater", spending="linear")
     with pytest.raises(ValueError, match="spending"):
-        design(0.2, 50, 0.05, "greater", spending=("hsd", math.nan))
+        sequential_design(0.2, 50, 0.05, "greater", spending=("hsd", math.nan))
 
 
 # --- exact error rates --------------------------------------------------------------
@@ -171,8 +169,8 @@ def test_error_rates_at_threshold_at_most_alpha(direction: str, k: int | None) -
     for t, n, alpha in itertools.product(GRID_T, GRID_N, (0.05, 0.01)):
         variants = [{}, NO_EARLY] + [{"spending": s} for s in SPENDINGS[:3]]
         for kw in variants:
-            d = design(t, n, alpha, direction, looks=k, **kw)
-            p_pass, p_fail, en = operating_characteristics(d, t)
+            d = sequential_design(t, n, alpha, direction, looks=k, **kw)
+            p_pass, p_fail, en = sequential_oc(d, t)
             assert p_pass <= alpha and p_fail <= alpha, (t, n, alpha, kw, p_pass, p_fail)
             assert d.looks[0] <= en <= n
 
@@ -194,11 +192,11 @@ def test_any_design_keeps_both_error_rates(
     """Any threshold, budget, looks, spending and futility: exact P(PASS | t) and
     P(FAIL | t) are <= alpha, E[n] lies between the first look and the budget, and the
     futility intervals sit strictly inside the continuation region."""
-    d = design(t, n, alpha, direction, k, spending=spending, futility=futility)
-    p_pass, p_fail, en = operating_characteristics(d, t)
+    d = sequential_design(t, n, alpha, direction, k, spending=spending, futility=futility)
+    p_pass, p_fail, en = sequential_oc(d, t)
     assert p_pass <= alpha and p_fail <= alpha
     assert d.looks[0] - 1e-9 <= en <= n + 1e-9
-    plan = _to_plan(d)  # validates stop_at against the boundaries
+    plan = to_plan(d)  # validates stop_at against the boundaries
     assert all(a > b for a, b in zip(plan.stop_lo[-1:], plan.stop_hi[-1:], strict=True))
 
 
@@ -209,9 +207,9 @@ def test_operating_characteristics_monotone_in_rate(direction: str, k: int | Non
     futility stops included."""
     sign = 1.0 if direction == "greater" else -1.0
     for t, n in itertools.product(GRID_T, (20, 100)):
-        d = design(t, n, 0.05, direction, looks=k)
+        d = sequential_design(t, n, 0.05, direction, looks=k)
         rates = np.linspace(0.0, 1.0, 41)[:: int(sign)]
-        oc = [operating_characteristics(d, float(p)) for p in rates]
+        oc = [sequential_oc(d, float(p)) for p in rates]
         pas = np.array([o[0] for o in oc])
         fai = np.array([o[1] for o in oc])
         assert np.all(np.diff(pas) >= -1e-12), (t, n)
@@ -227,16 +225,16 @@ def test_futility_is_non_binding_and_curtailment_free(
     P(PASS), P(FAIL) and E[n] at every rate; curtailment alone leaves P(PASS) and
     P(FAIL) exactly unchanged (1e-12) and lowers E[n]."""
     for t, n, k in itertools.product((0.05, 0.2, 0.8), (30, 150), (5, None)):
-        plain = design(t, n, 0.05, direction, k, spending=spending, futility=None,
-                       curtail=False)
-        curtailed = design(t, n, 0.05, direction, k, spending=spending, futility=None)
-        full = design(t, n, 0.05, direction, k, spending=spending, futility=0.2)
+        plain = sequential_design(t, n, 0.05, direction, k, spending=spending, futility=None,
+                                  curtail=False)
+        curtailed = sequential_design(t, n, 0.05, direction, k, spending=spending, futility=None)
+        full = sequential_design(t, n, 0.05, direction, k, spending=spending, futility=0.2)
         for d in (curtailed, full):
             assert (d.pass_at, d.fail_at) == (plain.pass_at, plain.fail_at)
         for p in np.linspace(0.0, 1.0, 21):
-            a = operating_characteristics(plain, float(p))
-            b = operating_characteristics(curtailed, float(p))
-            c = operating_characteristics(full, float(p))
+            a = sequential_oc(plain, float(p))
+            b = sequential_oc(curtailed, float(p))
+            c = sequential_oc(full, float(p))
             assert b[:2] == pytest.approx(a[:2], abs=1e-12)
             assert b[2] <= a[2] + 1e-9 and c[2] <= b[2] + 1e-9
             assert c[0] <= a[0] + 1e-12 and c[1] <= a[1] + 1e-12
@@ -248,10 +246,10 @@ def test_futility_stops_somewhere_and_respects_the_rules() -> None:
     significant stagewise p-value."""
     count = 0
     for t, n, direction in itertools.product((0.05, 0.2, 0.8), (40, 150), DIRECTIONS):
-        d = design(t, n, 0.05, direction)
+        d = sequential_design(t, n, 0.05, direction)
         count += d.stops_early
         assert d.stop_at == () or d.stop_at[-1] is None
-        plan = _to_plan(d)
+        plan = to_plan(d)
         for j, (a, b) in enumerate(zip(plan.stop_lo, plan.stop_hi, strict=True)):
             for x in range(a, b + 1):
                 assert plan.lower[j] < x < plan.upper[j]
@@ -263,9 +261,15 @@ def test_futility_stops_somewhere_and_respects_the_rules() -> None:
 # --- against brute-force enumeration of every Bernoulli sequence ------------------------
 
 
+def _word(verdict: Outcome | None) -> str:
+    """A stop's verdict as the enumeration's word ('' while the procedure runs on)."""
+    return "" if verdict is None else verdict.value.lower()
+
+
 class Paths:
     """Every 0/1 sequence of length budget, its counts at the looks, and where the
-    procedure (run through ``decide``) stops on it."""
+    procedure (run through ``sequential_decide``) stops on it: PASS, FAIL, or
+    INCONCLUSIVE (a futility stop, or the budget spent)."""
 
     def __init__(self, d: SequentialDesign) -> None:
         self.d = d
@@ -282,7 +286,8 @@ class Paths:
         verdict = np.array([""] * rows, dtype=object)
         running = np.ones(rows, dtype=bool)
         for j, n in enumerate(d.looks):
-            table = np.array([decide(d, j, x) or "" for x in range(n + 1)], dtype=object)
+            table = np.array([_word(sequential_decide(d, j, x)) for x in range(n + 1)],
+                             dtype=object)
             v = table[self.counts[:, j]]
             stop = running & (v != "")
             look[stop], verdict[stop] = j, v[stop]
@@ -308,7 +313,7 @@ SMALL_DESIGNS: list[Spec] = [
 def _small(spec: tuple[float, int, float, str, int | tuple[int, ...]], **kw: object
            ) -> SequentialDesign:
     t, n, alpha, direction, looks = spec
-    d = design(t, n, alpha, direction, looks=looks, **kw)  # type: ignore[arg-type]
+    d = sequential_design(t, n, alpha, direction, looks=looks, **kw)  # type: ignore[arg-type]
     assert d.can_pass and d.can_fail  # else the test would check little
     return d
 
@@ -326,7 +331,7 @@ def test_operating_characteristics_equal_enumeration(
         w = paths.prob(p)
         want = (w[paths.verdict == "pass"].sum(), w[paths.verdict == "fail"].sum(),
                 (w * np.array(d.looks)[paths.look]).sum())
-        assert operating_characteristics(d, p) == pytest.approx(want, abs=1e-12)
+        assert sequential_oc(d, p) == pytest.approx(want, abs=1e-12)
 
 
 def test_small_designs_include_futility_stops() -> None:
@@ -353,7 +358,7 @@ def _actual_ordering(paths: Paths, nb: Paths, j: int, x: int, p: float, t: float
     stagewise), by enumeration; and the mirror ordering for the other direction."""
     w = paths.prob(p)
     sign = 1 if paths.d.direction == "greater" else -1
-    kind = decide(paths.d, j, x)
+    kind = _word(sequential_decide(paths.d, j, x))
     kind = kind if kind in ("pass", "fail") else "mid"
     vk = np.where(np.isin(paths.verdict, ["pass", "fail"]), paths.verdict, "mid")
     keys = {pt: _nb_stagewise(nb, *pt, t)
@@ -394,9 +399,9 @@ def test_pvalues_equal_enumeration(
                 want = (max(want[0], actual[0]), max(want[1], actual[1]))
             got = stagewise_pvalues(d, j, x)
             assert got == pytest.approx(want, abs=1e-12), (j, x)
-            verdict = decide(d, j, x)
-            assert significant(got[0], alpha) == (verdict == "pass"), (j, x, got)
-            assert significant(got[1], alpha) == (verdict == "fail"), (j, x, got)
+            verdict = sequential_decide(d, j, x)
+            assert significant(got[0], alpha) == (verdict is Outcome.PASS), (j, x, got)
+            assert significant(got[1], alpha) == (verdict is Outcome.FAIL), (j, x, got)
 
 
 @pytest.mark.parametrize("spec", SMALL_DESIGNS)
@@ -409,7 +414,7 @@ def test_interval_coverage_exact_by_enumeration(
     itself at a few rates."""
     alpha = spec[2]
     d = _small(spec)
-    plan = _to_plan(d)
+    plan = to_plan(d)
     paths = Paths(d)
     points = sorted(set(zip(paths.look.tolist(), paths.x.tolist(), strict=True)))
     keys = _keys_of(plan)
@@ -435,7 +440,7 @@ def test_interval_coverage_exact_by_enumeration(
             assert miss <= alpha + 1e-9, (q, side, miss)
 
 
-def _keys_of(plan: _Plan) -> _Keys | None:
+def _keys_of(plan: Plan) -> _Keys | None:
     """The INCONCLUSIVE ordering keys ``stagewise_pvalues`` uses (None: no futility)."""
     return _keys(plan) if plan.stops_early else None
 
@@ -447,7 +452,7 @@ def test_curtailment_equals_enumeration_of_continuations(
     """'Some later look can still reach PASS or FAIL' (boolean recursion) equals trying
     every continuation of the samples."""
     d = _small(spec, **NO_EARLY)
-    plan = _to_plan(d)
+    plan = to_plan(d)
     reach = _reachable_later(plan.looks, plan.upper, plan.lower)
     for j in range(len(plan.looks) - 1):
         rest = plan.looks[-1] - plan.looks[j]
@@ -474,7 +479,7 @@ def test_predictive_probability_equals_posterior_integral(
     probability computed by enumerating the continuations (scipy ``quad`` with the
     Beta weight, ``weight='alg'``), 1e-9."""
     d = _small(spec, **NO_EARLY)
-    plan = _to_plan(d)
+    plan = to_plan(d)
     pred = _predictive_later(plan.looks, plan.upper, plan.lower)
     for j in range(len(plan.looks) - 1):
         n, rest = plan.looks[j], plan.looks[-1] - plan.looks[j]
@@ -509,8 +514,8 @@ def _stopping_points(d: SequentialDesign) -> list[tuple[int, int]]:
     for j, n in enumerate(d.looks):
         reach = {y + i for y in running for i in range(n - prev + 1)}
         last = j == len(d.looks) - 1
-        points += [(j, x) for x in sorted(reach) if last or decide(d, j, x) is not None]
-        running, prev = {x for x in reach if decide(d, j, x) is None}, n
+        points += [(j, x) for x in sorted(reach) if last or sequential_decide(d, j, x) is not None]
+        running, prev = {x for x in reach if sequential_decide(d, j, x) is None}, n
     return points
 
 
@@ -521,16 +526,16 @@ def test_pvalue_agrees_with_decision_at_every_stop(
     t: float, direction: str, k: int | None
 ) -> None:
     """At every stopping point: significant(p_claim) iff PASS, significant(p_against) iff
-    FAIL; futility stops ('stop') and the spent budget are significant in neither."""
-    d = design(t, 150, 0.05, direction, looks=k)
+    FAIL; futility stops (INCONCLUSIVE) and the spent budget are significant in neither."""
+    d = sequential_design(t, 150, 0.05, direction, looks=k)
     kinds = set()
     for j, x in _stopping_points(d):
-        verdict = decide(d, j, x)
+        verdict = sequential_decide(d, j, x)
         kinds.add(verdict)
         p_claim, p_against = stagewise_pvalues(d, j, x)
-        assert significant(p_claim, d.alpha) == (verdict == "pass"), (j, x, p_claim)
-        assert significant(p_against, d.alpha) == (verdict == "fail"), (j, x, p_against)
-    assert {"pass", "fail"} <= kinds
+        assert significant(p_claim, d.alpha) == (verdict is Outcome.PASS), (j, x, p_claim)
+        assert significant(p_against, d.alpha) == (verdict is Outcome.FAIL), (j, x, p_against)
+    assert {Outcome.PASS, Outcome.FAIL} <= kinds
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
@@ -538,28 +543,29 @@ def test_interval_agrees_with_decision(direction: str) -> None:
     """The stagewise bound on the claim's side clears the threshold iff PASS (futility
     stops included)."""
     t, alpha = 0.2, 0.05
-    d = design(t, 120, alpha, direction, looks=4)
+    d = sequential_design(t, 120, alpha, direction, looks=4)
     assert d.stops_early
     points = _stopping_points(d)
     edges = [(j, x) for j, x in points  # the counts on either side of each boundary
-             if any(0 <= y <= d.looks[j] and decide(d, j, y) != decide(d, j, x)
+             if any(0 <= y <= d.looks[j]
+                    and sequential_decide(d, j, y) != sequential_decide(d, j, x)
                     for y in (x - 1, x + 1))]
     for j, x in sorted(set(edges + points[::6])):
-        verdict = decide(d, j, x)
+        verdict = sequential_decide(d, j, x)
         low, high = stagewise_interval(d, j, x)
         assert 0.0 <= low <= high <= 1.0
         cleared = low > t if direction == "greater" else high < t
-        assert cleared == (verdict == "pass"), (j, x, low, high)
+        assert cleared == (verdict is Outcome.PASS), (j, x, low, high)
         refuted = high < t if direction == "greater" else low > t
-        assert refuted == (verdict == "fail"), (j, x, low, high)
+        assert refuted == (verdict is Outcome.FAIL), (j, x, low, high)
 
 
 @pytest.mark.parametrize("futility", [None, DEFAULT_FUTILITY])
 def test_pvalues_increasing_in_rate(futility: float | None) -> None:
     """The p-values the intervals invert are monotone in the true rate (so each bound is
     the unique root), with and without futility stops."""
-    d = design(0.3, 100, 0.05, "greater", looks=5, futility=futility)
-    plan = _to_plan(d)
+    d = sequential_design(0.3, 100, 0.05, "greater", looks=5, futility=futility)
+    plan = to_plan(d)
     keys = _keys_of(plan)
     rates = np.linspace(0.0, 1.0, 101)
     points = [(0, 10), (1, 17), (2, 20), (4, 30), (4, 40)]
@@ -576,7 +582,7 @@ def test_sequential_inference_bundles_the_pieces() -> None:
     """``sequential_inference`` reports the stagewise p-values and interval, by direction,
     and says when it stopped for futility."""
     for direction in DIRECTIONS:
-        d = design(0.2, 100, 0.05, direction, looks=5)
+        d = sequential_design(0.2, 100, 0.05, direction, looks=5)
         x = 30 if direction == "greater" else 5
         inf = sequential_inference(d, 2, x)
         p_claim, p_against = stagewise_pvalues(d, 2, x)
@@ -585,22 +591,23 @@ def test_sequential_inference_bundles_the_pieces() -> None:
         assert (inf.low, inf.high) == stagewise_interval(d, 2, x)
         assert inf.estimate == x / 60 and inf.units == 60 and inf.null == 0.2
         assert "Hwang-Shih-DeCani" in inf.method and "futility" in inf.method
-    d = design(0.2, 100, 0.05, "greater", looks=5)
+    d = sequential_design(0.2, 100, 0.05, "greater", looks=5)
     j = next(i for i, s in enumerate(d.stop_at) if s is not None)
     stop = d.stop_at[j]
     assert stop is not None
     inf = sequential_inference(d, j, stop[0])
-    assert decide(d, j, stop[0]) == "stop" and "futility" in (inf.note or "")
+    assert sequential_decide(d, j, stop[0]) is Outcome.INCONCLUSIVE
+    assert "futility" in (inf.note or "")
     assert inf.low <= 0.2 <= inf.high
 
 
 # --- simulation of the actual stopping procedure -----------------------------------------
 
-CODE = {"pass": 1, "fail": -1, "stop": 2, None: 0}
+CODE = {Outcome.PASS: 1, Outcome.FAIL: -1, Outcome.INCONCLUSIVE: 2, None: 0}
 
 
 def _simulate(d: SequentialDesign, p: float, runs: int, seed: int) -> np.ndarray:
-    """Run the procedure ``runs`` times through ``decide`` (vectorised over runs):
+    """Run the procedure ``runs`` times through ``sequential_decide`` (vectorised):
     (verdict code, n) rows, verdict 1 = pass, -1 = fail, 0 = inconclusive."""
     rng = np.random.default_rng(seed)
     steps = np.diff((0, *d.looks))
@@ -609,7 +616,7 @@ def _simulate(d: SequentialDesign, p: float, runs: int, seed: int) -> np.ndarray
     used = np.full(runs, d.looks[-1])
     running = np.ones(runs, dtype=bool)
     for j, n in enumerate(d.looks):
-        table = np.array([CODE[decide(d, j, x)] for x in range(n + 1)])
+        table = np.array([CODE[sequential_decide(d, j, x)] for x in range(n + 1)])
         v = table[counts[:, j]]
         stop = running & (v != 0)
         verdict[stop], used[stop] = v[stop], n
@@ -631,17 +638,17 @@ def _within_3se(sample: np.ndarray, exact: float, sd: float | None = None) -> bo
 )
 def test_simulated_procedure_matches_exact_and_planner(t: float, p1: float, direction: str) -> None:
     """Default design (futility on): simulated PASS/FAIL rates and mean n (through
-    ``decide``) agree with the exact operating characteristics within 3 SE, at the
+    ``sequential_decide``) agree with the exact operating characteristics within 3 SE, at the
     threshold (type-I) and at p1 (power); the simulated type-I errors are <= alpha +
     3 SE and the simulated power is within 0.03 of the planner's prediction
-    (``budget_for_power`` promises >= 80%, futility stops included)."""
+    (``sequential_budget_for_power`` promises >= 80%, futility stops included)."""
     alpha, runs = 0.05, 20_000
-    budget = budget_for_power(t, p1, alpha, 0.8)
-    d = design(t, budget, alpha, direction)
+    budget = sequential_budget_for_power(t, p1, alpha, 0.8)
+    d = sequential_design(t, budget, alpha, direction)
     assert d.stops_early
     for i, p in enumerate((t, p1)):
         sim = _simulate(d, p, runs, seed=1000 + i)
-        exact = operating_characteristics(d, p)
+        exact = sequential_oc(d, p)
         passed, failed = (sim[:, 0] == 1).astype(float), (sim[:, 0] == -1).astype(float)
         for sample, q in ((passed, exact[0]), (failed, exact[1])):
             assert _within_3se(sample, q, math.sqrt(q * (1 - q))), (p, sample.mean(), exact)
@@ -653,7 +660,7 @@ def test_simulated_procedure_matches_exact_and_planner(t: float, p1: float, dire
             assert exact[0] >= 0.8 and abs(passed.mean() - exact[0]) <= 0.03
 
 
-# --- budget_for_power -------------------------------------------------------------------
+# --- sequential_budget_for_power --------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -664,27 +671,26 @@ def test_budget_for_power_is_smallest(t: float, p1: float) -> None:
     no smaller N does (brute-force scan from 1)."""
     alpha, power = 0.05, 0.8
     direction = "greater" if p1 > t else "less"
-    n = budget_for_power(t, p1, alpha, power)
-    assert operating_characteristics(design(t, n, alpha, direction), p1)[0] >= power
+    n = sequential_budget_for_power(t, p1, alpha, power)
+    assert sequential_oc(sequential_design(t, n, alpha, direction), p1)[0] >= power
     for m in range(1, n):
-        assert operating_characteristics(design(t, m, alpha, direction), p1)[0] < power, m
+        assert sequential_oc(sequential_design(t, m, alpha, direction), p1)[0] < power, m
 
 
 def test_budget_for_power_k1_is_samples_for_rate() -> None:
     """With one look the planner is the fixed-n one: ``samples_for_rate``."""
-    from behavtest.stats import samples_for_rate
-
     for t, p1 in [(0.2, 0.5), (0.05, 0.01), (0.8, 0.95), (0.5, 0.3)]:
-        assert budget_for_power(t, p1, 0.05, 0.8, looks=1) == samples_for_rate(p1, t, 0.05, 0.8)
+        fixed_n = samples_for_rate(p1, t, 0.05, 0.8)
+        assert sequential_budget_for_power(t, p1, 0.05, 0.8, looks=1) == fixed_n
 
 
 def test_budget_for_power_passes_options_through() -> None:
-    """The planner's design is ``design`` with the same options (the harness rebuilds it
+    """The planner's design is ``sequential_design`` with the same options (the harness rebuilds it
     from the budget alone, so the defaults must agree)."""
     for kw in ({}, NO_EARLY, {"spending": "obf", "futility": None}):
-        n = budget_for_power(0.2, 0.5, 0.05, 0.8, **kw)
-        d = design(0.2, n, 0.05, "greater", **kw)
-        assert operating_characteristics(d, 0.5)[0] >= 0.8
+        n = sequential_budget_for_power(0.2, 0.5, 0.05, 0.8, **kw)
+        d = sequential_design(0.2, n, 0.05, "greater", **kw)
+        assert sequential_oc(d, 0.5)[0] >= 0.8
 
 
 # --- defaults, edge cases -----------------------------------------------------------------
@@ -693,66 +699,66 @@ def test_budget_for_power_passes_options_through() -> None:
 def test_default_design_is_one_look_per_batch() -> None:
     """Default: one look per 16 samples, DEFAULT_SPENDING, DEFAULT_FUTILITY, curtailment."""
     for n in (1, 16, 17, 100, 181):
-        d = design(0.2, n, 0.05, "greater")
+        d = sequential_design(0.2, n, 0.05, "greater")
         assert len(d.looks) == default_looks(n) == math.ceil(n / 16)
         assert max(np.diff((0, *d.looks))) <= 16
         assert d.spending == DEFAULT_SPENDING and d.futility == DEFAULT_FUTILITY
-        assert d == design(0.2, n, 0.05, "greater", looks=math.ceil(n / 16))
+        assert d == sequential_design(0.2, n, 0.05, "greater", looks=math.ceil(n / 16))
 
 
 @pytest.mark.parametrize("t", [0.0, 1.0, -0.1, 1.5])
 def test_threshold_at_the_edge_raises(t: float) -> None:
     with pytest.raises(ValueError, match="no test is possible"):
-        design(t, 100, 0.05, "greater")
+        sequential_design(t, 100, 0.05, "greater")
     with pytest.raises(ValueError, match="no test is possible"):
-        budget_for_power(t, 0.5, 0.05, 0.8)
+        sequential_budget_for_power(t, 0.5, 0.05, 0.8)
 
 
 def test_invalid_inputs_raise() -> None:
     with pytest.raises(ValueError, match="direction"):
-        design(0.2, 100, 0.05, "two-sided")
+        sequential_design(0.2, 100, 0.05, "two-sided")
     with pytest.raises(ValueError, match="alpha"):
-        design(0.2, 100, 0.6, "greater")
+        sequential_design(0.2, 100, 0.6, "greater")
     with pytest.raises(ValueError, match="budget"):
-        design(0.2, 0, 0.05, "greater")
+        sequential_design(0.2, 0, 0.05, "greater")
     with pytest.raises(ValueError, match="looks"):
-        design(0.2, 100, 0.05, "greater", looks=0)
+        sequential_design(0.2, 100, 0.05, "greater", looks=0)
     with pytest.raises(ValueError, match="increasing"):
-        design(0.2, 100, 0.05, "greater", looks=(50, 40, 100))
+        sequential_design(0.2, 100, 0.05, "greater", looks=(50, 40, 100))
     with pytest.raises(ValueError, match="budget"):
-        design(0.2, 100, 0.05, "greater", looks=(50, 90))
+        sequential_design(0.2, 100, 0.05, "greater", looks=(50, 90))
     with pytest.raises(ValueError, match="futility"):
-        design(0.2, 100, 0.05, "greater", futility=1.0)
-    d = design(0.2, 100, 0.05, "greater")
+        sequential_design(0.2, 100, 0.05, "greater", futility=1.0)
+    d = sequential_design(0.2, 100, 0.05, "greater")
     with pytest.raises(ValueError, match="successes"):
-        decide(d, 0, 21)
+        sequential_decide(d, 0, 21)
     with pytest.raises(ValueError, match="successes"):
         stagewise_pvalues(d, 0, -1)
     with pytest.raises(ValueError, match="look"):
-        decide(d, 7, 0)
+        sequential_decide(d, 7, 0)
     with pytest.raises(ValueError, match="zero effect"):
-        budget_for_power(0.2, 0.2, 0.05, 0.8)
+        sequential_budget_for_power(0.2, 0.2, 0.05, 0.8)
     with pytest.raises(ValueError, match="number of looks"):
-        budget_for_power(0.2, 0.5, 0.05, 0.8, looks=(5, 10))  # type: ignore[arg-type]
+        sequential_budget_for_power(0.2, 0.5, 0.05, 0.8, looks=(5, 10))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="overlap"):
-        operating_characteristics(
+        sequential_oc(
             SequentialDesign(0.2, 0.05, "greater", (10,), (3,), (5,)), 0.2)
     with pytest.raises(ValueError, match="strictly between"):
-        operating_characteristics(
+        sequential_oc(
             SequentialDesign(0.2, 0.05, "greater", (5, 10), (4, 5), (0, 1), ((0, 2), None)), 0.2)
     with pytest.raises(ValueError, match="last look"):
-        operating_characteristics(
+        sequential_oc(
             SequentialDesign(0.2, 0.05, "greater", (5, 10), (4, 5), (0, 1), (None, (2, 3))), 0.2)
 
 
 def test_tiny_budget_exposes_that_it_cannot_pass() -> None:
     """A budget too small for any PASS gives all pass_at None, and P(PASS) = 0."""
-    d = design(0.05, 3, 0.05, "less", looks=5)
+    d = sequential_design(0.05, 3, 0.05, "less", looks=5)
     assert d.looks == (1, 2, 3)  # repeated looks dropped
     assert not d.can_pass and all(c is None for c in d.pass_at)
-    assert operating_characteristics(d, 0.0)[0] == 0.0
-    assert decide(d, 2, 0) is None
-    d1 = design(0.5, 4, 0.05, "greater", looks=1)  # P(X = 4) = 1/16 > 0.05
+    assert sequential_oc(d, 0.0)[0] == 0.0
+    assert sequential_decide(d, 2, 0) is None
+    d1 = sequential_design(0.5, 4, 0.05, "greater", looks=1)  # P(X = 4) = 1/16 > 0.05
     assert not d1.can_pass
 
 
@@ -760,7 +766,7 @@ def test_pvalues_never_nan_and_in_range() -> None:
     """Extreme thresholds and counts give finite p-values in [0, 1] and ordered bounds."""
     for t in (1e-6, 0.01, 0.99, 1 - 1e-6):
         for direction in DIRECTIONS:
-            d = design(t, 200, 0.05, direction, looks=5)
+            d = sequential_design(t, 200, 0.05, direction, looks=5)
             for j, n in enumerate(d.looks):
                 for x in (0, 1, n // 2, n - 1, n):
                     pc, pa = stagewise_pvalues(d, j, x)

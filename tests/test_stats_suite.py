@@ -13,8 +13,12 @@ the planner.
 
 from __future__ import annotations
 
+import importlib
 import math
+import sys
 from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -27,21 +31,33 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import test_proportions_2indep as sm_score_test
 from statsmodels.stats.weightstats import DescrStatsW, ttost_ind, ttost_paired
 
-from behavtest.stats.binomial import clopper_pearson, one_sided_bounds
-from behavtest.stats.equivalence import (
-    Equivalence,
-    binomial_tost,
-    binomial_tost_power,
-    difference_tost_paired,
-    difference_tost_welch,
-    mean_tost,
-    rate_difference_tost,
-    samples_for_equivalence,
-    score_pvalue_2indep,
-)
+from behavtest.stats.binomial import binomial_pvalue, clopper_pearson, one_sided_bounds
+from behavtest.stats.equivalence import binomial_tost_power, samples_for_equivalence, tost
 from behavtest.stats.multiplicity import adjust, adjust_families
 from behavtest.stats.power import significant
+from behavtest.stats.result import Inference, Outcome, decide
 from behavtest.stats.series import mean_rate_test, peak_test, trend_test
+from behavtest.stats.two_sample import score_bound, score_pvalue_2indep
+
+
+def _bench(name: str) -> ModuleType:
+    """bench/<name>.py, imported the way the bench scripts import their siblings."""
+    path = str(Path(__file__).resolve().parents[1] / "bench")
+    sys.path.insert(0, path)
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(path)
+
+
+# TOST from the raw data, kept in bench for the calibration study (the harness
+# builds its TOST from the tests it picks, with ``tost``).
+TOST = _bench("tost")
+Equivalence = TOST.Equivalence
+binomial_tost = TOST.binomial_tost
+difference_tost_paired = TOST.difference_tost_paired
+difference_tost_welch = TOST.difference_tost_welch
+mean_tost = TOST.mean_tost
 
 TOL = 1e-9
 ALPHA = 0.05
@@ -229,8 +245,33 @@ def test_binomial_tost_interval_duality(kn: tuple[int, int], margin: tuple[float
     assert significant(e.p_equivalent, alpha) == (low < ci_lo and ci_hi < high)
     o_lo, o_hi = one_sided_bounds(k, n, alpha / 2)
     assert significant(e.p_outside, alpha) == (o_hi < low or o_lo > high)
-    assert e.decision() in ("pass", "fail", "inconclusive")
+    assert e.decision() in (Outcome.PASS, Outcome.FAIL, Outcome.INCONCLUSIVE)
     assert not (significant(e.p_equivalent, alpha) and significant(e.p_outside, alpha))
+
+
+def _binomial_inference(k: int, n: int, null: float) -> Inference:
+    """What the harness's one-prompt rate test returns (``selection.against_value``)."""
+    low, high = one_sided_bounds(k, n, ALPHA)
+    return Inference(
+        estimate=k / n, low=low, high=high,
+        p_greater=binomial_pvalue(k, n, null, "greater"),
+        p_less=binomial_pvalue(k, n, null, "less"),
+        method="exact binomial test", null=null, effect="rate", units=n,
+    )
+
+
+def test_tost_of_the_harness_tests_is_the_binomial_tost() -> None:
+    """``tost`` over the exact binomial tests at the two margins (what ``within()``
+    runs on one prompt) gives the binomial TOST's p-values and verdict, the
+    Clopper-Pearson interval, and the margin's low end as null."""
+    for k, n, low, high in [(430, 861, 0.45, 0.55), (3, 50, 0.0, 0.1), (50, 50, 0.9, 1.0),
+                            (20, 40, 0.1, 0.3), (5, 30, 0.2, 0.4)]:
+        e = binomial_tost(k, n, low, high, ALPHA)
+        t = tost(_binomial_inference(k, n, low), _binomial_inference(k, n, high), low, high)
+        assert (t.p_greater, t.p_less) == (e.p_equivalent, e.p_outside)
+        assert decide(t.p_greater, t.p_less, ALPHA) is e.decision()
+        assert (t.low, t.high) == (e.inference.low, e.inference.high)
+        assert t.null == low and t.method.startswith("TOST (two one-sided tests): ")
 
 
 def test_binomial_tost_power_equals_brute_force() -> None:
@@ -249,7 +290,8 @@ def test_binomial_tost_power_equals_brute_force() -> None:
         brute = float(sum(sps.binom.pmf(k, n, pt) for k in passing))
         assert binomial_tost_power(n, pt, low, high, ALPHA) == pytest.approx(brute, abs=1e-12)
         for k in range(0, n + 1, max(1, n // 15)):
-            assert (binomial_tost(k, n, low, high, ALPHA).decision() == "pass") == (k in passing)
+            passed = binomial_tost(k, n, low, high, ALPHA).decision() is Outcome.PASS
+            assert passed == (k in passing)
 
 
 def test_samples_for_equivalence_at_chance() -> None:
@@ -269,20 +311,20 @@ def test_binomial_tost_simulation_false_pass_and_power() -> None:
     is within 0.03 of ``binomial_tost_power``."""
     reps, n, low, high = 4000, 861, 0.45, 0.55
     rng = np.random.default_rng(21)
-    cache: dict[int, str] = {}
+    cache: dict[int, Outcome] = {}
 
-    def decision(k: int) -> str:
+    def decision(k: int) -> Outcome:
         if k not in cache:
             cache[k] = binomial_tost(k, n, low, high, ALPHA).decision()
         return cache[k]
 
     for p_true in (low, high):
         ks = rng.binomial(n, p_true, size=reps)
-        assert _pass_rate_by_k(ks, lambda k: decision(k) == "pass") <= _allowance(ALPHA, reps)
-        assert _pass_rate_by_k(ks, lambda k: decision(k) == "fail") <= _allowance(ALPHA, reps)
+        assert _pass_rate_by_k(ks, lambda k: decision(k) is Outcome.PASS) <= _allowance(ALPHA, reps)
+        assert _pass_rate_by_k(ks, lambda k: decision(k) is Outcome.FAIL) <= _allowance(ALPHA, reps)
     ks = rng.binomial(n, 0.5, size=reps)
     planned = binomial_tost_power(n, 0.5, low, high, ALPHA)
-    assert abs(_pass_rate_by_k(ks, lambda k: decision(k) == "pass") - planned) <= 0.03
+    assert abs(_pass_rate_by_k(ks, lambda k: decision(k) is Outcome.PASS) - planned) <= 0.03
 
 
 def test_mean_tost_agrees_with_statsmodels_and_scipy() -> None:
@@ -343,10 +385,12 @@ def test_equivalence_degenerate_inputs() -> None:
         assert isinstance(e, Equivalence)
         assert e.p_equivalent == e.p_outside == 1.0
         assert e.inference.p_greater == e.inference.p_less == 1.0
-        assert e.decision() == "inconclusive"
-    e = rate_difference_tost(0, 50, 0, 50, -0.1, 0.1)
-    assert e.inference.p_greater == e.inference.p_less == 1.0  # 0/0 at delta = 0
-    assert not any(math.isnan(v) for v in (e.p_equivalent, e.p_outside))
+        assert e.decision() is Outcome.INCONCLUSIVE
+    # every outcome 0 on both sides: the score test at delta = 0 is 0/0, p = 1 both ways
+    assert score_pvalue_2indep(0, 50, 0, 50, 0.0, "greater") == 1.0
+    assert score_pvalue_2indep(0, 50, 0, 50, 0.0, "less") == 1.0
+    assert not any(math.isnan(score_pvalue_2indep(0, 50, 0, 50, d, alt))
+                   for d in (-0.1, 0.1) for alt in ("greater", "less"))
     with pytest.raises(ValueError, match="at least one value"):
         mean_tost([], 0.0, 1.0)
     with pytest.raises(ValueError, match="differ in length"):
@@ -366,7 +410,7 @@ def test_mean_tost_simulation_false_pass() -> None:
     reps = 2000
     rng = np.random.default_rng(22)
     data = rng.normal(0.5, 1.0, size=(reps, 20))
-    passes = sum(mean_tost(list(row), -0.5, 0.5, ALPHA).decision() == "pass" for row in data)
+    passes = sum(mean_tost(list(row), -0.5, 0.5, ALPHA).decision() is Outcome.PASS for row in data)
     assert passes / reps <= _allowance(ALPHA, reps)
 
 
@@ -379,7 +423,7 @@ def test_welch_tost_simulation_false_pass() -> None:
     xs = rng.normal(-2.0, 1.0, size=(reps, 40))
     ys = rng.normal(0.0, 3.0, size=(reps, 12))
     passes = sum(
-        difference_tost_welch(list(a), list(b), -2.0, 2.0, ALPHA).decision() == "pass"
+        difference_tost_welch(list(a), list(b), -2.0, 2.0, ALPHA).decision() is Outcome.PASS
         for a, b in zip(xs, ys, strict=True)
     )
     assert passes / reps <= _allowance(ALPHA, reps)
@@ -432,23 +476,27 @@ def test_score_pvalue_agrees_with_statsmodels_where_its_mle_is_right() -> None:
 
 @PROPERTY
 @given(counts(80), counts(80), margins.map(lambda m: (2 * m[0] - 1, 2 * m[1] - 1)))
-def test_rate_difference_tost_interval_duality(
+def test_score_tost_interval_duality(
     a: tuple[int, int], b: tuple[int, int], margin: tuple[float, float]
 ) -> None:
-    """PASS iff the inverted-score 1 - 2 alpha interval lies inside (low, high)."""
+    """The score TOST of ``low < rate1 - rate2 < high`` passes iff the inverted-score
+    1 - 2 alpha interval (``score_bound``, as ``clustered_rate_difference`` uses it)
+    lies inside (low, high)."""
     (k1, n1), (k2, n2) = a, b
     low, high = margin
     if n1 + n2 < 3 or low <= -1 or high >= 1:
         return
-    e = rate_difference_tost(k1, n1, k2, n2, low, high, ALPHA)
-    lo, hi = e.inference.low, e.inference.high
+    lo = score_bound(k1, n1, k2, n2, ALPHA, "lower")
+    hi = score_bound(k1, n1, k2, n2, ALPHA, "upper")
     if min(abs(lo - low), abs(hi - high)) < 1e-9:
         return  # a tie up to root-finding tolerance
-    assert significant(e.p_equivalent, ALPHA) == (low < lo and hi < high)
-    assert -1.0 <= lo <= e.inference.estimate <= hi <= 1.0
+    p_equivalent = max(score_pvalue_2indep(k1, n1, k2, n2, low, "greater"),
+                       score_pvalue_2indep(k1, n1, k2, n2, high, "less"))
+    assert significant(p_equivalent, ALPHA) == (low < lo and hi < high)
+    assert -1.0 <= lo <= k1 / n1 - k2 / n2 <= hi <= 1.0
 
 
-def test_rate_difference_tost_exact_size_at_margin() -> None:
+def test_score_tost_exact_size_at_margin() -> None:
     """Exact size (sum over every pair of counts) of PASS when the true
     difference sits on a margin, n = 200 per arm: <= alpha. The score test is
     asymptotic, so this is checked, not assumed."""

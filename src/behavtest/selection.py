@@ -191,21 +191,9 @@ def negate(inf: stats.Inference) -> stats.Inference:
 
 
 def tost(lo: stats.Inference, hi: stats.Inference, low: float, high: float) -> stats.Inference:
-    """Two one-sided tests as one Inference of the claim "inside [low, high]".
-
-    p_greater carries the equivalence p-value, max(p(value > low), p(value <
-    high)) (Schuirmann 1987), and p_less the evidence of being outside:
-    min(p(value < low), p(value > high)) doubled (Bonferroni over the two
-    disjoint sides, as ``stats.equivalence`` does). The interval is the
-    test's 1-2*alpha interval, so PASS holds exactly when it lies inside
-    [low, high].
-    """
-    p_eq = max(lo.p_greater, hi.p_less)
-    p_out = min(1.0, 2.0 * min(lo.p_less, hi.p_greater))
-    return replace(
-        lo, p_greater=p_eq, p_less=p_out, method=f"TOST (two one-sided tests): {lo.method}",
-        null=low, note=lo.note,
-    )
+    """Two one-sided tests as one Inference of the claim "inside [low, high]":
+    ``stats.tost`` (the one TOST rule; see ``behavtest.stats.equivalence``)."""
+    return stats.tost(lo, hi, low, high)
 
 
 # -- power notes ---------------------------------------------------------------------------

@@ -23,8 +23,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from behavtest.stats.binomial import binomial_pvalue, one_sided_bounds
 from behavtest.stats.power import significance_cut
-from behavtest.stats.result import Inference
+from behavtest.stats.result import Inference, check_alpha
 
 
 def _t_sf(t: float, df: float) -> float:
@@ -86,7 +87,6 @@ def arm_vs_value(
     variance floor; with ``successes`` too, zero spread falls back to the
     exact binomial test on the pooled counts.
     """
-    from behavtest.stats.binomial import binomial_pvalue, one_sided_bounds
     m = len(rates)
     if m < 2:
         raise ValueError("an arm needs at least 2 models for a test over models")
@@ -172,29 +172,29 @@ def _welch(
 # The tests above are t tests on per-model rates, but not plain ones: each
 # arm's variance is floored at the binomial variance of one model's rate, and
 # Welch's df come from the estimated variances. Both cost power that the
-# noncentral t with the true variances does not see (12 points with 4 seeds
-# per arm whose true rates do not vary: bench/calibration.py). So the planners
-# take the expectation of the power over the sampling distribution of each
-# arm's variance estimate: with normal per-model rates, the arm mean is
+# noncentral t with the true variances does not see (bench/calibration.py
+# measures how much). So the planner (and bench/planners.py's for the other arm
+# tests) takes the expectation of the power over the sampling distribution of
+# each arm's variance estimate: with normal per-model rates, the arm mean is
 # N(mu, var/m) independent of the sample variance var * chi2_{m-1}/(m-1),
 # and given the variances the test rejects when the mean difference exceeds
 # t_{alpha, df} * se, a normal tail. The expectation is a midpoint rule on
-# _GRID quantiles of each chi-square (error ~1e-4 against scipy ``nct`` when
-# no floor binds; tests/test_calibration_suite.py checks that reduction).
+# _GRID quantiles of each chi-square (tests/test_calibration_suite.py checks it
+# against scipy ``nct`` when no floor binds).
 
 _GRID = 256
 
 
-def _model_rate_var(rate: float, between_sd: float, n: int) -> float:
+def model_rate_var(rate: float, between_sd: float, n: int) -> float:
     """Variance of one model's observed rate k/n when its true rate varies
     across seeds with mean ``rate`` and sd ``between_sd``: Var(E[k/n | r]) +
     E[Var(k/n | r)] = sd^2 + (rate(1-rate) - sd^2)/n (law of total variance)."""
     return between_sd**2 * (1.0 - 1.0 / n) + rate * (1.0 - rate) / n
 
 
-def _check_plan(alpha: float, between_sd: float, n_per_model: int, *rates: float) -> None:
-    if not 0.0 < alpha < 0.5:
-        raise ValueError(f"alpha={alpha} must lie in (0, 0.5): it is the one-sided level")
+def check_plan(alpha: float, between_sd: float, n_per_model: int, *rates: float) -> None:
+    """Raise ValueError unless the arguments of an arm planner describe a possible design."""
+    check_alpha(alpha)
     if between_sd < 0:
         raise ValueError(f"between_sd={between_sd} must be >= 0")
     if n_per_model < 1:
@@ -209,7 +209,7 @@ def _check_plan(alpha: float, between_sd: float, n_per_model: int, *rates: float
         )
 
 
-def _expected_t_power(
+def expected_t_power(
     effect: float, sides: Sequence[tuple[float, float, float]], alpha: float
 ) -> float:
     """Power of a one-sided (Welch) t test, in the direction of ``effect``,
@@ -241,30 +241,6 @@ def _expected_t_power(
     return float(np.mean(_st.norm.cdf(z)))
 
 
-def arm_value_power(
-    rate: float, value: float, between_sd: float, models: int, n_per_model: int, alpha: float
-) -> float:
-    """Planned power of ``arm_vs_value`` (one-sided one-sample t over ``models``
-    per-model rates, m - 1 df, in the direction of rate - value) when the
-    arm's true mean rate is ``rate``, seeds' true rates vary with sd
-    ``between_sd``, and each model is sampled ``n_per_model`` times.
-
-    One model's observed rate has variance var = sd^2 (1 - 1/n) + rate(1 -
-    rate)/n. Without the binomial floor the answer is the noncentral t power
-    (``compare.t_power(rate - value, sqrt(var/m), m - 1, alpha)``); with it,
-    the expectation over the sample variance described above, flooring at
-    rate(1 - rate)/n (the floor at the true rate; the test floors at the
-    observed mean rate). At rate == value this is the planned size, at most
-    alpha: the floor makes the test conservative.
-    """
-    _check_plan(alpha, between_sd, n_per_model, rate, value)
-    if models < 2:
-        raise ValueError("an arm needs at least 2 models")
-    var = _model_rate_var(rate, between_sd, n_per_model)
-    floor = rate * (1.0 - rate) / n_per_model
-    return _expected_t_power(rate - value, [(var / models, models - 1, floor / models)], alpha)
-
-
 def arm_power(
     rate_x: float, rate_y: float, between_sd: float, models_x: int, models_y: int,
     n_per_model: int, alpha: float, null: float = 0.0,
@@ -277,38 +253,17 @@ def arm_power(
     Each arm's per-model variance is sd^2 (1 - 1/n) + rate(1 - rate)/n
     (between-seed sd plus binomial noise); se^2 = var_x/m_x + var_y/m_y. The
     noncentral t with Welch-Satterthwaite df from these true variances
-    (``compare.t_power``) overstates the power of the test as run (by 1-12
-    points with 4-5 seeds per arm in bench/calibration.py), because the test
-    floors each arm's variance at the binomial one and takes its df from the
-    estimated variances; so this returns the expectation of the power over
-    both variance estimates (see the comment above), which simulation matches
-    within 1 point there.
+    (``t_planning.t_power``) overstates the power of the test as run
+    (bench/calibration.py), because the test floors each arm's variance at the
+    binomial one and takes its df from the estimated variances; so this
+    returns the expectation of the power over both variance estimates (see the
+    comment above), which bench/calibration.py checks against simulation.
     """
-    _check_plan(alpha, between_sd, n_per_model, rate_x, rate_y)
+    check_plan(alpha, between_sd, n_per_model, rate_x, rate_y)
     if models_x < 2 or models_y < 2:
         raise ValueError("Welch's test needs at least 2 models per arm")
     sides = [
-        (_model_rate_var(r, between_sd, n_per_model) / m, m - 1, r * (1.0 - r) / n_per_model / m)
+        (model_rate_var(r, between_sd, n_per_model) / m, m - 1, r * (1.0 - r) / n_per_model / m)
         for r, m in ((rate_x, models_x), (rate_y, models_y))
     ]
-    return _expected_t_power(rate_x - rate_y - null, sides, alpha)
-
-
-def arm_single_power(
-    rate_x: float, rate_single: float, between_sd: float, models_x: int, n_per_model: int,
-    n_single: int, alpha: float, null: float = 0.0,
-) -> float:
-    """Planned power of ``arm_vs_single``: as ``arm_power``, with the single
-    model's variance rate(1 - rate)/n_single (it has no seeds), estimated on
-    n_single - 1 df as the test does, and no floor on that side."""
-    _check_plan(alpha, between_sd, n_per_model, rate_x, rate_single)
-    if models_x < 2:
-        raise ValueError("the arm needs at least 2 models")
-    if n_single < 2:
-        raise ValueError(f"n_single={n_single} must be >= 2")
-    sides = [
-        (_model_rate_var(rate_x, between_sd, n_per_model) / models_x, models_x - 1,
-         rate_x * (1.0 - rate_x) / n_per_model / models_x),
-        (rate_single * (1.0 - rate_single) / n_single, n_single - 1, 0.0),
-    ]
-    return _expected_t_power(rate_x - rate_single - null, sides, alpha)
+    return expected_t_power(rate_x - rate_y - null, sides, alpha)

@@ -1,7 +1,7 @@
 """Multiplicity correction for a suite of behaviour tests.
 
 A suite of 20 independent checks at alpha = 0.05 with every null true fails
-at least one check 64% of the time (1 - 0.95**20). Holm's step-down procedure
+at least one check with probability 1 - 0.95**20, most of the time. Holm's step-down procedure
 (Holm 1979, Scand. J. Statist. 6:65) keeps that family-wise error rate at
 alpha under any dependence between the tests and is uniformly more powerful
 than Bonferroni, so it is the default for gates. Benjamini-Hochberg (1995,

@@ -2,8 +2,9 @@
 
 Power is computed *exactly* for the exact tests (binomial, Fisher) rather than
 with the usual normal approximations, because behaviour rates sit near 0 and
-the approximations are badly off there (for 0.5 vs 0.01, arcsine-normal gives
-4 per arm; exact Fisher needs 13). Normal approximations only seed the search.
+the approximations are badly off there (far too few samples per arm against a
+rate near 0; tests/test_stats.py checks the exact answers against science.md's).
+Normal approximations only seed the search.
 """
 
 from __future__ import annotations

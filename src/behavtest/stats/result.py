@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from behavtest.errors import InvalidArgument
 from behavtest.stats.power import significant
 
 
@@ -34,6 +35,21 @@ def decide(p_claim: float, p_against: float, alpha: float) -> Outcome:
     if significant(p_against, alpha):
         return Outcome.FAIL
     return Outcome.INCONCLUSIVE
+
+
+def check_alpha(alpha: float, what: str = "alpha") -> float:
+    """``alpha`` as a float, if it is a one-sided level strictly between 0 and 0.5.
+
+    Every test here is one-sided at ``alpha`` and reports a two-sided 1 - 2*alpha
+    interval, so 0.5 and above would make that interval empty. Raises
+    ``InvalidArgument`` (a ValueError) otherwise, NaN included.
+    """
+    value = float(alpha)
+    if not 0.0 < value < 0.5:  # also rejects NaN
+        raise InvalidArgument(
+            f"{what}={alpha!r} is not a one-sided level in (0, 0.5); fix: use e.g. {what}=0.05"
+        )
+    return value
 
 
 @dataclass(frozen=True)

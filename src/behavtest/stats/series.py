@@ -23,7 +23,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from behavtest.stats.result import Inference
+from behavtest.stats.result import Inference, check_alpha
 
 if TYPE_CHECKING:
     import numpy as np
@@ -45,8 +45,7 @@ def _check_series(
             raise ValueError(f"n={n} must be >= 1")
         if not 0 <= k <= n:
             raise ValueError(f"k={k} must lie in [0, n={n}]")
-    if not 0.0 < alpha < 0.5:
-        raise ValueError(f"alpha={alpha} must lie in (0, 0.5)")
+    check_alpha(alpha)
     return np.asarray(ks, dtype=np.int64), np.asarray(ns, dtype=np.int64)
 
 
