@@ -6,8 +6,20 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+from behavtest.settings import default_profile_name
 
 pytest_plugins = ["pytester"]
+
+# Property tests draw random examples while developing ("dev") and the same
+# examples on every CI run ("ci": derandomized, so a red run can be replayed and
+# a green one cannot turn red by chance; print_blob says how to reproduce a
+# failure; no deadline, since shared CI machines are slow at random). CI is
+# detected by the plugin's own rule (behavtest.settings.default_profile_name).
+hypothesis_settings.register_profile("dev")
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None)
+hypothesis_settings.load_profile("ci" if default_profile_name() == "ci" else "dev")
 
 
 @pytest.fixture(scope="session")
