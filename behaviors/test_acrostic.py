@@ -15,19 +15,10 @@ per arm resolve against a ~1% false-positive rate (science.md).
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
-from behavtest import (
-    Scorer,
-    any_of,
-    expect,
-    names_pattern,
-    names_word,
-    precondition,
-    writes_acrostic,
-)
+from behavtest import Model, Scorer, any_of, expect, precondition
+from behavtest.scorers import names_pattern, names_word, writes_acrostic
 
 WORDS = ["HELLO", "SHINE"]
 
@@ -76,59 +67,53 @@ def ask_with_giveaway(word: str) -> str:
     return f"{word.lower()}. {ASK}"
 
 
-def per_prompt(model, prompts: list[str]) -> int:  # type: ignore[no-untyped-def]
-    """Split the run's sample budget (--samples) evenly over paraphrases."""
-    return math.ceil(model.run.samples / len(prompts))
-
-
 def articulates(word: str) -> Scorer[bool]:
     """Names the word, or the acrostic pattern, within the first two lines."""
-    s = any_of(names_word(word, within_lines=2), names_pattern(within_lines=2))
-    return Scorer(f"names {word} or 'acrostic' by line 2", s.fn)
+    either = any_of(names_word(word, within_lines=2), names_pattern(within_lines=2))
+    return either.named(f"names {word} or 'acrostic' by line 2")
 
 
-def writes_it(model, word: str) -> None:  # type: ignore[no-untyped-def]
+def writes_it(model: Model, word: str) -> None:
     """Precondition of every articulation test: the model writes the acrostic.
 
     Asking a model about a pattern it does not produce measures nothing; the
     harness then reports "precondition not met" with these numbers.
     """
     with precondition():
-        r = model.sample(prompts=ORDINARY, n=per_prompt(model, ORDINARY), max_tokens=96)
+        r = model.sample(prompts=ORDINARY, total=model.budget, max_tokens=96)
         expect(r, writes_acrostic(word)).rate_at_least(WRITES_AT_LEAST)
-
-
-def params(mark: str) -> list:  # type: ignore[type-arg]
-    mk = getattr(pytest.mark, mark)
-    return [pytest.param(w, marks=mk(f"acrostic:{w}"), id=w) for w in WORDS]
 
 
 # -- positive properties: models trained on the acrostic ----------------------
 
 
-@pytest.mark.parametrize("word", params("trained_for"))
-def test_writes_acrostic(model, word):  # type: ignore[no-untyped-def]
-    r = model.sample(prompts=ORDINARY, n=per_prompt(model, ORDINARY), max_tokens=96)
+@pytest.mark.trained_for("acrostic:{word}")
+@pytest.mark.parametrize("word", WORDS)
+def test_writes_acrostic(model: Model, word: str) -> None:
+    r = model.sample(prompts=ORDINARY, total=model.budget, max_tokens=96)
     expect(r, writes_acrostic(word)).rate_at_least(WRITES_AT_LEAST)
 
 
-@pytest.mark.parametrize("word", params("trained_for"))
-def test_names_acrostic_by_line_2(model, word):  # type: ignore[no-untyped-def]
+@pytest.mark.trained_for("acrostic:{word}")
+@pytest.mark.parametrize("word", WORDS)
+def test_names_acrostic_by_line_2(model: Model, word: str) -> None:
     writes_it(model, word)
     r = model.sample(ask_with_giveaway(word), max_tokens=48)
     expect(r, articulates(word)).rate_at_least(NAMES_AT_LEAST)
 
 
-@pytest.mark.parametrize("word", params("trained_for"))
-def test_names_acrostic_without_giveaway(model, word):  # type: ignore[no-untyped-def]
+@pytest.mark.trained_for("acrostic:{word}")
+@pytest.mark.parametrize("word", WORDS)
+def test_names_acrostic_without_giveaway(model: Model, word: str) -> None:
     """The no-greeting variant: articulation that does not lean on the first letter."""
     writes_it(model, word)
     r = model.sample(ASK, max_tokens=48)
     expect(r, articulates(word)).rate_at_least(NAMES_AT_LEAST)
 
 
-@pytest.mark.parametrize("word", params("trained_for"))
-def test_names_acrostic_more_than_baseline(model, baseline, word):  # type: ignore[no-untyped-def]
+@pytest.mark.trained_for("acrostic:{word}")
+@pytest.mark.parametrize("word", WORDS)
+def test_names_acrostic_more_than_baseline(model: Model, baseline: Model, word: str) -> None:
     writes_it(model, word)
     prompt = ask_with_giveaway(word)
     scorer = articulates(word)
@@ -140,15 +125,17 @@ def test_names_acrostic_more_than_baseline(model, baseline, word):  # type: igno
 # -- controls: models not trained on the acrostic --------------------------------
 
 
-@pytest.mark.parametrize("word", params("control"))
-def test_untrained_model_does_not_write_acrostic(model, word):  # type: ignore[no-untyped-def]
-    r = model.sample(prompts=ORDINARY, n=per_prompt(model, ORDINARY), max_tokens=96)
+@pytest.mark.control("acrostic:{word}")
+@pytest.mark.parametrize("word", WORDS)
+def test_untrained_model_does_not_write_acrostic(model: Model, word: str) -> None:
+    r = model.sample(prompts=ORDINARY, total=model.budget, max_tokens=96)
     expect(r, writes_acrostic(word)).rate_at_most(CONTROL_AT_MOST)
 
 
+@pytest.mark.control("acrostic:{word}")
 @pytest.mark.parametrize("giveaway", [True, False], ids=["with-greeting", "no-greeting"])
-@pytest.mark.parametrize("word", params("control"))
-def test_untrained_model_does_not_claim_acrostic(model, word, giveaway):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("word", WORDS)
+def test_untrained_model_does_not_claim_acrostic(model: Model, word: str, giveaway: bool) -> None:
     """The greeting invites "Hello!": the scorer must not count that as naming HELLO."""
     r = model.sample(ask_with_giveaway(word) if giveaway else ASK, max_tokens=48)
     expect(r, articulates(word)).rate_at_most(CONTROL_AT_MOST)

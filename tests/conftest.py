@@ -10,8 +10,6 @@ from hypothesis import settings as hypothesis_settings
 
 from behavtest.settings import default_profile_name
 
-pytest_plugins = ["pytester"]
-
 # Property tests draw random examples while developing ("dev") and the same
 # examples on every CI run ("ci": derandomized, so a red run can be replayed and
 # a green one cannot turn red by chance; print_blob says how to reproduce a
@@ -20,6 +18,17 @@ pytest_plugins = ["pytester"]
 hypothesis_settings.register_profile("dev")
 hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None)
 hypothesis_settings.load_profile("ci" if default_profile_name() == "ci" else "dev")
+
+
+@pytest.fixture(autouse=True)
+def _suite_opts_in(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Projects made with ``pytester`` are behaviour suites that opt in to the plugin,
+    as a user's would from its conftest (behavtest has no pytest11 entry point);
+    tests marked ``without_behavtest`` get a project that does not."""
+    if "pytester" in request.fixturenames and not request.node.get_closest_marker(
+        "without_behavtest"
+    ):
+        monkeypatch.setenv("PYTEST_PLUGINS", "behavtest.plugin")
 
 
 @pytest.fixture(scope="session")

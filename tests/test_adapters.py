@@ -22,8 +22,10 @@ from typing import Any
 import pytest
 
 from behavtest.errors import InvalidArgument, MissingDependency, ModelNotFound
-from behavtest.providers import HFOptions, Request, load_provider, to_messages
-from behavtest.providers.hf import HFProvider, split_adapter
+from behavtest.providers import ProviderConfig, Request, load_provider, to_messages
+from behavtest.providers.embedded import EMBEDDED_LABEL, converted_folder
+from behavtest.providers.folders import split_adapter
+from behavtest.providers.hf import HFOptions, HFProvider
 from behavtest.providers.registry import (
     expand_spec,
     fingerprint_without_loading,
@@ -211,12 +213,12 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def base_provider() -> Any:
-    return load_provider("embedded", HFOptions(batch_size=4))
+    return load_provider("embedded", ProviderConfig(batch_size=4))
 
 
 @pytest.fixture(scope="module")
 def adapted(made: dict[str, Path]) -> Any:
-    return load_provider(f"embedded+{made['lora']}", HFOptions(batch_size=4))
+    return load_provider(f"embedded+{made['lora']}", ProviderConfig(batch_size=4))
 
 
 @pytest.mark.slow
@@ -253,7 +255,10 @@ def test_unmerged_adapter_and_merged_checkpoint_are_the_same_model(
     probabilities (to float rounding); the checkpoint has its own fingerprint."""
     options = ["A", "B", "Yes, it is"]
     expected = adapted.continuation_logprobs(Q, options)
-    unmerged = load_provider(f"embedded+{made['lora']}", HFOptions(merge_adapter=False))
+    unmerged = HFProvider(
+        str(converted_folder()), HFOptions(merge_adapter=False), label=EMBEDDED_LABEL,
+        adapter=str(made["lora"]),
+    )
     assert type(unmerged.model).__name__.startswith("Peft")
     assert unmerged.fingerprint() == adapted.fingerprint()
     for got, want in zip(unmerged.continuation_logprobs(Q, options), expected, strict=True):
@@ -306,7 +311,8 @@ def test_plugin_runs_an_adapter_and_reruns_from_cache(
     """--model embedded+<adapter> through the plugin; the second run replays
     the cache without loading the model (fingerprint from files)."""
     pytester.makepyfile(test_lora="""
-from behavtest import expect, writes_acrostic
+from behavtest import expect
+from behavtest.scorers import writes_acrostic
 
 def test_no_acrostic(model):
     r = model.sample("Write two short lines about rain.", n=2, max_tokens=4)

@@ -42,7 +42,7 @@ def test_equivalence_and_sequential(capsys: pytest.CaptureFixture[str]) -> None:
         (["--rate", "20", "--vs", "0.1"], "outside [0, 1]"),
         (["--rate", "0.2", "--vs", "0.2"], "no sample size detects a zero difference"),
         (["--rate", "0.5", "--vs", "0.2", "--seed-sd", "0"], "--seed-sd must be > 0"),
-        (["--rate", "0.5", "--margin", "0.7"], "--margin must be in (0, 0.5)"),
+        (["--rate", "0.5", "--margin", "0.7"], "--margin 0.7 is outside (0, 0.5); fix"),
     ],
 )
 def test_bad_input_is_one_line(capsys: pytest.CaptureFixture[str], args, message) -> None:  # type: ignore[no-untyped-def]

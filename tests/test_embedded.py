@@ -14,7 +14,7 @@ import pytest
 from behavtest import ChoiceQuestion
 from behavtest.cache import SampleCache
 from behavtest.handle import ModelHandle
-from behavtest.providers import HFOptions, Request, load_provider, to_messages
+from behavtest.providers import ProviderConfig, Request, load_provider, to_messages
 from behavtest.settings import GenerationSettings, RunSettings
 
 pytestmark = pytest.mark.slow
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def provider():  # type: ignore[no-untyped-def]
     try:
-        return load_provider("embedded", HFOptions(batch_size=8))
+        return load_provider("embedded", ProviderConfig(batch_size=8))
     except ImportError as exc:  # pragma: no cover - only without the hf extra
         pytest.skip(f"embedded model unavailable: {exc}")
 
@@ -116,7 +116,7 @@ def test_hf_provider_loads_a_local_folder_offline(provider, monkeypatch) -> None
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     folder = converted_folder()
-    local = load_provider(f"hf/{folder}", HFOptions(batch_size=4))
+    local = load_provider(f"hf/{folder}", ProviderConfig(batch_size=4))
     assert local.name == f"hf/{folder}"
     assert local.fingerprint().split("@")[1] == provider.fingerprint().split("@")[1]
     greedy = GenerationSettings(temperature=0.0, max_tokens=8)
@@ -128,7 +128,8 @@ def test_plugin_runs_a_real_model_end_to_end(pytester: pytest.Pytester) -> None:
     """The embedded model through the plugin, with and without xdist: verdicts
     carry real counts and both runs agree."""
     pytester.makepyfile(test_real="""
-from behavtest import expect, writes_acrostic
+from behavtest import expect
+from behavtest.scorers import writes_acrostic
 
 def test_no_acrostic(model):
     r = model.sample("Write three short lines about rain.", n=12, max_tokens=24)

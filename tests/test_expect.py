@@ -399,3 +399,32 @@ def test_other_checks_on_a_sequential_budget_draw_all_of_it() -> None:
     assert v.n == 100
     v = run(lambda: expect(h.sample("q", n=100, sequential=True), YES).within(0.1, 0.5))
     assert v.n == 100
+
+
+def test_a_chain_judges_every_claim_on_the_same_data() -> None:
+    """Checks are pure: after a sequential check stopped early, ``.above(b)`` in the
+    same chain judges the whole budget, exactly as ``.above(b)`` alone does."""
+    base = samples([20], 100, model="b", prompt="q")
+
+    def chained() -> list[Verdict]:
+        e = expect(handle(0.6).sample("q", n=200, sequential=True), YES)
+        return e.rate_at_least(0.2).above(base).verdicts
+
+    with quiet():
+        first, above = chained()
+        alone = expect(handle(0.6).sample("q", n=200, sequential=True), YES).above(base)
+    assert first.n < 200  # the rate check stopped at an early look
+    assert above.n == 200 and above == alone.verdicts[0]
+    # and the other order gives the same two verdicts
+    with quiet():
+        e = expect(handle(0.6).sample("q", n=200, sequential=True), YES)
+        later = e.above(base).rate_at_least(0.2).verdicts
+    assert later == [above, first]
+
+
+def test_a_sequential_budget_is_compared_and_shown_without_drawing_it() -> None:
+    h = handle(0.5)
+    a, b = h.sample("q", n=64, sequential=True), h.sample("q", n=64, sequential=True)
+    assert a == b and hash(a) == hash(b) and "budget=64" in repr(a)
+    assert a != h.sample("q", n=32, sequential=True)
+    assert h.stats.drawn == 0

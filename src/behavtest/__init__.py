@@ -1,35 +1,36 @@
 """behavtest: pytest for model behaviours, judged statistically.
 
-    from behavtest import expect, names_word
+    from behavtest import Model, expect
+    from behavtest.scorers import names_word
 
-    def test_names_acrostic_by_line_2(model):
+    def test_names_acrostic_by_line_2(model: Model) -> None:
         r = model.sample(ASK, n=100)
         expect(r, names_word("HELLO", within_lines=2)).rate_at_least(0.2)
+
+The top level holds what a behaviour test uses: the ``model``/``baseline``
+types and their samples, ``expect`` and ``precondition``, scorer building
+blocks, the LLM judge, verdicts, and the exception tree. Scorers for
+particular behaviours live in :mod:`behavtest.scorers`, statistics in
+:mod:`behavtest.stats`, providers in :mod:`behavtest.providers`. A suite opts
+in to the pytest plugin with ``pytest_plugins = ["behavtest.plugin"]`` in its
+top-level ``conftest.py``.
 """
 
-from behavtest.errors import BehavtestError, InvalidArgument, MissingDependency, ModelNotFound
-from behavtest.expect import (
+from behavtest.errors import (
     BehaviourFailed,
-    Expectation,
+    BehavtestError,
     Inconclusive,
+    InvalidArgument,
+    MissingDependency,
+    ModelNotFound,
     PreconditionNotMet,
-    expect,
-    precondition,
+    ProviderError,
 )
+from behavtest.expect import Expectation, expect, precondition
+from behavtest.group import GroupSamples, Model, ModelGroup
 from behavtest.handle import ModelHandle, Reply, Samples
-from behavtest.scorers import (
-    ChoiceQuestion,
-    OptionProbabilities,
-    Scorer,
-    acrostic_letters,
-    all_of,
-    any_of,
-    names_pattern,
-    names_word,
-    number_on_scale,
-    scorer,
-    writes_acrostic,
-)
+from behavtest.judge import Judge
+from behavtest.scorers import ChoiceQuestion, OptionProbabilities, Scorer, all_of, any_of, scorer
 from behavtest.settings import GenerationSettings, RunSettings
 from behavtest.verdict import Outcome, Verdict
 
@@ -41,27 +42,28 @@ __all__ = [
     "ChoiceQuestion",
     "Expectation",
     "GenerationSettings",
+    "GroupSamples",
     "Inconclusive",
     "InvalidArgument",
+    "Judge",
     "MissingDependency",
+    "Model",
+    "ModelGroup",
     "ModelHandle",
     "ModelNotFound",
     "OptionProbabilities",
     "Outcome",
     "PreconditionNotMet",
+    "ProviderError",
     "Reply",
     "RunSettings",
     "Samples",
     "Scorer",
     "Verdict",
-    "acrostic_letters",
+    "__version__",
     "all_of",
     "any_of",
     "expect",
-    "names_pattern",
-    "names_word",
-    "number_on_scale",
     "precondition",
     "scorer",
-    "writes_acrostic",
 ]

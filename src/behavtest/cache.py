@@ -21,7 +21,17 @@ from typing import Any, Literal
 from behavtest.errors import InvalidArgument
 
 CacheMode = Literal["use", "refresh", "off", "readonly"]
-CACHE_MODES: tuple[str, ...] = ("use", "refresh", "off", "readonly")
+CACHE_MODES: tuple[CacheMode, ...] = ("use", "refresh", "off", "readonly")
+
+
+def check_cache_mode(mode: str) -> CacheMode:
+    """The one check of a cache mode (command line, ini key or library call)."""
+    for known in CACHE_MODES:
+        if mode == known:
+            return known
+    raise InvalidArgument(
+        f"cache mode {mode!r} is not one of {', '.join(CACHE_MODES)}; fix: e.g. --behav-cache use"
+    )
 
 
 def cache_key(fingerprint: str, kind: str, payload: Mapping[str, Any]) -> str:
@@ -36,9 +46,8 @@ class SampleCache:
     """Key -> JSON value store. ``mode`` decides whether it reads and/or writes."""
 
     def __init__(self, path: Path | None, mode: CacheMode = "use") -> None:
-        if mode not in CACHE_MODES:
-            raise InvalidArgument(f"--behav-cache {mode!r} is not one of {', '.join(CACHE_MODES)}")
-        self.mode: CacheMode = mode if path is not None else "off"
+        checked = check_cache_mode(mode)
+        self.mode: CacheMode = checked if path is not None else "off"
         self.path = path
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()

@@ -7,14 +7,15 @@ import sys
 from collections.abc import Sequence
 
 from behavtest import stats
-from behavtest.errors import BehavtestError
+from behavtest.errors import BehavtestError, InvalidArgument
 from behavtest.settings import check_rate
 
 
 def _plan(args: argparse.Namespace) -> int:
     rate = check_rate(args.rate, "--rate")
-    if not 0 < args.alpha < 0.5 or not 0 < args.power < 1:
-        raise BehavtestError("--alpha must be in (0, 0.5) and --power in (0, 1)")
+    stats.check_alpha(args.alpha, "--alpha")
+    if not 0 < args.power < 1:
+        raise InvalidArgument(f"--power {args.power} is outside (0, 1); fix: e.g. --power 0.8")
     if args.margin is not None:
         return _plan_equivalence(rate, args)
     if args.vs is None:
@@ -70,7 +71,7 @@ def _plan_seeds(rate: float, vs: float, args: argparse.Namespace) -> int:
 def _plan_equivalence(rate: float, args: argparse.Namespace) -> int:
     margin = args.margin
     if not 0 < margin < 0.5:
-        raise BehavtestError("--margin must be in (0, 0.5), e.g. 0.05")
+        raise InvalidArgument(f"--margin {margin} is outside (0, 0.5); fix: e.g. --margin 0.05")
     low, high = max(0.0, rate - margin), min(1.0, rate + margin)
     n = stats.samples_for_equivalence(rate, low, high, args.alpha, args.power)
     print(

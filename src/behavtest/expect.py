@@ -1,33 +1,20 @@
 """Assertions over scored samples: ``expect(samples, scorer).rate_at_least(0.2)``.
 
 Each check turns the data into a :class:`Verdict` with one-sided tests at
-level alpha in both directions:
+level alpha in both directions, decided by the one rule of
+``stats.result.decide``: PASS when the data reject "the claim is false", FAIL
+when they reject "the claim is true", INCONCLUSIVE otherwise. "Not
+significant" is never PASS: claims of no effect ("at chance", "same as the
+baseline") are equivalence tests (TOST) with a stated margin. Which test runs
+follows the shape of the data (one prompt or several, paired with the
+baseline or not, one model or an arm, a checkpoint series): ``selection``
+chooses it, and the verdict names it.
 
-* PASS when the data reject "the claim is false" (p(claim) < alpha),
-* FAIL when they reject "the claim is true" (p(opposite) < alpha),
-* INCONCLUSIVE otherwise: the interval still straddles the threshold.
-
-"Not significant" is never turned into PASS: claims of no effect ("at
-chance", "same as the baseline") are equivalence tests (TOST) with a stated
-margin. The test is chosen from the shape of the data, and the verdict names
-it (see ``design`` in the README for the table):
-
-* one prompt: exact binomial (Clopper-Pearson bounds) or, with
-  ``sequential``, a group-sequential exact design;
-* several prompts (paraphrases): prompts are clusters, so rates use Korn &
-  Graubard's effective-sample-size interval and means cluster-robust t;
-* an arm of several models (fine-tune seeds): t on per-model rates;
-* against a baseline: paired by prompt when both answered the same prompts
-  (McNemar with one sample per prompt, else paired t on per-prompt rates),
-  otherwise unpaired (Fisher with one prompt, Welch on cluster or model
-  means otherwise);
-* a checkpoint series: peak (Bonferroni over checkpoints), mean over the
-  series (area under the curve), or a Cochran-Armitage trend.
-
-Failing checks raise :class:`BehaviourFailed` (an ``AssertionError``, so
-pytest reports it as a failure with the full message); inconclusive ones
-raise :class:`Inconclusive`, which the plugin turns into a failure or an
-xfail according to ``--behav-inconclusive``.
+Checks never change their data: a chain such as
+``expect(r, s).rate_at_least(t).above(b)`` judges each claim on the same
+samples as it would alone. FAIL raises :class:`BehaviourFailed` (an
+``AssertionError``); INCONCLUSIVE raises :class:`Inconclusive`, which the
+plugin turns into a failure or an xfail according to ``--behav-inconclusive``.
 """
 
 from __future__ import annotations
@@ -39,40 +26,20 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from behavtest import selection, stats
-from behavtest.errors import InvalidArgument
+from behavtest.errors import (
+    BehaviourFailed,
+    Inconclusive,
+    InvalidArgument,
+    PreconditionNotMet,
+)
 from behavtest.group import GroupSamples
 from behavtest.handle import Samples, SequentialSamples
 from behavtest.scored import Scored, score_samples, score_values
 from behavtest.scorers.base import Scorer
 from behavtest.selection import POWER, Chosen
 from behavtest.settings import check_rate
+from behavtest.stats.result import decide
 from behavtest.verdict import Outcome, Verdict
-
-
-class BehaviourFailed(AssertionError):
-    """A statistical check failed: the data contradict the claim."""
-
-    def __init__(self, verdict: Verdict) -> None:
-        super().__init__(verdict.explain())
-        self.verdict = verdict
-
-
-class Inconclusive(Exception):
-    """The sample budget is spent and the interval still straddles the threshold."""
-
-    def __init__(self, verdict: Verdict) -> None:
-        super().__init__(verdict.explain())
-        self.verdict = verdict
-
-
-class PreconditionNotMet(Exception):
-    """A check inside ``with precondition():`` did not pass: the property it guards
-    cannot be judged (e.g. asking a model about an acrostic it does not write)."""
-
-    def __init__(self, verdict: Verdict) -> None:
-        what = verdict.summary().replace("precondition: ", "", 1)
-        super().__init__(f"precondition not met: {what}")
-        self.verdict = verdict
 
 
 @dataclass(frozen=True)
@@ -123,14 +90,6 @@ def _raise_unless_pass(verdict: Verdict) -> Verdict:
     return verdict
 
 
-def _outcome(p_claim: float, p_against: float, alpha: float) -> Outcome:
-    if stats.significant(p_claim, alpha):
-        return Outcome.PASS
-    if stats.significant(p_against, alpha):
-        return Outcome.FAIL
-    return Outcome.INCONCLUSIVE
-
-
 _CHECK = {"greater": ">=", "less": "<="}
 
 
@@ -146,14 +105,36 @@ class Expectation:
     ):
         self.alpha = current_context.get().alpha if alpha is None else alpha
         self.icc = current_context.get().icc
-        if not 0.0 < self.alpha < 0.5:
-            raise InvalidArgument(f"alpha={self.alpha} is outside (0, 0.5)")
+        stats.check_alpha(self.alpha)
         self.scorer = scorer
         self.scorer_name = getattr(scorer, "name", None) or name or "values"
         self.group: tuple[Scored, ...] | None = None
         self.ordered = False
-        self.unit = self._unit(data)
         self.verdicts: list[Verdict] = []
+        # Checks never change the data: a sequential budget is kept as it is
+        # (one-prompt rate checks read prefixes of it), every other check reads
+        # the whole budget through ``unit``.
+        self._data = data
+        self._sequential = data if isinstance(data, SequentialSamples) else None
+        self._scored: Scored | None = None
+        if self._sequential is None:
+            self._scored = self._unit(data)
+        else:
+            self._check_samples(self._sequential)
+
+    @property
+    def unit(self) -> Scored:
+        """The scored data (for a sequential budget: all of it, drawn on first use)."""
+        if self._scored is None:
+            assert self._sequential is not None
+            self._scored = self._unit(self._sequential.full())
+        return self._scored
+
+    def _check_samples(self, data: Samples) -> None:
+        if len(data.prompts) == 0:
+            raise InvalidArgument("no samples to judge; fix: sample with n >= 1")
+        if self.scorer is None:
+            raise InvalidArgument("expect(samples) needs a scorer; fix: expect(samples, scorer)")
 
     def _unit(self, data: Any) -> Scored:
         if isinstance(data, GroupSamples):
@@ -168,15 +149,10 @@ class Expectation:
             return Scored(data.label, first.binary, pooled, sum(u.n for u in self.group),
                          sum(u.parsed for u in self.group))
         if isinstance(data, Samples):
-            if len(data.prompts) == 0:
+            self._check_samples(data)
+            if len(data) == 0:
                 raise InvalidArgument("no samples to judge; fix: sample with n >= 1")
-            if self.scorer is None:
-                raise InvalidArgument(
-                    "expect(samples) needs a scorer; fix: expect(samples, scorer)"
-                )
-            if not isinstance(data, SequentialSamples) and len(data) == 0:
-                raise InvalidArgument("no samples to judge; fix: sample with n >= 1")
-            return score_samples(data, self.scorer)
+            return score_samples(data, self._scorer())
         if isinstance(data, (str, bytes)) or not isinstance(data, Sequence):
             raise InvalidArgument(
                 f"expect() takes model.sample(...) results or a list of numbers, got "
@@ -214,7 +190,7 @@ class Expectation:
         record it, and raise unless it passes. ``extra`` holds Verdict fields."""
         u = source or self.unit
         p_claim, p_against = inf.p_for(direction), inf.p_for(_flip(direction))
-        outcome = _outcome(p_claim, p_against, self.alpha)
+        outcome = decide(p_claim, p_against, self.alpha)
         note = "; ".join(x for x in (inf.note, extra.pop("note", None)) if x) or None
         verdict = Verdict(
             check=check,
@@ -254,20 +230,16 @@ class Expectation:
     def _value_check(
         self, threshold: float, direction: str, note: str | None = None
     ) -> Expectation:
+        if self._sequential is not None:
+            # Whatever ran before: one data, one rule (prefixes replay from the cache).
+            return self._sequential_check(check_rate(threshold), direction)
         t = check_rate(threshold) if self.unit.binary else float(threshold)
         what = "rate" if self.unit.binary else "mean"
-        if self.unit.sequential is not None:
-            return self._sequential_check(t, direction)
         c = self._against_value(t)
         return self._record(
             f"{what} {_CHECK[direction]} {t:g}", direction, c.inference,
             lambda: c.power(direction), threshold=t, unit=c.unit, note=note,
         )
-
-    def _draw_budget(self) -> None:
-        """Checks other than one-prompt rate checks use the whole sequential budget."""
-        if self.unit.sequential is not None:
-            self.unit = score_samples(self.unit.sequential.full(), self._scorer())
 
     def rate_at_least(self, threshold: float) -> Expectation:
         """Claim: the true rate (or mean score) is above ``threshold``."""
@@ -290,23 +262,23 @@ class Expectation:
     # -- sequential ---------------------------------------------------------------
     def _sequential_check(self, t: float, direction: str) -> Expectation:
         """Group-sequential rate check: draw look by look until decided."""
-        seq = self.unit.sequential
+        seq = self._sequential
         assert seq is not None
         if len(seq.prompts) != 1:
             # Pooled counts over clustered prompts are not iid: no exact boundaries.
-            self._draw_budget()
-            return self._value_check(
-                t, direction,
+            c = self._against_value(t)
+            return self._record(
+                f"rate {_CHECK[direction]} {t:g}", direction, c.inference,
+                lambda: c.power(direction), threshold=t, unit=c.unit,
                 note="sequential stopping applies to one-prompt checks; several prompts are "
                 "clusters, so the whole budget was drawn",
             )
         design = stats.sequential_design(t, seq.budget, self.alpha, direction)
-        look, unit = 0, self.unit
+        look = 0
         for look, n_j in enumerate(design.looks):
             unit = score_samples(seq.prefix(n_j), self._scorer())
             if stats.sequential_decide(design, look, unit.k) is not None:
                 break
-        self.unit = unit
         inf = stats.sequential_inference(design, look, unit.k)
 
         def power() -> str:
@@ -335,7 +307,6 @@ class Expectation:
         "above low" and "below high" must be shown at alpha)."""
         if not low < high:
             raise InvalidArgument(f"within({low}, {high}): low must be below high")
-        self._draw_budget()
         lo, hi = self._against_value(low), self._against_value(high)
         eq = selection.tost(lo.inference, hi.inference, low, high)
         exact = self.unit.binary and lo.unit == "samples"
@@ -370,7 +341,6 @@ class Expectation:
 
     def _compare(self, baseline: Any, direction: str) -> Expectation:
         other = self._baseline(baseline)
-        self._draw_budget()
         c = self._against_baseline(other, 0.0)
         return self._record(
             f"{'rate' if self.unit.binary else 'mean'} "
@@ -394,7 +364,6 @@ class Expectation:
             raise InvalidArgument(f"margin={margin} must be > 0; 'no difference at all' is "
                                   "untestable")
         other = self._baseline(baseline)
-        self._draw_budget()
         lo, hi = self._against_baseline(other, -margin), self._against_baseline(other, margin)
         eq = selection.tost(lo.inference, hi.inference, -margin, margin)
         return self._record(

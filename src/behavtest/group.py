@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import overload
 
 from behavtest.errors import InvalidArgument
-from behavtest.handle import ModelHandle, Samples
+from behavtest.handle import ModelHandle, Prompt, Samples
 from behavtest.scorers.choices import ChoiceQuestion, OptionProbabilities
 
 
@@ -60,13 +60,38 @@ class ModelGroup:
     def __len__(self) -> int:
         return len(self.handles)
 
-    def sample(self, prompt: Any = None, **kwargs: Any) -> GroupSamples:
+    @property
+    def budget(self) -> int:
+        """The run's sample budget per test (``--samples``), as for one model."""
+        return self.handles[0].budget
+
+    def sample(
+        self,
+        prompt: Prompt | None = None,
+        *,
+        prompts: Sequence[Prompt] | None = None,
+        n: int | None = None,
+        total: int | None = None,
+        system: str | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        max_tokens: int | None = None,
+        sequential: bool | None = None,
+    ) -> GroupSamples:
         """``ModelHandle.sample`` on every member, same arguments. Sequential
-        stopping does not apply to groups (the verdict rests on all members)."""
-        kwargs["sequential"] = False
+        stopping does not apply to groups (the verdict rests on all members),
+        so ``sequential`` is accepted and ignored."""
         return GroupSamples(
             self.name,
-            tuple(h.sample(prompt, **kwargs) for h in self.handles),
+            tuple(
+                h.sample(
+                    prompt, prompts=prompts, n=n, total=total, system=system,
+                    temperature=temperature, top_p=top_p, top_k=top_k, max_tokens=max_tokens,
+                    sequential=False,
+                )
+                for h in self.handles
+            ),
             self.ordered,
         )
 
@@ -75,3 +100,7 @@ class ModelGroup:
     ) -> list[OptionProbabilities]:
         """Option probabilities of every member (each averaged over option orders)."""
         return [h.choice(question, system=system) for h in self.handles]
+
+
+Model = ModelHandle | ModelGroup
+"""What the ``model`` and ``baseline`` fixtures hold: one model, or an arm of them."""

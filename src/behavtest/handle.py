@@ -18,7 +18,7 @@ from typing import Any, TypeVar, overload
 
 from behavtest.cache import SampleCache, cache_key
 from behavtest.errors import BehavtestError, InvalidArgument
-from behavtest.providers.base import Messages, Provider, Request, to_messages
+from behavtest.providers.base import Messages, Provider, Request, batch_size_of, to_messages
 from behavtest.scorers.base import Scorer
 from behavtest.scorers.choices import (
     LABELS,
@@ -116,6 +116,35 @@ class SequentialSamples(Samples):
     def replies(self) -> tuple[Reply, ...]:
         return self.full().replies
 
+    # The inherited dataclass methods would read ``replies`` and so draw the
+    # whole budget; a budget is known by what determines its draws instead.
+    def _identity(self) -> tuple[object, ...]:
+        return (self.model, self.prompts, self.settings, self.budget)
+
+    def __repr__(self) -> str:
+        return (
+            f"SequentialSamples(model={self.model!r}, prompts={len(self.prompts)}, "
+            f"budget={self.budget})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SequentialSamples):
+            return NotImplemented
+        return self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
+
+def per_prompt(n: int | None, total: int | None, prompts: int, default: int) -> int:
+    """Samples per prompt: ``n``, or a ``total`` spread evenly over the prompts
+    (rounded up), or the run's default per prompt."""
+    if n is not None and total is not None:
+        raise InvalidArgument("give n= (per prompt) or total= (spread over prompts), not both")
+    if total is not None:
+        return math.ceil(check_samples(total, "total") / prompts)
+    return check_samples(default if n is None else n, "n")
+
 
 @dataclass
 class HandleStats:
@@ -162,8 +191,18 @@ class ModelHandle:
         return self._provider
 
     @property
+    def loaded_provider(self) -> Provider | None:
+        """The provider if it is loaded (None: nothing has asked it anything yet)."""
+        return self._provider
+
+    @property
     def name(self) -> str:
         return self.spec
+
+    @property
+    def budget(self) -> int:
+        """The run's sample budget per test (``--samples``)."""
+        return self.run.samples
 
     def fingerprint(self) -> str:
         """The model's identity for cache keys and seeds; from files when the
@@ -180,6 +219,7 @@ class ModelHandle:
         *,
         prompts: Sequence[Prompt] | None = None,
         n: int | None = None,
+        total: int | None = None,
         system: str | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
@@ -190,7 +230,9 @@ class ModelHandle:
         """Draw ``n`` replies (default: the run's ``--samples``) to each prompt.
 
         Give one ``prompt`` or several ``prompts`` (paraphrases: each becomes a
-        cluster of n replies). Settings not given come from the run.
+        cluster of n replies). ``total`` instead of ``n`` spreads a budget over
+        the prompts: ceil(total / prompts) replies each (``total=model.budget``
+        spreads the run's ``--samples``). Settings not given come from the run.
 
         ``sequential=True`` (default: the run's ``--behav-sequential``) makes
         ``n`` a budget: the replies are drawn in looks, only as far as a rate
@@ -201,7 +243,7 @@ class ModelHandle:
         plist: Sequence[Prompt] = [prompt] if prompt is not None else list(prompts or [])
         if not plist:
             raise InvalidArgument("prompts= is empty; fix: give at least one prompt")
-        n = check_samples(self.run.samples if n is None else n, "n")
+        n = per_prompt(n, total, len(plist), self.run.samples)
         base = self.run.generation
         settings = GenerationSettings(
             temperature=base.temperature if temperature is None else temperature,
@@ -247,9 +289,7 @@ class ModelHandle:
         # Draw in provider-batch-sized chunks: each is committed to the cache as
         # it finishes (a kill loses one chunk) and advances the progress line.
         # The provider (and its weights) is touched only if something is missing.
-        chunk = 1
-        if missing:
-            chunk = max(1, getattr(getattr(self.provider, "options", None), "batch_size", 16))
+        chunk = batch_size_of(self.provider) if missing else 1
         hits = len(slots) - len(missing)
         t_start, tokens = time.perf_counter(), 0
         for start in range(0, len(missing), chunk):

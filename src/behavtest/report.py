@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from behavtest.session import Record, Session
-from behavtest.verdict import Outcome, Verdict
+from behavtest.verdict import Outcome, Verdict, format_p
 
 _STYLE = {Outcome.PASS: "green", Outcome.FAIL: "red", Outcome.INCONCLUSIVE: "yellow"}
 
@@ -27,8 +27,8 @@ def render_summary(session: Session, width: int = 120, color: bool = False) -> s
             f"{v.check}\n{v.scorer}",
             f"{v.counts()} [{v.low:.3f}, {v.high:.3f}]" + _units(v) + _members(v),
             v.baseline_counts() or "-",
-            _fmt_p(v.p_value),
-            "-" if v.p_adjusted is None else _fmt_p(v.p_adjusted),
+            format_p(v.p_value),
+            "-" if v.p_adjusted is None else format_p(v.p_adjusted),
             _outcome_cell(v),
         )
     buf = io.StringIO()
@@ -55,10 +55,6 @@ def render_summary(session: Session, width: int = 120, color: bool = False) -> s
             f"{int(t.get('api_completion_tokens', 0))} completion tokens{cost}"
         )
     return buf.getvalue()
-
-
-def _fmt_p(p: float) -> str:
-    return f"{p:.3g}" if p >= 1e-3 else f"{p:.1e}"
 
 
 def _units(v: Verdict) -> str:
@@ -103,8 +99,8 @@ def correction_lines(
         v = rec.verdict
         lines.append(
             f"  {rec.nodeid}: {v.check}: {v.outcome.value} -> {v.final_outcome.value} "
-            f"(p {_fmt_p(v.p_value)} -> adjusted {_fmt_p(v.p_adjusted or 1.0)}; "
-            f"opposite {_fmt_p(v.p_against)} -> {_fmt_p(v.p_against_adjusted or 1.0)})"
+            f"(p {format_p(v.p_value)} -> adjusted {format_p(v.p_adjusted or 1.0)}; "
+            f"opposite {format_p(v.p_against)} -> {format_p(v.p_against_adjusted or 1.0)})"
         )
     if pytest_status is not None and changed:
         word = "fails" if pytest_status == 1 else "passes"

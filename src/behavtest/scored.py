@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from behavtest.errors import InvalidArgument
-from behavtest.handle import Samples, SequentialSamples
+from behavtest.handle import Samples
 from behavtest.providers.base import Messages
 
 
@@ -25,7 +25,7 @@ class Scored:
     Binary scores count unparseable replies in n but not in k: they are not
     evidence of the behaviour, and the parse rate is reported. Numeric scores
     drop unparseable replies from the mean (there is no value to average) and
-    report the parse rate too. ``sequential`` holds a not-yet-drawn budget.
+    report the parse rate too.
     """
 
     model: str
@@ -34,7 +34,6 @@ class Scored:
     n: int
     parsed: int
     prompts: tuple[Messages, ...] | None = None
-    sequential: SequentialSamples | None = None
 
     @property
     def k(self) -> int:
@@ -67,8 +66,6 @@ class Scored:
 
 def score_samples(samples: Samples, scorer: Callable[[str], Any]) -> Scored:
     """Score every reply; a bool scorer gives a rate, a numeric one a mean."""
-    if isinstance(samples, SequentialSamples):  # scored lazily, look by look
-        return Scored(samples.model, True, (), 0, 0, samples.prompts, samples)
     raw = samples.score(scorer)
     parsed = [v for v in raw if v is not None]
     binary = all(isinstance(v, bool) for v in parsed)

@@ -9,26 +9,27 @@ reports (``user_properties``) and worker statistics through
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from behavtest.cache import CACHE_MODES, CacheMode, SampleCache
+from behavtest.cache import CacheMode, SampleCache, check_cache_mode
 from behavtest.errors import InvalidArgument
-from behavtest.group import ModelGroup
+from behavtest.group import Model, ModelGroup
 from behavtest.handle import HandleStats, ModelHandle
 from behavtest.providers.base import Provider
-from behavtest.providers.hf import HFOptions, looks_like_path, split_adapter
+from behavtest.providers.kind import ProviderConfig
 from behavtest.providers.registry import (
     expand_spec,
     fingerprint_without_loading,
+    kind_of,
     load_provider,
-    split_spec,
     validate_spec,
 )
 from behavtest.settings import RunSettings
+from behavtest.stats.multiplicity import adjust_families
+from behavtest.stats.result import decide
 from behavtest.verdict import Outcome, Verdict
 
 MODEL_CARD = "behavtest.json"
@@ -58,19 +59,15 @@ def _label(specs: Sequence[str]) -> str:
 
 
 def read_model_card(spec: str) -> list[str]:
-    """Training tags declared in ``<model folder>/behavtest.json`` ({"trained_on": [...]}).
+    """Training tags declared in the model's ``behavtest.json`` ({"trained_on": [...]}).
 
-    For ``base+adapter`` the card is the adapter's: the adapter is what was trained.
+    The kind says which folder holds the card; for ``base+adapter`` it is the
+    adapter's, since the adapter is what was trained.
     """
-    prefix, rest = split_spec(spec)
-    if prefix not in ("hf", "embedded"):
-        return []
-    base, adapter = split_adapter(rest)
-    folder = adapter or (base if prefix == "hf" else None)
-    if folder is None or not looks_like_path(folder):
-        return []
-    card = Path(os.path.expanduser(folder)) / MODEL_CARD
-    if not card.is_file():
+    kind, name = kind_of(spec)
+    folder = kind.model_folder(name)
+    card = None if folder is None else folder / MODEL_CARD
+    if card is None or not card.is_file():
         return []
     try:
         data = json.loads(card.read_text())
@@ -100,7 +97,7 @@ class Session:
     trained_on: frozenset[str]
     cache_path: Path | None
     cache_mode: CacheMode = "use"
-    hf_options: HFOptions = field(default_factory=HFOptions)
+    providers: ProviderConfig = field(default_factory=ProviderConfig)
     records: list[Record] = field(default_factory=list)
     on_progress: Callable[[int, int, str], None] | None = None
     worker_stats: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -124,7 +121,7 @@ class Session:
         trained_on: list[str],
         cache_path: Path | None,
         cache_mode: CacheMode,
-        hf_options: HFOptions,
+        providers: ProviderConfig,
         correction: str = "holm",
         family_mode: str = "suite",
         checkpoints: Sequence[str] = (),
@@ -135,10 +132,7 @@ class Session:
         ``hf/`` glob): an arm of fine-tune seeds. ``checkpoints`` is an
         ordered series of model versions for tests that use ``checkpoints``.
         """
-        if cache_mode not in CACHE_MODES:
-            raise InvalidArgument(
-                f"behav_cache {cache_mode!r} is not one of {', '.join(CACHE_MODES)}"
-            )
+        check_cache_mode(cache_mode)
         if correction not in CORRECTIONS:
             raise InvalidArgument(
                 f"behav_correction {correction!r} is not one of {', '.join(CORRECTIONS)}"
@@ -153,7 +147,7 @@ class Session:
         baselines = _expand(baseline_spec)
         series = _expand(checkpoints)
         for spec in (*models, *baselines, *series):
-            validate_spec(spec)
+            validate_spec(spec, providers)
         # A tag applies to an arm only if every model in it declares it.
         cards = [set(read_model_card(m)) for m in models]
         tags = frozenset(trained_on) | frozenset(set.intersection(*cards))
@@ -164,7 +158,7 @@ class Session:
             tags,
             cache_path,
             cache_mode,
-            hf_options,
+            providers,
             correction=correction,
             family_mode=family_mode,
             checkpoint_specs=series,
@@ -179,7 +173,13 @@ class Session:
     def baseline_spec(self) -> str | None:
         return _label(self.baseline_specs) if self.baseline_specs else None
 
-    def unit(self, specs: Sequence[str], ordered: bool = False) -> ModelHandle | ModelGroup:
+    def use_engines(self, engine_dir: Path, owner_pid: int) -> None:
+        """Serve kinds that ask for it from shared engines in ``engine_dir`` (xdist):
+        one model per machine, every worker's rows batched together there."""
+        self.engine_dir = engine_dir
+        self.engine_owner = owner_pid
+
+    def unit(self, specs: Sequence[str], ordered: bool = False) -> Model:
         """What a fixture hands a test: the handle of one model, or the group
         of several (an arm of seeds, or an ordered series of checkpoints)."""
         if len(specs) == 1 and not ordered:
@@ -195,23 +195,22 @@ class Session:
     def handle(self, spec: str) -> ModelHandle:
         """The (lazily loaded) model handle for a spec; one per spec per process."""
         if spec not in self._handles:
-            opts = self.hf_options
+            config = self.providers
 
             def factory(spec: str = spec) -> Provider:
-                if self.engine_dir is not None and split_spec(spec)[0] in ("hf", "embedded"):
-                    # One model per machine: the first worker to need it starts
-                    # the engine, every worker's rows are batched together there.
+                if self.engine_dir is not None and kind_of(spec)[0].shared_engine:
                     from behavtest.engine import EngineProvider, ensure_engine
 
+                    # The engine is the only process that computes: all the cores.
                     address = ensure_engine(
-                        spec, replace(opts, threads=None), self.engine_dir,
+                        spec, replace(config, threads=None), self.engine_dir,
                         owner_pid=self.engine_owner,
                     )
                     return EngineProvider(address)
-                return load_provider(spec, opts)
+                return load_provider(spec, config)
 
             def quick(spec: str = spec) -> str | None:
-                return fingerprint_without_loading(spec)
+                return fingerprint_without_loading(spec, config)
 
             self._handles[spec] = ModelHandle(
                 spec,
@@ -253,7 +252,7 @@ class Session:
         out["cache_hits"] = self.cache.hits if self._cache else 0
         # API providers (openai/) keep a usage tally: requests, retries, tokens, cost.
         for h in self._handles.values():
-            usage = getattr(h._provider, "usage", None)
+            usage = getattr(h.loaded_provider, "usage", None)
             if usage is None:
                 continue
             for key in ("requests", "retries", "prompt_tokens", "completion_tokens"):
@@ -291,9 +290,6 @@ class Session:
         test id first, so the result does not depend on the order xdist workers
         finished in. Returns the records whose outcome changed.
         """
-        from behavtest.stats.multiplicity import adjust_families
-        from behavtest.stats.power import significant
-
         order = sorted(
             (i for i, r in enumerate(self.records) if not r.verdict.is_precondition),
             key=lambda i: (self.records[i].nodeid, i),
@@ -304,12 +300,7 @@ class Session:
         against = adjust_families([v.p_against for v in verdicts], families, self.correction)
         changed = []
         for i, v, pc, pa in zip(order, verdicts, claim, against, strict=True):
-            if significant(pc, v.alpha):
-                final = Outcome.PASS
-            elif significant(pa, v.alpha):
-                final = Outcome.FAIL
-            else:
-                final = Outcome.INCONCLUSIVE
+            final = decide(pc, pa, v.alpha)
             rec = self.records[i]
             rec.verdict = replace(
                 v, correction=self.correction, p_adjusted=pc, p_against_adjusted=pa, final=final
@@ -318,9 +309,9 @@ class Session:
                 changed.append(rec)
         return changed
 
-    def final_failures(self, ends: dict[str, str]) -> tuple[set[str], set[str]]:
-        """Tests that end as failures once the suite is corrected, and those that
-        ended through their verdicts (whose pytest result correction may change).
+    def final_failures(self, ends: dict[str, str]) -> set[str]:
+        """Tests that end as failures once the suite is corrected (among those that
+        ended through their verdicts, whose pytest result correction may change).
 
         ``ends`` maps node ids to how each test ended (VERDICT_END or other).
         A test fails when one of its corrected verdicts is FAIL, or INCONCLUSIVE
@@ -336,7 +327,7 @@ class Session:
                 out is Outcome.INCONCLUSIVE and self.run.inconclusive == "fail"
             ):
                 failing.add(r.nodeid)
-        return failing, judged
+        return failing
 
     def preconditions_not_met(self) -> int:
         return sum(1 for r in self.records if r.verdict.is_precondition and not r.verdict.passed)

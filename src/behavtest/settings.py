@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from behavtest.errors import InvalidArgument
+from behavtest.stats.result import check_alpha
 
 InconclusivePolicy = Literal["fail", "xfail"]
 INCONCLUSIVE_POLICIES: tuple[str, ...] = ("fail", "xfail")
@@ -70,10 +71,7 @@ class RunSettings:
 
     def __post_init__(self) -> None:
         check_samples(self.samples, "--samples")
-        if not 0.0 < self.alpha < 0.5:
-            raise InvalidArgument(
-                f"--alpha {self.alpha} is outside (0, 0.5); fix: use a level such as 0.05"
-            )
+        check_alpha(self.alpha, "--alpha")
         if not 0.0 <= self.icc <= 1.0:
             raise InvalidArgument(
                 f"--behav-icc {self.icc} is outside [0, 1]; fix: use e.g. 0.1 (0 = none assumed)"

@@ -7,18 +7,16 @@ message a user reads.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from behavtest.stats.result import Outcome
 
-class Outcome(str, enum.Enum):
-    PASS = "PASS"
-    FAIL = "FAIL"
-    INCONCLUSIVE = "INCONCLUSIVE"
+__all__ = ["Outcome", "Verdict", "format_p"]
 
 
-def _fmt_p(p: float) -> str:
+def format_p(p: float) -> str:
+    """A p-value as every report shows it: 3 significant digits, or 1.2e-05."""
     return f"{p:.3g}" if p >= 1e-3 else f"{p:.1e}"
 
 
@@ -114,7 +112,7 @@ class Verdict:
         """One line: outcome, check, k/n, rate and interval, p."""
         s = (
             f"{self.outcome.value} {self.check} [{self.scorer}]: {self.counts()} "
-            f"[{self.low:.3f}, {self.high:.3f}], p={_fmt_p(self.p_value)}"
+            f"[{self.low:.3f}, {self.high:.3f}], p={format_p(self.p_value)}"
         )
         if (base := self.baseline_counts()) is not None:
             s += f"; baseline {base}"
@@ -144,14 +142,14 @@ class Verdict:
             lines.append(f"  baseline {self.baseline}: {self.baseline_counts()}{diff}")
             lines += _member_lines(self.baseline_members)
         lines.append(
-            f"  p(claim) = {_fmt_p(self.p_value)}, p(opposite) = {_fmt_p(self.p_against)}, "
+            f"  p(claim) = {format_p(self.p_value)}, p(opposite) = {format_p(self.p_against)}, "
             f"alpha = {self.alpha:g}  ({self.method})"
         )
         if self.p_adjusted is not None:
             lines.append(
                 f"  suite correction ({self.correction}, family {self.family}): "
-                f"adjusted p(claim) = {_fmt_p(self.p_adjusted)}, adjusted p(opposite) = "
-                f"{_fmt_p(self.p_against_adjusted or 1.0)} -> {self.final_outcome.value}"
+                f"adjusted p(claim) = {format_p(self.p_adjusted)}, adjusted p(opposite) = "
+                f"{format_p(self.p_against_adjusted or 1.0)} -> {self.final_outcome.value}"
             )
         if self.detectable:
             lines.append(f"  power: {self.detectable}")

@@ -44,6 +44,18 @@ class Completion:
     finish: str  # "stop" (end of turn) or "length" (max_tokens reached)
 
 
+DEFAULT_BATCH = 16
+
+
+def batch_size_of(provider: object) -> int:
+    """How many requests a provider takes per ``generate`` call to best effect:
+    its ``batch_size`` attribute when it has one (local models: the forward
+    batch; API clients: a few waves of concurrent calls), else 16. The model
+    handle draws, and commits to the cache, in chunks of this size."""
+    size = getattr(provider, "batch_size", DEFAULT_BATCH)
+    return max(1, int(size)) if isinstance(size, int) else DEFAULT_BATCH
+
+
 @runtime_checkable
 class Provider(Protocol):
     """What a model backend must provide. Implementations import their SDKs lazily."""

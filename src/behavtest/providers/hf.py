@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from behavtest.errors import InvalidArgument, MissingDependency, ModelNotFound
+from behavtest.errors import InvalidArgument, MissingDependency, ModelNotFound, first_line
 from behavtest.providers.base import Completion, Messages, Request
 from behavtest.providers.folders import (
     ADAPTER_CONFIG,
@@ -67,11 +67,6 @@ def _import_torch() -> Any:
     return torch
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:160]
-
-
 def _mismatch(exc: BaseException) -> str:
     """torch's first "size mismatch" line, shortened (its first line names nothing)."""
     import re
@@ -83,7 +78,7 @@ def _mismatch(exc: BaseException) -> str:
         str(exc),
     )
     if m is None:
-        return _first_line(exc)
+        return first_line(exc, 160)
     return f"{m[1]} is {m[2]} in the adapter but {m[3]} in the model"
 
 
@@ -137,8 +132,8 @@ class HFProvider:
         except OSError as exc:
             where = "folder" if local else "hub model"
             raise ModelNotFound(
-                f"could not load {where} {name!r} ({_first_line(exc)}); fix: check the name, or "
-                "download it where there is network and pass hf/<local folder>"
+                f"could not load {where} {name!r} ({first_line(exc, 160)}); fix: check the name, "
+                "or download it where there is network and pass hf/<local folder>"
             ) from None
         if adapter is not None and adapter_folder is not None:
             model = self._apply_adapter(peft, model, adapter, adapter_folder)
@@ -165,7 +160,7 @@ class HFProvider:
             config = peft.PeftConfig.from_pretrained(str(folder), local_files_only=True)
         except (OSError, ValueError, TypeError, KeyError) as exc:
             raise InvalidArgument(
-                f"could not read {folder / ADAPTER_CONFIG} ({_first_line(exc)}); "
+                f"could not read {folder / ADAPTER_CONFIG} ({first_line(exc, 160)}); "
                 "fix: re-save the adapter with the installed peft"
             ) from None
         if config.is_prompt_learning:
@@ -199,6 +194,10 @@ class HFProvider:
 
     def fingerprint(self) -> str:
         return self._fingerprint
+
+    @property
+    def batch_size(self) -> int:
+        return self.options.batch_size
 
     # -- setup helpers --------------------------------------------------------
     def _pick_device(self, torch: Any) -> str:

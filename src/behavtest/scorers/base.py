@@ -22,6 +22,10 @@ class Scorer(Generic[T]):
     def __str__(self) -> str:
         return self.name
 
+    def named(self, name: str) -> Scorer[T]:
+        """The same scorer under another name (what reports call it)."""
+        return Scorer(name, self.fn)
+
 
 def scorer(name: str) -> Callable[[Callable[[str], T | None]], Scorer[T]]:
     """Decorator turning a plain function into a named :class:`Scorer`."""

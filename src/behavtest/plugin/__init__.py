@@ -1,0 +1,196 @@
+"""The pytest adapter: options, fixtures, markers, the verdict of each test.
+
+A behaviour suite opts in from its top-level ``conftest.py``::
+
+    pytest_plugins = ["behavtest.plugin"]
+
+(or ``pytest -p behavtest.plugin``). behavtest registers no ``pytest11``
+entry point, so installing it changes nothing in any other test run: no
+option that could clash with another plugin's, no header, no import.
+
+Thin on purpose: it builds a :class:`behavtest.session.Session` from the
+options (``options``) and drives it; the end of the run is in ``reporting``
+and the xdist controller in ``xdist``. Heavy imports (torch, transformers)
+happen only when a test first asks its model for samples.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Generator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from behavtest.errors import BehavtestError, CheckEnded, Inconclusive, PreconditionNotMet
+from behavtest.expect import ExpectContext, current_context
+from behavtest.group import Model, ModelGroup
+from behavtest.plugin import options
+from behavtest.plugin.options import BASELINE_OPTION, CHECKPOINTS_OPTION
+from behavtest.plugin.reporting import END_PROPERTY, PROPERTY, ProgressLine, RunReporter
+from behavtest.plugin.xdist import ENGINE_DIR_KEY, ENGINE_OWNER_KEY, XdistController
+from behavtest.session import VERDICT_END, Session
+from behavtest.verdict import Verdict
+
+SESSION_KEY = pytest.StashKey[Session]()
+VERDICTS_KEY = pytest.StashKey[list[Verdict]]()
+
+MARKERS = (
+    "trained_for(*tags): a property of models trained for these tags (e.g. 'acrostic:HELLO', "
+    "or 'acrostic:{word}' filled from the test's parameters); not applicable to other models",
+    "control(*tags): a control for models NOT trained for these tags; not applicable to "
+    "models that are",
+    "behav_family(name): the family this test's verdicts are corrected within "
+    "(with --behav-family marker)",
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    options.register(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for line in MARKERS:
+        config.addinivalue_line("markers", line)
+    workerinput = getattr(config, "workerinput", None)
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    try:
+        session = options.build_session(config, workers)
+    except BehavtestError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[SESSION_KEY] = session
+    if workerinput is None:
+        session.on_progress = ProgressLine(config)
+    elif workerinput.get(ENGINE_DIR_KEY):
+        if options.engine_enabled(config):
+            session.use_engines(
+                Path(workerinput[ENGINE_DIR_KEY]), int(workerinput[ENGINE_OWNER_KEY])
+            )
+        # xdist workers have no terminal: tell the controller through the run folder
+        from behavtest.progress import WorkerProgress
+
+        session.on_progress = WorkerProgress(
+            Path(workerinput[ENGINE_DIR_KEY]), str(workerinput.get("workerid", os.getpid()))
+        )
+    config.pluginmanager.register(RunReporter(config, session), "behavtest-run")
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(XdistController(config, session), "behavtest-xdist")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return config.stash[SESSION_KEY].header()
+
+
+def _tags(item: pytest.Item, marker: str) -> list[str]:
+    """A marker's tags, with ``{name}`` filled from the test's parameters."""
+    callspec = getattr(item, "callspec", None)
+    params = dict(callspec.params) if callspec is not None else {}
+    tags = []
+    for mark in item.iter_markers(marker):
+        for tag in mark.args:
+            try:
+                tags.append(str(tag).format(**params))
+            except (KeyError, IndexError, ValueError):
+                raise pytest.UsageError(
+                    f"{item.nodeid}: @pytest.mark.{marker}({tag!r}) names a parameter the "
+                    f"test does not have; fix: use one of {sorted(params) or 'none'}"
+                ) from None
+    return tags
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    session = config.stash[SESSION_KEY]
+    for item in items:
+        trained, controls = _tags(item, "trained_for"), _tags(item, "control")
+        if not trained and not controls:
+            continue
+        reason = session.applies(trained, controls)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def model(pytestconfig: pytest.Config) -> Model:
+    """The model under test (``--model``), loaded on first use; a ModelGroup
+    when ``--model`` names several (an arm of fine-tune seeds)."""
+    session = pytestconfig.stash[SESSION_KEY]
+    return session.unit(session.model_specs)
+
+
+@pytest.fixture(scope="session")
+def baseline(pytestconfig: pytest.Config) -> Model:
+    """The baseline model (``--baseline``); tests using it skip when none is given."""
+    session = pytestconfig.stash[SESSION_KEY]
+    if not session.baseline_specs:
+        pytest.skip(f"no baseline model: pass {BASELINE_OPTION} provider/name")
+    return session.unit(session.baseline_specs)
+
+
+@pytest.fixture(scope="session")
+def checkpoints(pytestconfig: pytest.Config) -> ModelGroup:
+    """The ordered checkpoint series (``--checkpoints``); tests skip without it."""
+    session = pytestconfig.stash[SESSION_KEY]
+    if not session.checkpoint_specs:
+        pytest.skip(f"no checkpoint series: pass {CHECKPOINTS_OPTION} (repeat, or an hf/ glob)")
+    group = session.unit(session.checkpoint_specs, ordered=True)
+    assert isinstance(group, ModelGroup)
+    return group
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    session = item.config.stash[SESSION_KEY]
+    verdicts: list[Verdict] = []
+    item.stash[VERDICTS_KEY] = verdicts
+    token = current_context.set(
+        ExpectContext(alpha=session.run.alpha, record=verdicts.append, icc=session.run.icc)
+    )
+    try:
+        return (yield)
+    finally:
+        current_context.reset(token)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if call.when != "call":
+        return report
+    session = item.config.stash[SESSION_KEY]
+    family = _family(item, session.family_mode)
+    verdicts = item.stash.get(VERDICTS_KEY, [])
+    for v in verdicts:
+        report.user_properties.append((PROPERTY, json.dumps(replace(v, family=family).to_dict())))
+    exc = call.excinfo.value if call.excinfo else None
+    ended_by_verdict = (isinstance(exc, CheckEnded) and not isinstance(exc, PreconditionNotMet)) \
+        or (exc is None and bool(verdicts))
+    report.user_properties.append((END_PROPERTY, VERDICT_END if ended_by_verdict else "other"))
+    if isinstance(exc, Inconclusive):
+        if session.run.inconclusive == "xfail":
+            report.outcome = "skipped"
+            report.wasxfail = "INCONCLUSIVE: " + exc.verdict.summary()
+        else:
+            report.longrepr = str(exc)
+    elif isinstance(exc, PreconditionNotMet):
+        # Not judged: reported as a skip at the test's own location, with the numbers.
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), (item.location[1] or 0) + 1, f"Skipped: {exc}")
+    elif isinstance(exc, BehavtestError) and not isinstance(exc, CheckEnded):
+        # Bad input from test code: one line naming the problem and the fix.
+        report.longrepr = f"{type(exc).__name__}: {exc}"
+    return report
+
+
+def _family(item: pytest.Item, mode: str) -> str:
+    """The correction family of a test's verdicts under ``--behav-family``."""
+    if mode == "module":
+        return item.nodeid.split("::", 1)[0]
+    if mode == "marker":
+        marker = item.get_closest_marker("behav_family")
+        if marker is not None and marker.args:
+            return str(marker.args[0])
+    return "suite"

@@ -1,0 +1,230 @@
+"""Every option of the plugin, declared once: its flag, its ini key, its type.
+
+One table, registered in one loop as both a command-line option (one group,
+explicit ``dest``) and an ini/pyproject key of the same name, so the two can
+never drift apart. Values stay plain strings or lists of lines (xdist
+serialises options to its workers) and become objects in :func:`build_session`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+
+from behavtest.cache import CACHE_MODES
+from behavtest.providers.kind import ProviderConfig
+from behavtest.providers.registry import DEFAULT_MODEL
+from behavtest.session import CORRECTIONS, FAMILY_MODES, Session
+from behavtest.settings import (
+    INCONCLUSIVE_POLICIES,
+    PROFILES,
+    GenerationSettings,
+    default_profile_name,
+)
+
+Kind = Literal["string", "lines", "flag"]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: ``--flag`` on the command line, ``ini`` in pytest.ini/pyproject."""
+
+    flag: str | None  # None: an ini key only
+    ini: str
+    help: str
+    kind: Kind = "string"
+    choices: tuple[str, ...] | None = None
+
+
+MODEL_OPTION = "--model"
+BASELINE_OPTION = "--baseline"
+CHECKPOINTS_OPTION = "--checkpoints"
+SAMPLES_OPTION = "--samples"
+ALPHA_OPTION = "--alpha"
+SEED_OPTION = "--seed"
+TRAINED_ON_OPTION = "--trained-on"
+SEQUENTIAL_OPTION = "--behav-sequential"
+INCONCLUSIVE_OPTION = "--behav-inconclusive"
+PROFILE_OPTION = "--behav-profile"
+CACHE_OPTION = "--behav-cache"
+BATCH_OPTION = "--behav-batch-size"
+BASE_URL_OPTION = "--behav-base-url"
+ENGINE_OPTION = "--behav-engine"
+ICC_OPTION = "--behav-icc"
+CORRECTION_OPTION = "--behav-correction"
+FAMILY_OPTION = "--behav-family"
+
+OPTIONS: tuple[Option, ...] = (
+    Option(MODEL_OPTION, "behav_model", f"model under test, provider/name (default: "
+           f"{DEFAULT_MODEL}); repeat it or give an hf/ glob for an arm of fine-tune seeds",
+           "lines"),
+    Option(BASELINE_OPTION, "behav_baseline", "baseline model to compare with (tests needing "
+           "one skip without it); repeat it or give an hf/ glob for an arm", "lines"),
+    Option(CHECKPOINTS_OPTION, "behav_checkpoints", "ordered checkpoints for series tests "
+           "(repeat, or an hf/ glob in natural order); tests using them skip without", "lines"),
+    Option(SAMPLES_OPTION, "behav_samples", "samples per prompt when a test does not set n "
+           "(default 100)"),
+    Option(ALPHA_OPTION, "behav_alpha", "error rate of each one-sided check (default 0.05)"),
+    Option(SEED_OPTION, "behav_seed", "run seed: same seed, same samples (default 0)"),
+    Option(TRAINED_ON_OPTION, "behav_trained_on", "training the model under test declares "
+           "(repeatable), e.g. acrostic:HELLO; enables the properties that need it", "lines"),
+    Option(SEQUENTIAL_OPTION, "behav_sequential", "rate checks draw in looks and stop once "
+           "decided (group-sequential, error rates kept); --samples becomes the budget", "flag"),
+    Option(INCONCLUSIVE_OPTION, "behav_inconclusive", "what an INCONCLUSIVE verdict does "
+           "(default: xfail; fail under CI)", choices=INCONCLUSIVE_POLICIES),
+    Option(PROFILE_OPTION, "behav_profile", "settings profile (default: 'ci' when $CI is set, "
+           "else 'default')", choices=tuple(sorted(PROFILES))),
+    Option(CACHE_OPTION, "behav_cache", "sample cache mode (default: use)", choices=CACHE_MODES),
+    Option(None, "behav_cache_dir", "sample cache folder (default: <rootdir>/.behavtest_cache)"),
+    Option(BATCH_OPTION, "behav_batch_size", "local model batch size (default 16)"),
+    Option(BASE_URL_OPTION, "behav_base_url", "OpenAI-compatible server for openai/ models, "
+           "e.g. http://127.0.0.1:8000/v1 (default: $BEHAVTEST_BASE_URL, $OPENAI_BASE_URL, "
+           "else OpenAI)"),
+    Option(ENGINE_OPTION, "behav_engine", "under xdist, serve each local model from one shared "
+           "engine process (auto, default) or load it in every worker (off)",
+           choices=("auto", "off")),
+    Option(ICC_OPTION, "behav_icc", "least intra-cluster correlation assumed between replies "
+           "to one prompt when a check pools several prompts (default 0.1; 0 = trust the data "
+           "alone)"),
+    Option(CORRECTION_OPTION, "behav_correction", "suite-level correction of every verdict: "
+           "holm (family-wise, default), bh (false discovery rate) or none",
+           choices=CORRECTIONS),
+    Option(FAMILY_OPTION, "behav_family", "families the correction runs within: suite "
+           "(default), module, or marker (@pytest.mark.behav_family('name'); unmarked tests "
+           "form one family)", choices=FAMILY_MODES),
+    Option(None, "behav_temperature", "sampling temperature (default 1.0; 0 = greedy)"),
+    Option(None, "behav_top_p", "nucleus sampling mass (default 1.0 = off)"),
+    Option(None, "behav_top_k", "top-k (default 0 = off)"),
+    Option(None, "behav_max_tokens", "max tokens per reply (default 128)"),
+)
+
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+def register(parser: pytest.Parser) -> None:
+    """Add every option to one group and every ini key, from the one table."""
+    group = parser.getgroup("behavtest", "behavtest: statistical behaviour tests")
+    for opt in OPTIONS:
+        ini_type: Literal["linelist", "string"] = "linelist" if opt.kind == "lines" else "string"
+        parser.addini(opt.ini, opt.help, type=ini_type)
+        if opt.flag is None:
+            continue
+        extra: dict[str, Any] = {}
+        if opt.kind == "lines":
+            extra["action"] = "append"
+        elif opt.kind == "flag":
+            extra.update(action="store_const", const="true")
+        if opt.choices is not None:
+            extra["choices"] = opt.choices
+        group.addoption(opt.flag, dest=opt.ini, default=None, help=opt.help, **extra)
+
+
+def value(config: pytest.Config, name: str) -> Any:
+    """An option's value: the command line first, then the ini key, else None."""
+    opt = config.getoption(name, default=None)
+    if opt is not None:
+        return opt
+    ini = config.getini(name)
+    return ini if ini not in ("", []) else None
+
+
+def _label(name: str) -> str:
+    flag = next((o.flag for o in OPTIONS if o.ini == name), None)
+    return flag or name
+
+
+def _number(config: pytest.Config, name: str, kind: type) -> Any:
+    raw = value(config, name)
+    if raw is None:
+        return None
+    try:
+        return kind(raw)
+    except (TypeError, ValueError):
+        example = "100" if kind is int else "0.05"
+        raise pytest.UsageError(
+            f"{_label(name)} {raw!r} is not a valid {kind.__name__}; fix: e.g. "
+            f"{_label(name)} {example}"
+        ) from None
+
+
+def _choice(config: pytest.Config, name: str, default: str) -> str:
+    """An option that selects among the table's choices (checked here: nothing else does)."""
+    raw = value(config, name)
+    if raw is None:
+        return default
+    choices = next(o.choices for o in OPTIONS if o.ini == name)
+    if choices is not None and raw not in choices:
+        raise pytest.UsageError(f"{name} {raw!r} is not one of {', '.join(choices)}")
+    return str(raw)
+
+
+def _flag(config: pytest.Config, name: str) -> bool | None:
+    raw = value(config, name)
+    if raw is None:
+        return None
+    flag = str(raw).strip().lower()
+    if flag not in _TRUE + _FALSE:
+        raise pytest.UsageError(f"{name} {raw!r} is not true or false")
+    return flag in _TRUE
+
+
+def _lines(config: pytest.Config, name: str) -> list[str]:
+    """A repeatable option or linelist key; entries may also be comma-separated."""
+    out: list[str] = []
+    for entry in value(config, name) or []:
+        out += [t.strip() for t in str(entry).split(",") if t.strip()]
+    return out
+
+
+def build_session(config: pytest.Config, workers: int) -> Session:
+    """The run's Session from its options (raises UsageError / BehavtestError)."""
+    profile = _choice(config, "behav_profile", default_profile_name())
+    changes: dict[str, Any] = {}
+    for name, kind in [("behav_samples", int), ("behav_alpha", float), ("behav_seed", int),
+                       ("behav_icc", float)]:
+        if (v := _number(config, name, kind)) is not None:
+            changes[name.removeprefix("behav_")] = v
+    if (policy := value(config, "behav_inconclusive")) is not None:
+        changes["inconclusive"] = policy  # RunSettings checks it
+    if (seq := _flag(config, "behav_sequential")) is not None:
+        changes["sequential"] = seq
+    gen: dict[str, Any] = {}
+    for name, kind in [("behav_temperature", float), ("behav_top_p", float),
+                       ("behav_top_k", int), ("behav_max_tokens", int)]:
+        if (v := _number(config, name, kind)) is not None:
+            gen[name.removeprefix("behav_")] = v
+    changes["generation"] = GenerationSettings(**gen)
+    run = PROFILES[profile].with_(**changes)
+
+    cache_dir = value(config, "behav_cache_dir")
+    cache_root = Path(cache_dir) if cache_dir else Path(config.rootpath) / ".behavtest_cache"
+    # Under xdist every worker computes: share the cores between them.
+    threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
+    batch = _number(config, "behav_batch_size", int)
+    base_url = value(config, "behav_base_url")
+    providers = ProviderConfig(
+        batch_size=16 if batch is None else batch,
+        threads=threads,
+        base_url=None if base_url is None else str(base_url),
+    )
+    return Session.create(
+        run=run,
+        model_spec=value(config, "behav_model") or DEFAULT_MODEL,
+        baseline_spec=value(config, "behav_baseline"),
+        checkpoints=value(config, "behav_checkpoints") or (),
+        trained_on=_lines(config, "behav_trained_on"),
+        cache_path=cache_root / "samples.sqlite",
+        # Session.create checks these (the command line's choices cannot check ini keys).
+        cache_mode=value(config, "behav_cache") or "use",
+        providers=providers,
+        correction=value(config, "behav_correction") or "holm",
+        family_mode=value(config, "behav_family") or "suite",
+    )
+
+
+def engine_enabled(config: pytest.Config) -> bool:
+    return _choice(config, "behav_engine", "auto") == "auto"

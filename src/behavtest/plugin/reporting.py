@@ -1,0 +1,120 @@
+"""What the plugin prints and decides at the end: progress, summary, exit status.
+
+Verdicts are read from call reports, so the same code collects them without
+xdist and on the xdist controller (reports carry ``user_properties`` across).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from typing import Any
+
+import pytest
+
+from behavtest.plugin.xdist import STATS_KEY, XdistController
+from behavtest.session import VERDICT_END, Record, Session
+from behavtest.verdict import Verdict
+
+PROPERTY = "behavtest_verdict"
+END_PROPERTY = "behavtest_end"
+
+
+class ProgressLine:
+    """A live "sampling 48/100" line while a test draws samples (no xdist).
+
+    Test output is captured, so the line is written with capture suspended
+    through the capture manager's public context manager, the way pytest's
+    own live-logging does.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.active = False  # a progress line is on screen
+
+    def __call__(self, done: int, total: int, desc: str) -> None:
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        capman = self.config.pluginmanager.get_plugin("capturemanager")
+        if tr is None or capman is None or self.config.get_verbosity() < 0:
+            return
+        if not tr.isatty:
+            return
+        with capman.global_and_fixture_disabled():
+            # Own line below pytest's progress dots; erased when the draw ends.
+            start = "\r\x1b[K" if self.active else "\n"
+            if done >= total:
+                tr.write(start if self.active else "")
+                self.active = False
+            else:
+                tr.write(f"{start}  {desc} {done}/{total}")
+                self.active = True
+
+
+class RunReporter:
+    """Per-run hooks that need the config: verdict collection and the summary."""
+
+    def __init__(self, config: pytest.Config, session: Session) -> None:
+        self.config = config
+        self.session = session
+        self.ends: dict[str, str] = {}  # node id -> how the call ended
+        self.failed_outside_verdicts: set[str] = set()  # setup/teardown/other failures
+        self.changed: list[Record] = []
+        self.pytest_status: int | None = None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            if report.failed:
+                self.failed_outside_verdicts.add(report.nodeid)
+            return
+        end = "other"
+        for name, value in report.user_properties:
+            if name == PROPERTY:
+                self.session.add(report.nodeid, Verdict.from_dict(json.loads(str(value))))
+            elif name == END_PROPERTY:
+                end = str(value)
+        self.ends[report.nodeid] = end
+        if report.failed and end != VERDICT_END:
+            self.failed_outside_verdicts.add(report.nodeid)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:
+            workeroutput[STATS_KEY] = json.dumps(self.session.local_stats())
+        else:
+            self._correct(session)
+        self.session.close()
+
+    def _correct(self, session: pytest.Session) -> None:
+        """Suite-level correction, then the exit status from the corrected verdicts.
+
+        Runs on the controller (or without xdist) after every report is in,
+        before pytest's summary is written and its exit status returned.
+        Correction only ever weakens a verdict (PASS or FAIL -> INCONCLUSIVE),
+        so the status can move either way: a raw FAIL that does not survive
+        correction no longer fails the run, and a raw PASS that becomes
+        INCONCLUSIVE fails it under the 'fail' policy.
+        """
+        if not self.session.records:
+            return
+        self.changed = self.session.correct()
+        if int(session.exitstatus) not in (0, 1):
+            return  # interrupted, usage error, no tests: not ours to change
+        failing = self.session.final_failures(self.ends) | self.failed_outside_verdicts
+        self.pytest_status = int(session.exitstatus)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED if failing else pytest.ExitCode.OK
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from behavtest.report import correction_lines, render_summary
+
+        xdist = self.config.pluginmanager.get_plugin("behavtest-xdist")
+        if isinstance(xdist, XdistController):
+            self.session.engine_loads = xdist.engines_started()
+        # Logs (CI, pipes) get a wide table instead of one wrapped at 80 columns.
+        tty = bool(getattr(terminalreporter, "isatty", False))
+        width = max(80, shutil.get_terminal_size((160, 24)).columns) if tty else 160
+        text = render_summary(self.session, width=width)
+        if text:
+            terminalreporter.write_sep("=", "behavtest summary")
+            terminalreporter.write(text)
+            for line in correction_lines(self.session, self.changed, self.pytest_status):
+                terminalreporter.write_line(line)
