@@ -61,7 +61,7 @@ else
   if ! "$vpy" -c "import llama_cpp.server.app" 2>/dev/null; then
     # CPU only; the multimodal library (LLAVA_BUILD) is skipped, nothing here
     # uses it. pip caches the built wheel: later installs take seconds.
-    echo "setup: building llama-cpp-python[server] from source (first time only, several minutes)"
+    echo "setup: installing llama-cpp-python[server] (compiles llama.cpp unless pip has the wheel cached: several minutes)"
   fi
   CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DGGML_BLAS=OFF}" \
     CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
