@@ -57,6 +57,7 @@ ENGINE_OPTION = "--behav-engine"
 ICC_OPTION = "--behav-icc"
 CORRECTION_OPTION = "--behav-correction"
 FAMILY_OPTION = "--behav-family"
+REPORT_OPTION = "--behav-report"
 
 OPTIONS: tuple[Option, ...] = (
     Option(MODEL_OPTION, "behav_model", f"model under test, provider/name (default: "
@@ -96,6 +97,9 @@ OPTIONS: tuple[Option, ...] = (
     Option(FAMILY_OPTION, "behav_family", "families the correction runs within: suite "
            "(default), module, or marker (@pytest.mark.behav_family('name'); unmarked tests "
            "form one family)", choices=FAMILY_MODES),
+    Option(REPORT_OPTION, "behav_report", "write an HTML report to this file (plots, numbers "
+           "and example replies of every verdict; self-contained) and the summary plot as a "
+           "PNG beside it"),
     Option(None, "behav_temperature", "sampling temperature (default 1.0; 0 = greedy)"),
     Option(None, "behav_top_p", "nucleus sampling mass (default 1.0 = off)"),
     Option(None, "behav_top_k", "top-k (default 0 = off)"),
@@ -224,6 +228,35 @@ def build_session(config: pytest.Config, workers: int) -> Session:
         correction=value(config, "behav_correction") or "holm",
         family_mode=value(config, "behav_family") or "suite",
     )
+
+
+def report_path(config: pytest.Config) -> Path | None:
+    """Where ``--behav-report`` writes, checked before anything runs (so a typo does
+    not cost a run): an existing, writable folder, a file name that is not a folder
+    and not the summary PNG's. The command line's path is relative to where pytest
+    was started, the ini key's to the rootdir."""
+    raw = config.getoption("behav_report", default=None)
+    base = config.invocation_params.dir
+    if raw is None:
+        raw, base = config.getini("behav_report") or None, config.rootpath
+    if raw is None:
+        return None
+    path = Path(base, Path(str(raw)).expanduser()).absolute()
+    where = f"{REPORT_OPTION} {raw}"
+    if path.is_dir():
+        raise pytest.UsageError(f"{where} is a folder; fix: name a file in it, e.g. "
+                                f"{REPORT_OPTION} {Path(str(raw), 'report.html')}")
+    if not path.parent.is_dir():
+        raise pytest.UsageError(f"{where}: folder {path.parent} does not exist; fix: create "
+                                "it or name a file in an existing folder")
+    if path.suffix.lower() == ".png":
+        raise pytest.UsageError(f"{where} would be overwritten by the summary plot (written "
+                                f"beside the report as .png); fix: e.g. {REPORT_OPTION} "
+                                f"{Path(str(raw)).with_suffix('.html')}")
+    if not os.access(path.parent, os.W_OK):
+        raise pytest.UsageError(f"{where}: folder {path.parent} is not writable; fix: name a "
+                                "file in a folder you can write to")
+    return path
 
 
 def engine_enabled(config: pytest.Config) -> bool:

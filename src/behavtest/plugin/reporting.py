@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import json
 import shutil
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from behavtest.plugin.options import REPORT_OPTION, report_path
 from behavtest.plugin.xdist import STATS_KEY, XdistController
 from behavtest.session import VERDICT_END, Record, Session
 from behavtest.verdict import Verdict
+
+if TYPE_CHECKING:
+    from behavtest.html_report import Snapshot
 
 PROPERTY = "behavtest_verdict"
 END_PROPERTY = "behavtest_end"
@@ -60,6 +65,15 @@ class RunReporter:
         self.failed_outside_verdicts: set[str] = set()  # setup/teardown/other failures
         self.changed: list[Record] = []
         self.pytest_status: int | None = None
+        # --behav-report: checked now (a bad path stops the run before it starts);
+        # written by the controller (or the one process) after the summary.
+        self.report: Path | None = None
+        if getattr(config, "workerinput", None) is None:
+            self.report = report_path(config)
+        # Hooks for the HTML report, keyed by html_report.record_key: stored snapshots
+        # (rate, low, high, label) drawn beside each rate, and example reply texts.
+        self.snapshots: dict[str, Snapshot] = {}
+        self.examples: dict[str, list[str]] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call":
@@ -118,3 +132,17 @@ class RunReporter:
             terminalreporter.write(text)
             for line in correction_lines(self.session, self.changed, self.pytest_status):
                 terminalreporter.write_line(line)
+        if self.report is not None:
+            self._write_report(terminalreporter, self.report)
+
+    def _write_report(self, terminalreporter: Any, path: Path) -> None:
+        from behavtest.html_report import write_report
+
+        try:
+            html, png = write_report(self.session, path, self.snapshots, self.examples)
+        except OSError as exc:
+            terminalreporter.write_line(
+                f"behavtest: could not write the report {path}: {exc.strerror or exc}; fix: "
+                f"free space or pass another {REPORT_OPTION} path", red=True)
+            return
+        terminalreporter.write_line(f"behavtest: report written to {html} (and {png})")
