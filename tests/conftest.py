@@ -37,13 +37,13 @@ def llama_server() -> Iterator[str]:
     (see tests/servers.py), started once per session and stopped at its end.
 
     Skipped when llama-cpp-python[server] is not installed, except under CI
-    ($CI set), where scripts/setup.sh installs it and its absence is a failure.
+    ($CI set), where scripts/setup-dev.sh installs it and its absence is a failure.
     """
     from servers import missing_server_packages, start_llama_server
 
     missing = missing_server_packages()
     if missing:
-        why = f"{', '.join(missing)} not installed (bash scripts/setup.sh installs them)"
+        why = f"{', '.join(missing)} not installed (bash scripts/setup-dev.sh installs them)"
         if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
             pytest.fail(f"CI needs the llama.cpp server for the openai/ tests: {why}")
         pytest.skip(why)

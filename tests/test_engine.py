@@ -39,6 +39,7 @@ from behavtest.engine import (
 from behavtest.errors import InvalidArgument, ModelNotFound, ProviderError
 from behavtest.handle import ModelHandle
 from behavtest.providers import Provider, ProviderConfig, Request, to_messages
+from behavtest.providers.kind import DEFAULT_BATCH_SIZE
 from behavtest.settings import GenerationSettings, RunSettings
 from behavtest.testing import ScriptedProvider
 
@@ -89,7 +90,7 @@ def test_client_is_a_provider_and_names_the_engines_model(engine: str) -> None:
         assert isinstance(p, Provider)
         assert p.name == direct().name
         assert p.fingerprint() == direct().fingerprint()
-        assert p.batch_size == 16  # ModelHandle draws in engine-sized chunks
+        assert p.batch_size == DEFAULT_BATCH_SIZE  # ModelHandle draws in engine-sized chunks
         assert p.generate([]) == []
         lp = p.continuation_logprobs(to_messages("q"), ["A", "B"])
         assert lp == direct().continuation_logprobs(to_messages("q"), ["A", "B"])
@@ -131,7 +132,7 @@ def test_one_client_shared_by_threads_is_thread_safe(engine: str) -> None:
 
 def test_rows_of_several_clients_are_batched_together(engine: str) -> None:
     """8 clients x 3 rows sent at once: far fewer provider calls than requests,
-    and batches that mix clients (up to the engine's batch of 16 rows)."""
+    and batches that mix clients (up to the engine's batch of rows)."""
     clients = [EngineProvider(engine) for _ in range(8)]
     before = clients[0].stats()
     barrier = threading.Barrier(8)
@@ -156,7 +157,7 @@ def test_rows_of_several_clients_are_batched_together(engine: str) -> None:
     assert batches < 8, after  # fewer provider calls than requests (2 when all meet)
     assert after["mixed_batches"] > before["mixed_batches"]
     assert after["max_clients_in_batch"] >= 2
-    assert after["largest_batch"] <= 16  # never more than the engine's batch
+    assert after["largest_batch"] <= DEFAULT_BATCH_SIZE  # never more than the engine's batch
 
 
 def test_model_handle_through_the_engine_draws_the_direct_samples(engine: str) -> None:

@@ -428,3 +428,26 @@ def test_a_sequential_budget_is_compared_and_shown_without_drawing_it() -> None:
     assert a == b and hash(a) == hash(b) and "budget=64" in repr(a)
     assert a != h.sample("q", n=32, sequential=True)
     assert h.stats.drawn == 0
+
+
+def test_stop_for_cuts_replies_and_expect_refuses_a_scorer_that_reads_more() -> None:
+    from behavtest.scorers import names_word
+
+    provider = ScriptedProvider({"HELLO\nsecond line\nthird\n": 1.0}, label="double/lines")
+    h = ModelHandle("double/lines", lambda: provider, RunSettings(), SampleCache(None, "off"))
+    reads_two = names_word("HELLO", within_lines=2)
+    cut = h.sample("q", n=5, stop_for=reads_two)
+    whole = h.sample("q", n=5)
+    assert {r.text for r in cut} == {"HELLO\nsecond line\n"}
+    assert {r.finish for r in cut} == {"lines"}
+    assert cut.settings.stop_after_lines == 2 and whole.settings.stop_after_lines == 0
+    # the same samples, cut: same seeds
+    assert [h._seed("f", cut.prompts[0], cut.settings, i) for i in range(3)] == [
+        h._seed("f", whole.prompts[0], whole.settings, i) for i in range(3)
+    ]
+    with quiet():
+        expect(cut, reads_two).rate_at_least(0.5)
+        with pytest.raises(InvalidArgument, match="cut after 2 lines.*reads the whole reply"):
+            expect(cut, YES)
+        with pytest.raises(InvalidArgument, match="reads 3 lines"):
+            expect(cut, names_word("HELLO", within_lines=3))

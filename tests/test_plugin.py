@@ -150,7 +150,7 @@ def test_above(model, baseline):
         (["--samples", "0"], "ERROR: --samples=0 must be a positive integer*"),
         (["--samples", "ten"], "ERROR: --samples 'ten' is not a valid int*"),
         (["--model", "double/yes"], "ERROR: double spec 'yes' is malformed*"),
-        (["--behav-batch-size", "0"], "ERROR: batch size 0 must be >= 1; fix: e.g. --behav-batch-size*"),
+        (["--behav-batch-size", "0"], "ERROR: batch size 0 must be >= 1; fix: e.g. --behav-batch*"),
         (["-o", "behav_cache=sometimes"], "ERROR: cache mode 'sometimes' is not one of*fix*"),
         (["-o", "behav_profile=fast"], "ERROR: behav_profile 'fast' is not one of*"),
         (["-o", "behav_temperature=9"], "ERROR: temperature=9.0 is outside [[]0, 5]*"),

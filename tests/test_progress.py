@@ -33,3 +33,16 @@ def test_writes_are_throttled_and_stale_files_ignored(tmp_path: Path) -> None:
     os.utime(p.path, (old, old))
     assert summarise(tmp_path) is None  # a worker that stopped reporting is not shown
     assert summarise(tmp_path / "missing") is None
+
+
+def test_log_lines_give_samples_engine_rate_and_eta(tmp_path: Path) -> None:
+    from behavtest.progress import EngineRate, draws
+
+    WorkerProgress(tmp_path, "gw0")(40, 100, "a")
+    WorkerProgress(tmp_path, "gw1")(10, 60, "b")
+    rate = EngineRate(tokens=1000, at=time.monotonic() - 10.0)
+    # 2000 tokens in ~10 s = ~200 tok/s; 30 tokens a row; 110 samples left: ~16 s
+    line = rate.line(draws(tmp_path), [{"tokens": 3000, "rows": 100}])
+    assert line is not None and line.startswith("behavtest: 50/160 samples of 2 draws in progress")
+    assert ", engines 2" in line and "tok/s, ETA 0m 1" in line
+    assert rate.line([], [{"tokens": 3000, "rows": 100}]) is None  # nothing in progress

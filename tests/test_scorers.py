@@ -727,3 +727,47 @@ class TestCombinators:
         assert named("Hello! How can I help you today?") is False
         # The two naming lines come first, so they break the acrostic.
         assert all_of(named, writes_acrostic("HELLO"))(reply) is False
+
+
+# -- cuts: scorers that read only the first lines ---------------------------------------------
+
+LINE_TEXT = st.text(alphabet=st.sampled_from([*"ab HELLO.-\n\r\t", "\u2028"]),
+                    max_size=80)
+
+
+@given(LINE_TEXT, st.integers(1, 4))
+def test_a_cut_keeps_what_a_scorer_of_k_lines_reads_property(text: str, k: int) -> None:
+    """Once a reply holds k complete lines, cutting it there changes nothing a scorer
+    reading k lines sees, and the cut is a prefix of the reply."""
+    from behavtest.scorers.text import split_units
+    from behavtest.settings import cut_after_lines, lines_complete
+
+    cut = cut_after_lines(text, k)
+    assert text.startswith(cut)
+    if lines_complete(text, k):
+        assert split_units(cut)[:k] == split_units(text)[:k]
+        assert lines_complete(cut, k) and len(split_units(cut)) == k
+        for scorer in (names_word("HELLO", within_lines=k), names_pattern(within_lines=k)):
+            assert scorer(cut) == scorer(text)
+    else:
+        assert cut == text
+
+
+def test_lines_complete_counts_non_empty_finished_lines() -> None:
+    from behavtest.settings import has_line_break, lines_complete
+
+    assert not lines_complete("one\ntwo", 2)  # the second line may go on
+    assert lines_complete("one\n\n  \ntwo\n", 2)  # blank lines do not count
+    assert lines_complete("one\r\ntwo\u2028", 2)
+    assert has_line_break("a\u2028") and not has_line_break("a b")
+
+
+def test_scorers_say_how_many_lines_they_read() -> None:
+    from behavtest.scorers import any_of, writes_acrostic
+
+    assert names_word("HELLO", within_lines=2).reads_lines == 2
+    assert names_pattern(within_lines=3).reads_lines == 3
+    both = any_of(names_word("HELLO", within_lines=2), names_pattern(within_lines=3))
+    assert both.reads_lines == 3 and both.named("x").reads_lines == 3
+    assert writes_acrostic("HELLO").reads_lines is None  # letter lines: no fixed count
+    assert any_of(names_word("HELLO"), writes_acrostic("HELLO")).reads_lines is None

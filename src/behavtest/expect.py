@@ -35,7 +35,7 @@ from behavtest.errors import (
 from behavtest.group import GroupSamples
 from behavtest.handle import Samples, SequentialSamples
 from behavtest.scored import Scored, score_samples, score_values
-from behavtest.scorers.base import Scorer
+from behavtest.scorers.base import Scorer, reads_lines
 from behavtest.selection import POWER, Chosen
 from behavtest.settings import check_rate
 from behavtest.stats.result import decide
@@ -50,6 +50,11 @@ class ExpectContext:
     record: Callable[[Verdict], None] | None = None
     precondition: bool = False
     icc: float = 0.1  # least intra-cluster correlation assumed for clustered rates
+    # Tests whose verdicts are corrected together with this one. A sequential
+    # design stops once its verdict is decided at level alpha / family: a stop at
+    # level alpha would come too early for a verdict the suite-level correction
+    # must then keep (Bonferroni over the family, which Holm and BH never undo).
+    family: int = 1
 
 
 _DEFAULT_CONTEXT = ExpectContext()
@@ -103,8 +108,10 @@ class Expectation:
         alpha: float | None = None,
         name: str | None = None,
     ):
-        self.alpha = current_context.get().alpha if alpha is None else alpha
-        self.icc = current_context.get().icc
+        ctx = current_context.get()
+        self.alpha = ctx.alpha if alpha is None else alpha
+        self.icc = ctx.icc
+        self.design_alpha = self.alpha / max(1, ctx.family)
         stats.check_alpha(self.alpha)
         self.scorer = scorer
         self.scorer_name = getattr(scorer, "name", None) or name or "values"
@@ -135,6 +142,13 @@ class Expectation:
             raise InvalidArgument("no samples to judge; fix: sample with n >= 1")
         if self.scorer is None:
             raise InvalidArgument("expect(samples) needs a scorer; fix: expect(samples, scorer)")
+        cut, reads = data.settings.stop_after_lines, reads_lines(self.scorer)
+        if cut and (reads is None or reads > cut):
+            what = "the whole reply" if reads is None else f"{reads} lines"
+            raise InvalidArgument(
+                f"these replies were cut after {cut} lines, but scorer {self.scorer_name!r} "
+                f"reads {what}; fix: sample with stop_for=<this scorer> (or without a cut)"
+            )
 
     def _unit(self, data: Any) -> Scored:
         if isinstance(data, GroupSamples):
@@ -273,7 +287,7 @@ class Expectation:
                 note="sequential stopping applies to one-prompt checks; several prompts are "
                 "clusters, so the whole budget was drawn",
             )
-        design = stats.sequential_design(t, seq.budget, self.alpha, direction)
+        design = stats.sequential_design(t, seq.budget, self.design_alpha, direction)
         look = 0
         for look, n_j in enumerate(design.looks):
             unit = score_samples(seq.prefix(n_j), self._scorer())
@@ -282,7 +296,7 @@ class Expectation:
         inf = stats.sequential_inference(design, look, unit.k)
 
         def power() -> str:
-            r = _sequential_detectable(design, direction)
+            r = stats.sequential_detectable(design, POWER)
             spent = f"stopped at look {look + 1} of {len(design.looks)}, n={unit.n}"
             if r is None:
                 return f"budget {seq.budget} can never pass this check ({spent})"
@@ -447,22 +461,6 @@ class Expectation:
 
 def _flip(direction: str) -> str:
     return "less" if direction == "greater" else "greater"
-
-
-def _sequential_detectable(design: Any, direction: str) -> float | None:
-    """The true rate the sequential design passes with POWER (bisection on exact power)."""
-    t = design.threshold
-    edge = 1.0 if direction == "greater" else 0.0
-    if stats.sequential_oc(design, edge)[0] < POWER:
-        return None
-    lo, hi = t, edge
-    for _ in range(30):
-        mid = (lo + hi) / 2
-        if stats.sequential_oc(design, mid)[0] >= POWER:
-            hi = mid
-        else:
-            lo = mid
-    return hi
 
 
 def _baseline_fields(other: Expectation, inf: stats.Inference) -> dict[str, Any]:

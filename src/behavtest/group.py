@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import overload
+from typing import Any, overload
 
 from behavtest.errors import InvalidArgument
 from behavtest.handle import ModelHandle, Prompt, Samples
+from behavtest.scorers.base import Scorer
 from behavtest.scorers.choices import ChoiceQuestion, OptionProbabilities
 
 
@@ -77,6 +78,8 @@ class ModelGroup:
         top_p: float | None = None,
         top_k: int | None = None,
         max_tokens: int | None = None,
+        stop_for: Scorer[Any] | None = None,
+        stop_after_lines: int | None = None,
         sequential: bool | None = None,
     ) -> GroupSamples:
         """``ModelHandle.sample`` on every member, same arguments. Sequential
@@ -88,7 +91,7 @@ class ModelGroup:
                 h.sample(
                     prompt, prompts=prompts, n=n, total=total, system=system,
                     temperature=temperature, top_p=top_p, top_k=top_k, max_tokens=max_tokens,
-                    sequential=False,
+                    stop_for=stop_for, stop_after_lines=stop_after_lines, sequential=False,
                 )
                 for h in self.handles
             ),

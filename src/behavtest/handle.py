@@ -19,7 +19,7 @@ from typing import Any, TypeVar, overload
 from behavtest.cache import SampleCache, cache_key
 from behavtest.errors import BehavtestError, InvalidArgument
 from behavtest.providers.base import Messages, Provider, Request, batch_size_of, to_messages
-from behavtest.scorers.base import Scorer
+from behavtest.scorers.base import Scorer, reads_lines
 from behavtest.scorers.choices import (
     LABELS,
     ChoiceQuestion,
@@ -225,6 +225,8 @@ class ModelHandle:
         top_p: float | None = None,
         top_k: int | None = None,
         max_tokens: int | None = None,
+        stop_for: Scorer[Any] | None = None,
+        stop_after_lines: int | None = None,
         sequential: bool | None = None,
     ) -> Samples:
         """Draw ``n`` replies (default: the run's ``--samples``) to each prompt.
@@ -233,6 +235,12 @@ class ModelHandle:
         cluster of n replies). ``total`` instead of ``n`` spreads a budget over
         the prompts: ceil(total / prompts) replies each (``total=model.budget``
         spreads the run's ``--samples``). Settings not given come from the run.
+
+        ``stop_for=scorer`` stops each reply once the scorer has what it reads
+        (``names_word(w, within_lines=2)``: two complete lines), which saves the
+        tokens after them; ``stop_after_lines=k`` says so directly. A cut reply
+        is the start of the reply the same sample would give uncut, and is cached
+        apart from it: a scorer that reads more draws anew.
 
         ``sequential=True`` (default: the run's ``--behav-sequential``) makes
         ``n`` a budget: the replies are drawn in looks, only as far as a rate
@@ -245,11 +253,13 @@ class ModelHandle:
             raise InvalidArgument("prompts= is empty; fix: give at least one prompt")
         n = per_prompt(n, total, len(plist), self.run.samples)
         base = self.run.generation
+        cut = stop_after_lines if stop_after_lines is not None else reads_lines(stop_for)
         settings = GenerationSettings(
             temperature=base.temperature if temperature is None else temperature,
             top_p=base.top_p if top_p is None else top_p,
             top_k=base.top_k if top_k is None else top_k,
             max_tokens=base.max_tokens if max_tokens is None else max_tokens,
+            stop_after_lines=cut or 0,
         )
         convs = tuple(to_messages(p, system) for p in plist)
         if self.run.sequential if sequential is None else sequential:
@@ -260,9 +270,11 @@ class ModelHandle:
         self, fingerprint: str, messages: Messages, settings: GenerationSettings, index: int
     ) -> int:
         """Seed of one sample. It includes the model's fingerprint, so a model and
-        its baseline draw independently (the two-sample tests assume so)."""
+        its baseline draw independently (the two-sample tests assume so), and not
+        the cut, so a cut reply is the start of the same sample uncut."""
         blob = json.dumps(
-            [self.run.seed, fingerprint, messages, settings.as_dict(), index], sort_keys=True
+            [self.run.seed, fingerprint, messages, settings.uncut().as_dict(), index],
+            sort_keys=True,
         )
         return int(hashlib.sha256(blob.encode()).hexdigest()[:15], 16)
 

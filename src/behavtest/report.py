@@ -41,8 +41,12 @@ def render_summary(session: Session, width: int = 120, color: bool = False) -> s
     t = session.totals()
     drawn, cached = int(t.get("drawn", 0)), int(t.get("cached", 0))
     secs = float(t.get("seconds", 0.0))
-    # Summed over processes: tokens / model-seconds is the mean per-process rate.
-    speed = f", {t.get('tokens', 0) / secs:.0f} tok/s per process" if secs > 0 else ""
+    # The machine's rate a user can compare: the engines' tokens per busy second
+    # under xdist; without it, the one process's tokens per sampling second.
+    if session.engine_seconds > 0:
+        speed = f", engine {session.engine_tokens / session.engine_seconds:.0f} tok/s"
+    else:
+        speed = f", {t.get('tokens', 0) / secs:.0f} tok/s" if secs > 0 else ""
     console.print(
         f"behavtest: {', '.join(parts)}; samples drawn {drawn}, from cache {cached}{speed}; "
         f"model loads {int(t.get('loads', 0))}"

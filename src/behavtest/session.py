@@ -109,6 +109,8 @@ class Session:
     engine_dir: Path | None = None
     engine_owner: int | None = None
     engine_loads: int = 0  # engines the controller saw started (each loaded its model once)
+    engine_tokens: int = 0  # what they generated, and in how many busy seconds
+    engine_seconds: float = 0.0
     _handles: dict[str, ModelHandle] = field(default_factory=dict)
     _cache: SampleCache | None = None
 

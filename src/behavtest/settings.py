@@ -27,6 +27,9 @@ class GenerationSettings:
     top_p: float = 1.0
     top_k: int = 0  # 0 = no top-k truncation (transformers would default to 50)
     max_tokens: int = 128
+    # Stop once the reply holds this many complete non-empty lines (0: never):
+    # for scorers that read only the first lines (names_word(within_lines=k)).
+    stop_after_lines: int = 0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.temperature <= 5.0:
@@ -39,21 +42,65 @@ class GenerationSettings:
             raise InvalidArgument(f"top_k={self.top_k} is negative; fix: use 0 for no top-k")
         if self.max_tokens < 1:
             raise InvalidArgument(f"max_tokens={self.max_tokens} must be >= 1")
+        if self.stop_after_lines < 0:
+            raise InvalidArgument(
+                f"stop_after_lines={self.stop_after_lines} is negative; fix: use 0 for no cut"
+            )
 
     @property
     def greedy(self) -> bool:
         return self.temperature == 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The settings as cache keys and reports hold them. A cut is left out when
+        there is none, so keys made before cuts existed stay valid."""
+        d = asdict(self)
+        if not self.stop_after_lines:
+            del d["stop_after_lines"]
+        return d
+
+    def uncut(self) -> GenerationSettings:
+        """The same draw without the cut: a cut reply is a prefix of this one's."""
+        return replace(self, stop_after_lines=0)
 
     def describe(self) -> str:
+        cut = f" stop_after_lines={self.stop_after_lines}" if self.stop_after_lines else ""
         if self.greedy:
-            return f"greedy, max_tokens={self.max_tokens}"
+            return f"greedy, max_tokens={self.max_tokens}{cut}"
         return (
             f"temperature={self.temperature:g} top_p={self.top_p:g} "
-            f"top_k={self.top_k or 'off'} max_tokens={self.max_tokens}"
+            f"top_k={self.top_k or 'off'} max_tokens={self.max_tokens}{cut}"
         )
+
+
+def has_line_break(text: str) -> bool:
+    """Whether ``text`` holds a line break (any that ``str.splitlines`` knows)."""
+    return "".join(text.splitlines()) != text
+
+
+def _line_ends(text: str) -> list[int]:
+    """Offsets just past the line break of each complete non-empty line."""
+    ends, pos = [], 0
+    for part in text.splitlines(keepends=True):
+        pos += len(part)
+        body = "".join(part.splitlines())
+        if body != part and body.strip():
+            ends.append(pos)
+    return ends
+
+
+def lines_complete(text: str, lines: int) -> bool:
+    """Whether ``text`` already holds ``lines`` complete non-empty lines: a scorer
+    that reads only the first ``lines`` lines (as ``scorers.split_units`` counts
+    them: non-empty, stripped) can read no more from what would follow."""
+    return len(_line_ends(text)) >= lines
+
+
+def cut_after_lines(text: str, lines: int) -> str:
+    """``text`` up to and including the line break that completes its non-empty line
+    number ``lines``; all of it when it has fewer."""
+    ends = _line_ends(text)
+    return text[: ends[lines - 1]] if len(ends) >= lines else text
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 from behavtest.errors import InvalidArgument
-from behavtest.providers.base import Completion, Messages, Provider, Request
+from behavtest.providers.base import Completion, Messages, Provider, Request, apply_cut
 from behavtest.providers.kind import ProviderConfig, ProviderKind
 
 
@@ -98,7 +98,8 @@ class ScriptedProvider:
                 if u < acc:
                     text = reply
                     break
-            out.append(Completion(text=text, tokens=len(text.split()), finish="stop"))
+            whole = Completion(text=text, tokens=len(text.split()), finish="stop")
+            out.append(apply_cut(whole, r.settings))
         return out
 
     def continuation_logprobs(

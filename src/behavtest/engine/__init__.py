@@ -32,6 +32,7 @@ from behavtest.engine.launcher import (
     EnginePaths,
     engine_id,
     engine_paths,
+    engine_stats,
     ensure_engine,
     stop_engine,
     stop_engines,
@@ -40,6 +41,7 @@ from behavtest.engine.server import AUTHKEY_ENV, DEFAULT_IDLE_EXIT, EngineServer
 from behavtest.engine.wire import PROTOCOL, EngineDied, EngineError
 
 __all__ = [
+    "engine_stats",
     "AUTHKEY_ENV",
     "DEFAULT_IDLE_EXIT",
     "DEFAULT_WINDOW_MS",

@@ -1,8 +1,15 @@
 """The batcher: one thread that owns the provider and merges every client's rows.
 
-Rows, not requests, are the unit. The batcher takes queued rows in arrival
-order, from all clients, up to ``max_batch`` rows with the same generation
-settings, and calls ``provider.generate`` once on them. When fewer than
+Rows, not requests, are the unit. When the provider can decode step by step
+(``decoder``: local transformers models), rows join and leave the running
+batch between decode steps (continuous batching): queued rows of any client
+fill the slots of rows that finished, so a short request never waits for a
+long one and the batch stays full while there is work. A failed step fails
+the requests whose rows were in it; the decoder starts afresh.
+
+Otherwise (providers that only ``generate`` whole batches) the batcher takes
+queued rows in arrival order, from all clients, up to ``max_batch`` rows with
+the same generation settings, and calls ``provider.generate`` once on them. When fewer than
 ``max_batch`` such rows are queued it waits at most ``window_ms`` for more
 before running what it has; a full batch never waits. The default window is
 small next to one batch of a local model, and long enough for rows that
@@ -25,11 +32,12 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
 from behavtest.engine.wire import EngineError
-from behavtest.providers.base import Completion, Provider, Request
+from behavtest.providers.base import Completion, Provider, Request, StepDecoder, decoder_of
 from behavtest.settings import GenerationSettings
 
 DEFAULT_WINDOW_MS = 5.0
@@ -61,7 +69,7 @@ class _Call:
 class BatchStats:
     """What the batcher did: for tests and benchmarks (``stats`` request)."""
 
-    batches: int = 0
+    batches: int = 0  # provider calls: decode steps (continuous) or generate calls
     rows: int = 0
     jobs: int = 0
     mixed_batches: int = 0  # batches holding rows of two or more clients
@@ -69,6 +77,7 @@ class BatchStats:
     largest_batch: int = 0
     calls: int = 0  # serial calls (continuation_logprobs)
     busy_seconds: float = 0.0
+    tokens: int = 0  # generated tokens delivered: tokens / busy_seconds is the throughput
 
 
 class Batcher:
@@ -123,6 +132,10 @@ class Batcher:
 
     # -- batcher thread ---------------------------------------------------------
     def run(self) -> None:
+        decoder = decoder_of(self.provider, self.max_batch)
+        if decoder is not None:
+            self._run_continuous(decoder)
+            return
         while True:
             work = self._next()
             if work is None:
@@ -133,6 +146,86 @@ class Batcher:
             else:
                 self._run_batch(work)
             self.stats.busy_seconds += time.perf_counter() - t0
+
+    # -- continuous batching -------------------------------------------------------
+    def _run_continuous(self, decoder: StepDecoder) -> None:
+        active: dict[Hashable, tuple[_Job, int]] = {}  # the decoder's rows, by their key
+        while True:
+            work = self._next_continuous(decoder)
+            if work is None:
+                return
+            t0 = time.perf_counter()
+            if isinstance(work, _Call):
+                self._run_call(work)
+            else:
+                if work:
+                    self._join(decoder, work, active)
+                if decoder.active or active:
+                    decoder = self._step(decoder, active)
+            self.stats.busy_seconds += time.perf_counter() - t0
+
+    def _next_continuous(self, decoder: StepDecoder) -> _Call | list[tuple[_Job, int]] | None:
+        """A serial call, or the rows to join before the next step (maybe none)."""
+        with self._cv:
+            while True:
+                if self._stopping:
+                    return None
+                if self._calls:
+                    return self._calls.popleft()
+                while self._rows and self._rows[0][0].error is not None:
+                    self._rows.popleft()  # rows of a request that already failed
+                if self._rows or decoder.active:
+                    break
+                self._cv.wait()
+            if not decoder.active:  # idle: let rows sent "at the same time" meet
+                deadline = time.monotonic() + self.window
+                while len(self._rows) < self.max_batch and not self._stopping:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cv.wait(left)
+            taken: list[tuple[_Job, int]] = []
+            if decoder.free >= decoder.refill_at:
+                while self._rows and len(taken) < decoder.free:
+                    row = self._rows.popleft()
+                    if row[0].error is None:
+                        taken.append(row)
+            return taken
+
+    def _join(self, decoder: StepDecoder, rows: list[tuple[_Job, int]],
+              active: dict[Hashable, tuple[_Job, int]]) -> None:
+        try:
+            decoder.add([(row, row[0].requests[row[1]]) for row in rows])
+        except Exception as exc:  # a bad request: its jobs fail, the batch goes on
+            for job in dict.fromkeys(j for j, _ in rows):
+                self._fail(job, exc)
+            return
+        self.stats.rows += len(rows)
+        active.update((row, row) for row in rows)
+
+    def _step(self, decoder: StepDecoder, active: dict[Hashable, tuple[_Job, int]]) -> StepDecoder:
+        """One decode step; deliver the rows that finished. Returns the decoder to
+        go on with (a new one after a failed step)."""
+        s = self.stats
+        clients = {j.client for j, _ in active.values()}
+        s.batches += 1
+        s.largest_batch = max(s.largest_batch, len(active))
+        s.max_clients_in_batch = max(s.max_clients_in_batch, len(clients))
+        s.mixed_batches += len(clients) > 1
+        try:
+            finished = decoder.step()
+        except Exception as exc:
+            for job in dict.fromkeys(j for j, _ in active.values()):
+                self._fail(job, exc)
+            active.clear()
+            fresh = decoder_of(self.provider, self.max_batch)
+            assert fresh is not None
+            return fresh
+        for key, completion in finished:
+            row = active.pop(key, None)
+            if row is not None:
+                self._deliver([row], [completion])
+        return decoder
 
     def _matching(self, settings: GenerationSettings) -> int:
         n = 0
@@ -219,6 +312,7 @@ class Batcher:
 
     def _deliver(self, rows: list[tuple[_Job, int]], completions: list[Completion]) -> None:
         for (job, i), c in zip(rows, completions, strict=True):
+            self.stats.tokens += c.tokens
             job.results[i] = c
             job.remaining -= 1
             if job.remaining == 0 and job.error is None:

@@ -31,6 +31,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from behavtest.engine.batcher import DEFAULT_WINDOW_MS
 from behavtest.engine.client import EngineProvider, key_path
@@ -252,6 +253,19 @@ def stop_engine(address: str, timeout: float = 10.0) -> bool:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=1.0)
     return True
+
+
+def engine_stats(run_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The batching statistics of every engine of the run that still answers
+    (``BatchStats`` fields plus ``spec``): for progress lines and the summary."""
+    found = []
+    for pointer in sorted(Path(run_dir).glob("engine-*.addr")):
+        live = _answers(pointer.read_text().strip())
+        if live is None:
+            continue
+        with contextlib.closing(live), contextlib.suppress(EngineError):
+            found.append({**live.stats(), "spec": live.info.get("spec")})
+    return found
 
 
 def stop_engines(run_dir: str | os.PathLike[str], timeout: float = 10.0) -> int:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Generator
 from dataclasses import replace
 from pathlib import Path
@@ -36,6 +37,7 @@ from behavtest.verdict import Verdict
 
 SESSION_KEY = pytest.StashKey[Session]()
 VERDICTS_KEY = pytest.StashKey[list[Verdict]]()
+FAMILY_SIZES_KEY = pytest.StashKey[Counter[str]]()
 
 MARKERS = (
     "trained_for(*tags): a property of models trained for these tags (e.g. 'acrostic:HELLO', "
@@ -144,8 +146,10 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     session = item.config.stash[SESSION_KEY]
     verdicts: list[Verdict] = []
     item.stash[VERDICTS_KEY] = verdicts
+    family = _family_sizes(item)[_family(item, session.family_mode)]
     token = current_context.set(
-        ExpectContext(alpha=session.run.alpha, record=verdicts.append, icc=session.run.icc)
+        ExpectContext(alpha=session.run.alpha, record=verdicts.append, icc=session.run.icc,
+                      family=family if session.correction != "none" else 1)
     )
     try:
         return (yield)
@@ -183,6 +187,18 @@ def pytest_runtest_makereport(
         # Bad input from test code: one line naming the problem and the fix.
         report.longrepr = f"{type(exc).__name__}: {exc}"
     return report
+
+
+def _family_sizes(item: pytest.Item) -> Counter[str]:
+    """Tests of the run (after selection) per correction family, not counting those
+    skipped as not applicable: the family a sequential design plans for."""
+    config = item.config
+    if FAMILY_SIZES_KEY not in config.stash:
+        mode = config.stash[SESSION_KEY].family_mode
+        config.stash[FAMILY_SIZES_KEY] = Counter(
+            _family(i, mode) for i in item.session.items if i.get_closest_marker("skip") is None
+        )
+    return config.stash[FAMILY_SIZES_KEY]
 
 
 def _family(item: pytest.Item, mode: str) -> str:

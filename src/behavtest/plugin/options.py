@@ -16,7 +16,7 @@ from typing import Any, Literal
 import pytest
 
 from behavtest.cache import CACHE_MODES
-from behavtest.providers.kind import ProviderConfig
+from behavtest.providers.kind import DEFAULT_BATCH_SIZE, ProviderConfig
 from behavtest.providers.registry import DEFAULT_MODEL
 from behavtest.session import CORRECTIONS, FAMILY_MODES, Session
 from behavtest.settings import (
@@ -81,7 +81,8 @@ OPTIONS: tuple[Option, ...] = (
            "else 'default')", choices=tuple(sorted(PROFILES))),
     Option(CACHE_OPTION, "behav_cache", "sample cache mode (default: use)", choices=CACHE_MODES),
     Option(None, "behav_cache_dir", "sample cache folder (default: <rootdir>/.behavtest_cache)"),
-    Option(BATCH_OPTION, "behav_batch_size", "local model batch size (default 16)"),
+    Option(BATCH_OPTION, "behav_batch_size", "rows a local model decodes together "
+           f"(default {DEFAULT_BATCH_SIZE})"),
     Option(BASE_URL_OPTION, "behav_base_url", "OpenAI-compatible server for openai/ models, "
            "e.g. http://127.0.0.1:8000/v1 (default: $BEHAVTEST_BASE_URL, $OPENAI_BASE_URL, "
            "else OpenAI)"),
@@ -211,7 +212,7 @@ def build_session(config: pytest.Config, workers: int) -> Session:
     batch = _number(config, "behav_batch_size", int)
     base_url = value(config, "behav_base_url")
     providers = ProviderConfig(
-        batch_size=16 if batch is None else batch,
+        batch_size=DEFAULT_BATCH_SIZE if batch is None else batch,
         threads=threads,
         base_url=None if base_url is None else str(base_url),
     )

@@ -123,6 +123,7 @@ class RunReporter:
         xdist = self.config.pluginmanager.get_plugin("behavtest-xdist")
         if isinstance(xdist, XdistController):
             self.session.engine_loads = xdist.engines_started()
+            self.session.engine_tokens, self.session.engine_seconds = xdist.engine_totals()
         # Logs (CI, pipes) get a wide table instead of one wrapped at 80 columns.
         tty = bool(getattr(terminalreporter, "isatty", False))
         width = max(80, shutil.get_terminal_size((160, 24)).columns) if tty else 160

@@ -23,7 +23,8 @@ from behavtest.session import Session
 ENGINE_DIR_KEY = "behavtest_engine_dir"
 ENGINE_OWNER_KEY = "behavtest_engine_owner"
 STATS_KEY = "behavtest_stats"
-PROGRESS_EVERY = 10.0  # seconds between the controller's progress lines
+PROGRESS_EVERY = 10.0  # seconds between the controller's progress lines on a terminal
+LOG_PROGRESS_EVERY = 30.0  # and in a log (CI), where every line stays
 
 
 class XdistController:
@@ -52,17 +53,25 @@ class XdistController:
             self._reporter.start()
 
     def _report_progress(self) -> None:
-        """Every few seconds, a line on what the workers are drawing (terminals only:
-        a log gets the summary table, not a ticker)."""
-        from behavtest.progress import summarise
+        """While workers draw: on a terminal every 10 s, what each worker draws; in a
+        log every 30 s, samples done of the draws in progress, the engines'
+        throughput and an ETA (a CI log is silent for minutes otherwise)."""
+        from behavtest.engine import engine_stats
+        from behavtest.progress import EngineRate, draws, summarise
 
         tr = self.config.pluginmanager.get_plugin("terminalreporter")
-        if tr is None or not tr.isatty or self.config.get_verbosity() < 0:
+        if tr is None or self.config.get_verbosity() < 0:
             return
+        tty = bool(tr.isatty)
+        rate = EngineRate()
         last = None
-        while not self._done.wait(PROGRESS_EVERY):
+        while not self._done.wait(PROGRESS_EVERY if tty else LOG_PROGRESS_EVERY):
             assert self.engine_dir is not None
-            line = summarise(self.engine_dir)
+            active = draws(self.engine_dir)
+            overall = rate.line(active, engine_stats(self.engine_dir))
+            line = summarise(self.engine_dir) if tty else overall
+            if tty and line and overall:
+                line += "  [" + overall.removeprefix("behavtest: ") + "]"
             if line and line != last:  # only when a draw moved on
                 tr.write_line(line)
             last = line
@@ -82,6 +91,16 @@ class XdistController:
         if self.engine_dir is None:
             return 0
         return len(list(self.engine_dir.glob("engine-*.addr")))
+
+    def engine_totals(self) -> tuple[int, float]:
+        """Tokens the run's engines generated and the seconds they were busy."""
+        if self.engine_dir is None:
+            return 0, 0.0
+        from behavtest.engine import engine_stats
+
+        stats = engine_stats(self.engine_dir)
+        return (sum(int(e.get("tokens", 0)) for e in stats),
+                sum(float(e.get("busy_seconds", 0.0)) for e in stats))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:

@@ -8,11 +8,11 @@ its weights change. Everything else (caching, seeds, scoring) is above it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from behavtest.settings import GenerationSettings
+from behavtest.settings import GenerationSettings, cut_after_lines, lines_complete
 
 Messages = tuple[tuple[str, str], ...]  # ((role, content), ...), hashable and JSON-able
 
@@ -41,7 +41,19 @@ class Request:
 class Completion:
     text: str
     tokens: int
-    finish: str  # "stop" (end of turn) or "length" (max_tokens reached)
+    # "stop" (end of turn), "length" (max_tokens reached) or "lines" (cut once the
+    # reply held settings.stop_after_lines complete lines)
+    finish: str
+
+
+def apply_cut(completion: Completion, settings: GenerationSettings) -> Completion:
+    """A whole completion cut as ``settings.stop_after_lines`` asks, for providers
+    that cannot stop there while drawing (API servers, the test double): the text
+    is cut, ``finish`` says "lines", ``tokens`` stays what was drawn."""
+    k = settings.stop_after_lines
+    if not k or not lines_complete(completion.text, k):
+        return completion
+    return Completion(cut_after_lines(completion.text, k), completion.tokens, "lines")
 
 
 DEFAULT_BATCH = 16
@@ -54,6 +66,39 @@ def batch_size_of(provider: object) -> int:
     handle draws, and commits to the cache, in chunks of this size."""
     size = getattr(provider, "batch_size", DEFAULT_BATCH)
     return max(1, int(size)) if isinstance(size, int) else DEFAULT_BATCH
+
+
+class StepDecoder(Protocol):
+    """Step-by-step decoding, for providers that can (continuous batching).
+
+    Rows are keyed by the caller. ``add`` prefills rows and lets them join;
+    ``step`` runs one decode step for every row and returns those that
+    finished; ``free`` slots may be filled between steps, best when at least
+    ``refill_at`` are free.
+    """
+
+    @property
+    def active(self) -> int: ...
+
+    @property
+    def free(self) -> int: ...
+
+    @property
+    def refill_at(self) -> int: ...
+
+    def add(self, items: Sequence[tuple[Hashable, Request]]) -> None: ...
+
+    def step(self) -> list[tuple[Hashable, Completion]]: ...
+
+
+def decoder_of(provider: object, max_rows: int) -> StepDecoder | None:
+    """The provider's step decoder for ``max_rows`` rows, if it offers one
+    (a ``decoder(max_rows)`` method); None for providers that only ``generate``."""
+    make = getattr(provider, "decoder", None)
+    if make is None:
+        return None
+    decoder: StepDecoder = make(max_rows)
+    return decoder
 
 
 @runtime_checkable

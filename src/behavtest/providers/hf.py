@@ -22,13 +22,18 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from behavtest.errors import InvalidArgument, MissingDependency, ModelNotFound, first_line
 from behavtest.providers.base import Completion, Messages, Request
+from behavtest.providers.kind import DEFAULT_BATCH_SIZE
+
+if TYPE_CHECKING:
+    from behavtest.providers.hf_decode import Decoder
+
 from behavtest.providers.folders import (
     ADAPTER_CONFIG,
     adapter_fingerprint,
@@ -36,7 +41,6 @@ from behavtest.providers.folders import (
     folder_fingerprint,
     looks_like_path,
 )
-from behavtest.settings import GenerationSettings
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class HFOptions:
 
     device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", "mps"
     dtype: str = "auto"  # "auto" (bf16 on CUDA, fp32 on CPU), "float32", "bfloat16", "float16"
-    batch_size: int = 16
+    batch_size: int = DEFAULT_BATCH_SIZE
     threads: int | None = None  # torch intra-op threads; None leaves torch's default
     # Merge a peft adapter into the base weights after loading it: the same
     # model (W + BA formed once, not on every forward) at the base model's
@@ -248,91 +252,27 @@ class HFProvider:
         return body + "Assistant:"
 
     # -- sampling ---------------------------------------------------------------
+    def decoder(self, max_rows: int | None = None) -> Decoder:
+        """A continuous-batching decoder over this model (see ``hf_decode``): the
+        engine drives one for the rows of every worker."""
+        from behavtest.providers.hf_decode import Decoder
+
+        return Decoder(self.model, self.tokenizer, self.device, self._stop_ids, self.render,
+                       max_rows or self.options.batch_size)
+
     def generate(self, requests: Sequence[Request]) -> list[Completion]:
-        out: list[Completion | None] = [None] * len(requests)
-        groups: dict[GenerationSettings, list[int]] = {}
-        for i, r in enumerate(requests):
-            groups.setdefault(r.settings, []).append(i)
-        bs = max(1, self.options.batch_size)
-        for settings, idxs in groups.items():
-            for start in range(0, len(idxs), bs):
-                chunk = idxs[start : start + bs]
-                drawn = self._sample_batch([requests[j] for j in chunk], settings)
-                for i, c in zip(chunk, drawn, strict=True):
-                    out[i] = c
-        return [c for c in out if c is not None]
-
-    def _sample_batch(self, batch: list[Request], settings: GenerationSettings) -> list[Completion]:
-        torch = self._torch
-        from transformers import DynamicCache
-
-        texts = [self.render(r.messages) for r in batch]
-        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-        ids = enc.input_ids.to(self.device)
-        attn = enc.attention_mask.to(self.device)
-        gens = [torch.Generator(device=self.device).manual_seed(r.seed) for r in batch]
-        n = len(batch)
-        tokens: list[list[int]] = [[] for _ in range(n)]
-        done = [False] * n
-        pos = (attn.cumsum(-1) - 1).clamp(min=0)
-        cache = DynamicCache()
-        step_ids = ids
-        pad = int(self.tokenizer.pad_token_id)
-        with torch.inference_mode():
-            for _ in range(settings.max_tokens):
-                logits = self.model(
-                    input_ids=step_ids,
-                    attention_mask=attn,
-                    position_ids=pos,
-                    past_key_values=cache,
-                    use_cache=True,
-                ).logits[:, -1, :]
-                picks = self._pick(logits.float(), settings, gens, done)
-                for i, t in enumerate(picks):
-                    if done[i]:
-                        continue
-                    if t in self._stop_ids:
-                        done[i] = True
-                    else:
-                        tokens[i].append(t)
-                if all(done):
-                    break
-                nxt = [[pad if d else t] for t, d in zip(picks, done, strict=True)]
-                step_ids = torch.tensor(nxt, device=self.device)
-                attn = torch.cat([attn, attn.new_ones((n, 1))], dim=1)
-                pos = pos[:, -1:] + 1
-        return [
-            Completion(
-                text=str(self.tokenizer.decode(t, skip_special_tokens=True)),
-                tokens=len(t),
-                finish="stop" if d else "length",
-            )
-            for t, d in zip(tokens, done, strict=True)
-        ]
-
-    def _pick(
-        self, logits: Any, s: GenerationSettings, gens: list[Any], done: list[bool]
-    ) -> list[int]:
-        torch = self._torch
-        if s.greedy:
-            return [int(x) for x in logits.argmax(dim=-1).tolist()]
-        logits = logits / s.temperature
-        if s.top_k:
-            kth = torch.topk(logits, min(s.top_k, logits.shape[-1]), dim=-1).values[:, -1:]
-            logits = logits.masked_fill(logits < kth, float("-inf"))
-        probs = torch.softmax(logits, dim=-1)
-        if s.top_p < 1.0:
-            sorted_p, order = probs.sort(dim=-1, descending=True)
-            cum = sorted_p.cumsum(-1)
-            drop = (cum - sorted_p) >= s.top_p  # keep the smallest prefix reaching top_p
-            sorted_p = sorted_p.masked_fill(drop, 0.0)
-            probs = torch.zeros_like(probs).scatter(-1, order, sorted_p)
-        picks = []
-        for i, g in enumerate(gens):
-            # Finished rows still draw, so every row's random stream advances
-            # identically whatever the other rows in the batch do.
-            picks.append(int(torch.multinomial(probs[i], 1, generator=g)))
-        return picks
+        """One completion per request, in order: the rows decode together, up to the
+        batch size at a time, a queued row taking the place of one that finished."""
+        decoder = self.decoder()
+        out: dict[Hashable, Completion] = {}
+        queue: list[tuple[Hashable, Request]] = list(enumerate(requests))
+        while queue or decoder.active:
+            if queue and decoder.free >= decoder.refill_at:
+                take, queue = queue[: decoder.free], queue[decoder.free :]
+                decoder.add(take)
+            for key, completion in decoder.step():
+                out[key] = completion
+        return [out[i] for i in range(len(requests))]
 
     # -- probabilities ---------------------------------------------------------
     def continuation_logprobs(

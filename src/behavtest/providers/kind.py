@@ -27,6 +27,12 @@ from typing import Any, ClassVar
 from behavtest.errors import InvalidArgument
 from behavtest.providers.base import Provider
 
+# Rows decoded together by a local model. bench/ceiling.py sweeps plain batched
+# generate on the embedded model here: throughput still grows past 64 rows but
+# slowly, while a 7B model's key/value cache for 64 rows of a few hundred tokens
+# already takes gigabytes of a GPU's memory.
+DEFAULT_BATCH_SIZE = 64
+
 
 @dataclass(frozen=True)
 class ProviderConfig:
@@ -38,7 +44,7 @@ class ProviderConfig:
     server of ``openai/`` models (None: the kind's own default).
     """
 
-    batch_size: int = 16
+    batch_size: int = DEFAULT_BATCH_SIZE
     threads: int | None = None
     base_url: str | None = None
 

@@ -11,10 +11,17 @@ T = TypeVar("T", bool, float)
 
 @dataclass(frozen=True)
 class Scorer(Generic[T]):
-    """A reply -> value function with a human-readable name for reports."""
+    """A reply -> value function with a human-readable name for reports.
+
+    ``reads_lines``: the scorer reads only the first k non-empty lines of a reply
+    (None: all of it). ``model.sample(..., stop_for=scorer)`` then stops each
+    reply once it holds k complete lines, and ``expect`` refuses replies cut
+    shorter than a scorer reads.
+    """
 
     name: str
     fn: Callable[[str], T | None]
+    reads_lines: int | None = None
 
     def __call__(self, reply: str) -> T | None:
         return self.fn(reply)
@@ -24,7 +31,7 @@ class Scorer(Generic[T]):
 
     def named(self, name: str) -> Scorer[T]:
         """The same scorer under another name (what reports call it)."""
-        return Scorer(name, self.fn)
+        return Scorer(name, self.fn, self.reads_lines)
 
 
 def scorer(name: str) -> Callable[[Callable[[str], T | None]], Scorer[T]]:
@@ -45,7 +52,7 @@ def any_of(*scorers: Scorer[bool]) -> Scorer[bool]:
             return None
         return any(bool(v) for v in values)
 
-    return Scorer(" or ".join(s.name for s in scorers), fn)
+    return Scorer(" or ".join(s.name for s in scorers), fn, _reads(scorers))
 
 
 def all_of(*scorers: Scorer[bool]) -> Scorer[bool]:
@@ -57,4 +64,16 @@ def all_of(*scorers: Scorer[bool]) -> Scorer[bool]:
             return None
         return all(bool(v) for v in values)
 
-    return Scorer(" and ".join(s.name for s in scorers), fn)
+    return Scorer(" and ".join(s.name for s in scorers), fn, _reads(scorers))
+
+
+def _reads(scorers: tuple[Scorer[bool], ...]) -> int | None:
+    """Lines a combination reads: the most any part reads (None if one reads all)."""
+    lines = [s.reads_lines for s in scorers]
+    return None if not lines or None in lines else max(x for x in lines if x is not None)
+
+
+def reads_lines(scorer: object) -> int | None:
+    """The lines a scorer (or any callable) reads; None: the whole reply."""
+    value = getattr(scorer, "reads_lines", None)
+    return value if isinstance(value, int) else None

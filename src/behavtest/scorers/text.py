@@ -102,7 +102,7 @@ def names_word(word: str, within_lines: int = 2) -> Scorer[bool]:
         head = _head(reply, within_lines)
         return any(p.search(head) for p in patterns)
 
-    return Scorer(f"names {target} within {within_lines} lines", fn)
+    return Scorer(f"names {target} within {within_lines} lines", fn, within_lines)
 
 
 _PATTERN_WORDS = re.compile(
@@ -121,4 +121,4 @@ def names_pattern(within_lines: int = 2) -> Scorer[bool]:
     def fn(reply: str) -> bool:
         return bool(_PATTERN_WORDS.search(_head(reply, within_lines)))
 
-    return Scorer(f"names an acrostic pattern within {within_lines} lines", fn)
+    return Scorer(f"names an acrostic pattern within {within_lines} lines", fn, within_lines)

@@ -39,7 +39,11 @@ from behavtest.stats.result import Inference, Outcome, check_alpha, decide
 from behavtest.stats.sequential.build import sequential_design
 from behavtest.stats.sequential.design import SequentialDesign, sequential_decide
 from behavtest.stats.sequential.inference import sequential_inference
-from behavtest.stats.sequential.planning import sequential_budget_for_power, sequential_oc
+from behavtest.stats.sequential.planning import (
+    sequential_budget_for_power,
+    sequential_detectable,
+    sequential_oc,
+)
 from behavtest.stats.series import mean_rate_test, peak_test, trend_test
 from behavtest.stats.t_planning import t_detectable
 from behavtest.stats.unpaired import fisher_test, welch_test
@@ -72,6 +76,7 @@ __all__ = [
     "samples_for_rate",
     "samples_per_arm",
     "sequential_budget_for_power",
+    "sequential_detectable",
     "sequential_decide",
     "sequential_design",
     "sequential_inference",

@@ -10,7 +10,7 @@ from dataclasses import fields, replace
 from typing import Any, TypeVar
 
 from behavtest.errors import InvalidArgument, MissingDependency, ProviderError
-from behavtest.providers.base import Completion, Messages, Request
+from behavtest.providers.base import Completion, Messages, Request, apply_cut
 from behavtest.providers.openai.config import (
     PLACEHOLDER_KEY,
     APIUsage,
@@ -140,11 +140,14 @@ class OpenAIProvider:
 
     # -- sampling ----------------------------------------------------------------------
     def generate(self, requests: Sequence[Request]) -> list[Completion]:
-        """One call per request (n=1, the request's seed), ``concurrency`` at a time."""
+        """One call per request (n=1, the request's seed), ``concurrency`` at a time.
+        A cut (``stop_after_lines``) is applied to the whole reply: the API's stop
+        sequences cannot count non-empty lines."""
         params = [self._params(r.messages, r.settings, r.seed) for r in requests]
         if not params:
             return []
-        return self._loop.run(self._run_all(params, self._complete))
+        whole = self._loop.run(self._run_all(params, self._complete))
+        return [apply_cut(c, r.settings) for c, r in zip(whole, requests, strict=True)]
 
     def _params(
         self, messages: Messages, s: GenerationSettings, seed: int, **extra: Any

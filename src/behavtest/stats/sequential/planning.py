@@ -92,3 +92,18 @@ def sequential_budget_for_power(
             return budget
     raise ValueError(f"more than {_MAX_BUDGET} samples needed")  # pragma: no cover
 
+
+def sequential_detectable(d: SequentialDesign, power: float) -> float | None:
+    """The true rate the design passes with probability ``power`` (bisection on its
+    exact operating characteristic), or None when no true rate reaches it."""
+    edge = 1.0 if d.direction == "greater" else 0.0
+    if sequential_oc(d, edge)[0] < power:
+        return None
+    lo, hi = d.threshold, edge
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        if sequential_oc(d, mid)[0] >= power:
+            hi = mid
+        else:
+            lo = mid
+    return hi
