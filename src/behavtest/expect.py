@@ -34,7 +34,7 @@ from behavtest.errors import (
 )
 from behavtest.group import GroupSamples
 from behavtest.handle import Samples, SequentialSamples
-from behavtest.scored import Scored, score_samples, score_values
+from behavtest.scored import Scored, evidence, score_samples, score_values
 from behavtest.scorers.base import Scorer, reads_lines
 from behavtest.selection import POWER, Chosen
 from behavtest.settings import check_rate
@@ -226,6 +226,7 @@ class Expectation:
             units=inf.units,
             unit=extra.pop("unit", None),
             members=self._members(self.group),
+            evidence=evidence(u, self.group if source is None else None, self.scorer),
             **extra,
         )
         self.verdicts.append(_raise_unless_pass(verdict))

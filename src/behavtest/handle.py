@@ -52,6 +52,8 @@ class Samples(Sequence[Reply]):
     prompts: tuple[Messages, ...]
     settings: GenerationSettings
     replies: tuple[Reply, ...]
+    fingerprint: str | None = None  # the model's identity (weights, adapter), when known
+    seed: int | None = None  # the run seed the samples were drawn with
 
     @overload
     def __getitem__(self, i: int) -> Reply: ...
@@ -326,6 +328,8 @@ class ModelHandle:
             prompts=convs,
             settings=settings,
             replies=tuple(replies[k] for _, _, k, _ in slots),
+            fingerprint=fp,
+            seed=self.run.seed,
         )
 
     # -- option probabilities -----------------------------------------------

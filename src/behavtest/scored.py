@@ -8,6 +8,8 @@ model or an arm of them), so ``expect`` first turns replies into
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from typing import Any
 from behavtest.errors import InvalidArgument
 from behavtest.handle import Samples
 from behavtest.providers.base import Messages
+from behavtest.verdict import Evidence
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class Scored:
     n: int
     parsed: int
     prompts: tuple[Messages, ...] | None = None
+    samples: Samples | None = None  # what was scored (None: plain values)
 
     @property
     def k(self) -> int:
@@ -88,6 +92,7 @@ def score_samples(samples: Samples, scorer: Callable[[str], Any]) -> Scored:
         len(raw),
         len(parsed),
         samples.prompts,
+        samples,
     )
 
 
@@ -98,3 +103,33 @@ def score_values(values: Sequence[float], name: str) -> Scored:
         raise InvalidArgument(f"{name} contains NaN; fix: drop or score those values")
     binary = bool(vals) and all(isinstance(v, bool) for v in values)
     return Scored(name, binary, tuple((v,) for v in vals), len(vals), len(vals))
+
+
+EXAMPLES = 3  # replies a verdict keeps, for snapshots and reports
+
+
+def prompts_hash(prompts: tuple[Messages, ...]) -> str:
+    """A short hash of a prompt set: two measurements are comparable only on the same."""
+    blob = json.dumps([list(map(list, p)) for p in prompts], separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def evidence(unit: Scored, group: tuple[Scored, ...] | None, scorer: object) -> Evidence:
+    """The data a check judged, as a verdict carries it (see ``verdict.Evidence``)."""
+    from behavtest.scorers.base import version_of
+
+    s = unit.samples if group is None else group[0].samples
+    members = None
+    if group is not None and len(group) > 1:
+        members = tuple((u.model, u.clusters) for u in group)
+    return Evidence(
+        binary=unit.binary,
+        clusters=unit.clusters,
+        members=members,
+        prompts=None if s is None else prompts_hash(s.prompts),
+        settings=None if s is None else tuple(sorted(s.settings.as_dict().items())),
+        seed=None if s is None else s.seed,
+        fingerprint=None if s is None or group is not None else s.fingerprint,
+        scorer_version=None if scorer is None else version_of(scorer),
+        examples=() if s is None else tuple(r.text for r in s.replies[:EXAMPLES]),
+    )

@@ -28,6 +28,7 @@ from behavtest.providers.registry import (
     validate_spec,
 )
 from behavtest.settings import RunSettings
+from behavtest.snapshot_run import SnapshotRun
 from behavtest.stats.multiplicity import adjust_families
 from behavtest.stats.result import decide
 from behavtest.verdict import Outcome, Verdict
@@ -111,6 +112,7 @@ class Session:
     engine_loads: int = 0  # engines the controller saw started (each loaded its model once)
     engine_tokens: int = 0  # what they generated, and in how many busy seconds
     engine_seconds: float = 0.0
+    snapshots: SnapshotRun | None = None  # stored measurements this run compares with
     _handles: dict[str, ModelHandle] = field(default_factory=dict)
     _cache: SampleCache | None = None
 
@@ -299,7 +301,17 @@ class Session:
         verdicts = [self.records[i].verdict for i in order]
         families = [v.family or "suite" for v in verdicts]
         claim = adjust_families([v.p_value for v in verdicts], families, self.correction)
-        against = adjust_families([v.p_against for v in verdicts], families, self.correction)
+        # Comparisons with snapshots are alarms too: they join the FAIL side.
+        snap = self.snapshots
+        snaps = snap.testable() if snap else []
+        snap_families = [snap.families.get(c.key, "suite") for c in snaps] if snap else []
+        alarms = adjust_families(
+            [v.p_against for v in verdicts] + [c.p for c in snaps], families + snap_families,
+            self.correction,
+        )
+        against = alarms[: len(verdicts)]
+        if snap:
+            snap.decide({c.key: p for c, p in zip(snaps, alarms[len(verdicts):], strict=True)})
         changed = []
         for i, v, pc, pa in zip(order, verdicts, claim, against, strict=True):
             final = decide(pc, pa, v.alpha)
@@ -329,7 +341,21 @@ class Session:
                 out is Outcome.INCONCLUSIVE and self.run.inconclusive == "fail"
             ):
                 failing.add(r.nodeid)
+        if self.snapshots:
+            failing |= self.snapshots.failed() & judged
         return failing
+
+    def compare_snapshots(self) -> None:
+        """Compare every measurement with its stored snapshot (before ``correct``)."""
+        if self.snapshots is not None:
+            self.snapshots.compare(
+                [(r.nodeid, r.verdict) for r in self.records], self.run.alpha, self.run.icc
+            )
+
+    def write_snapshots(self) -> None:
+        """With --behav-snapshot-update: store the selected tests' measurements."""
+        if self.snapshots is not None and self.snapshots.update:
+            self.snapshots.write([(r.nodeid, r.verdict) for r in self.records])
 
     def preconditions_not_met(self) -> int:
         return sum(1 for r in self.records if r.verdict.is_precondition and not r.verdict.passed)

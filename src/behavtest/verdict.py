@@ -12,7 +12,51 @@ from typing import Any
 
 from behavtest.stats.result import Outcome
 
-__all__ = ["Outcome", "Verdict", "format_p"]
+__all__ = ["Evidence", "Outcome", "Verdict", "format_p"]
+
+Clusters = tuple[tuple[float, ...], ...]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a verdict was measured on, so that a later run can compare with it
+    (snapshots) by the test the data's shape calls for, and so that reports can
+    show it: the values per prompt (0/1 for rates), per model for an arm, and
+    what must match for two measurements to be comparable."""
+
+    binary: bool
+    clusters: Clusters  # values per prompt (cluster)
+    members: tuple[tuple[str, Clusters], ...] | None = None  # an arm: each model's clusters
+    prompts: str | None = None  # hash of the prompts (None: plain values)
+    settings: tuple[tuple[str, Any], ...] | None = None  # generation settings, sorted items
+    seed: int | None = None
+    fingerprint: str | None = None
+    scorer_version: str | None = None
+    examples: tuple[str, ...] = ()  # a few replies, as drawn (untrusted text)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["settings"] = None if self.settings is None else dict(self.settings)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Evidence:
+        def clusters(raw: Any) -> Clusters:
+            return tuple(tuple(float(v) for v in c) for c in raw)
+
+        members = d.get("members")
+        settings = d.get("settings")
+        return cls(
+            binary=bool(d["binary"]),
+            clusters=clusters(d["clusters"]),
+            members=None if members is None else tuple((str(m), clusters(c)) for m, c in members),
+            prompts=d.get("prompts"),
+            settings=None if settings is None else tuple(sorted(dict(settings).items())),
+            seed=d.get("seed"),
+            fingerprint=d.get("fingerprint"),
+            scorer_version=d.get("scorer_version"),
+            examples=tuple(str(x) for x in d.get("examples") or ()),
+        )
 
 
 def format_p(p: float) -> str:
@@ -57,6 +101,7 @@ class Verdict:
     p_adjusted: float | None = None
     p_against_adjusted: float | None = None
     final: Outcome | None = None  # outcome after suite-level correction
+    evidence: Evidence | None = None  # the data the check judged
 
     @property
     def passed(self) -> bool:
@@ -75,6 +120,7 @@ class Verdict:
         d = asdict(self)
         d["outcome"] = self.outcome.value
         d["final"] = None if self.final is None else self.final.value
+        d["evidence"] = None if self.evidence is None else self.evidence.to_dict()
         return d
 
     @classmethod
@@ -86,12 +132,14 @@ class Verdict:
             for key in ("members", "baseline_members")
         }
         final = d.get("final")
+        evidence = d.get("evidence")
         return cls(
             **{
                 **d,
                 **members,
                 "outcome": Outcome(d["outcome"]),
                 "final": None if final is None else Outcome(final),
+                "evidence": None if evidence is None else Evidence.from_dict(evidence),
             }
         )
 

@@ -30,9 +30,16 @@ from behavtest.expect import ExpectContext, current_context
 from behavtest.group import Model, ModelGroup
 from behavtest.plugin import options
 from behavtest.plugin.options import BASELINE_OPTION, CHECKPOINTS_OPTION
-from behavtest.plugin.reporting import END_PROPERTY, PROPERTY, ProgressLine, RunReporter
+from behavtest.plugin.reporting import (
+    ALLOW_PROPERTY,
+    END_PROPERTY,
+    PROPERTY,
+    ProgressLine,
+    RunReporter,
+)
 from behavtest.plugin.xdist import ENGINE_DIR_KEY, ENGINE_OWNER_KEY, XdistController
 from behavtest.session import VERDICT_END, Session
+from behavtest.snapshots import DIRECTIONS
 from behavtest.verdict import Verdict
 
 SESSION_KEY = pytest.StashKey[Session]()
@@ -46,6 +53,8 @@ MARKERS = (
     "models that are",
     "behav_family(name): the family this test's verdicts are corrected within "
     "(with --behav-family marker)",
+    "behav_snapshot(allow): a change from the stored snapshot in this direction "
+    "('up' or 'down') does not fail the test",
 )
 
 
@@ -65,6 +74,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SESSION_KEY] = session
     if workerinput is None:
         session.on_progress = ProgressLine(config)
+        try:  # only the controller (or the one process) reads and writes snapshots
+            session.snapshots = options.snapshots(config, session)
+        except BehavtestError as exc:
+            raise pytest.UsageError(str(exc)) from None
     elif workerinput.get(ENGINE_DIR_KEY):
         if options.engine_enabled(config):
             session.use_engines(
@@ -173,6 +186,14 @@ def pytest_runtest_makereport(
     ended_by_verdict = (isinstance(exc, CheckEnded) and not isinstance(exc, PreconditionNotMet)) \
         or (exc is None and bool(verdicts))
     report.user_properties.append((END_PROPERTY, VERDICT_END if ended_by_verdict else "other"))
+    if (mark := item.get_closest_marker("behav_snapshot")) is not None:
+        allow = mark.kwargs.get("allow")
+        if allow not in DIRECTIONS:
+            raise pytest.UsageError(
+                f"{item.nodeid}: @pytest.mark.behav_snapshot(allow={allow!r}); fix: allow='up' "
+                "or allow='down'"
+            )
+        report.user_properties.append((ALLOW_PROPERTY, str(allow)))
     if isinstance(exc, Inconclusive):
         if session.run.inconclusive == "xfail":
             report.outcome = "skipped"

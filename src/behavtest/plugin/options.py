@@ -25,6 +25,7 @@ from behavtest.settings import (
     GenerationSettings,
     default_profile_name,
 )
+from behavtest.snapshot_run import SnapshotRun
 
 Kind = Literal["string", "lines", "flag"]
 
@@ -57,6 +58,9 @@ ENGINE_OPTION = "--behav-engine"
 ICC_OPTION = "--behav-icc"
 CORRECTION_OPTION = "--behav-correction"
 FAMILY_OPTION = "--behav-family"
+SNAPSHOTS_OPTION = "--behav-snapshots"
+SNAPSHOT_UPDATE_OPTION = "--behav-snapshot-update"
+SNAPSHOT_AS_OPTION = "--behav-snapshot-as"
 REPORT_OPTION = "--behav-report"
 
 OPTIONS: tuple[Option, ...] = (
@@ -101,6 +105,14 @@ OPTIONS: tuple[Option, ...] = (
     Option(REPORT_OPTION, "behav_report", "write an HTML report to this file (plots, numbers "
            "and example replies of every verdict; self-contained) and the summary plot as a "
            "PNG beside it"),
+    Option(SNAPSHOTS_OPTION, "behav_snapshots", "folder of stored measurements the run "
+           "compares with, one subfolder per model (default: <rootdir>/snapshots; 'off' "
+           "compares nothing)"),
+    Option(SNAPSHOT_UPDATE_OPTION, "behav_snapshot_update", "store the selected tests' "
+           "measurements as the model's snapshots (prunes only within the selection)", "flag"),
+    Option(SNAPSHOT_AS_OPTION, "behav_snapshot_as", "the name the model's snapshots are "
+           "stored under (default: its spec): give a fine-tune's every version one name to "
+           "compare each with the last"),
     Option(None, "behav_temperature", "sampling temperature (default 1.0; 0 = greedy)"),
     Option(None, "behav_top_p", "nucleus sampling mass (default 1.0 = off)"),
     Option(None, "behav_top_k", "top-k (default 0 = off)"),
@@ -258,6 +270,17 @@ def report_path(config: pytest.Config) -> Path | None:
         raise pytest.UsageError(f"{where}: folder {path.parent} is not writable; fix: name a "
                                 "file in a folder you can write to")
     return path
+
+
+def snapshots(config: pytest.Config, session: Session) -> SnapshotRun | None:
+    """The run's snapshots (read now, so a corrupted file stops the run at once)."""
+    folder = value(config, "behav_snapshots")
+    if folder == "off":
+        return None
+    root = Path(folder) if folder else Path(config.rootpath) / "snapshots"
+    update = bool(_flag(config, "behav_snapshot_update"))
+    name = value(config, "behav_snapshot_as") or session.model_spec
+    return SnapshotRun.open(root, str(name), update)
 
 
 def engine_enabled(config: pytest.Config) -> bool:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 PROPERTY = "behavtest_verdict"
 END_PROPERTY = "behavtest_end"
+ALLOW_PROPERTY = "behavtest_snapshot_allow"
 
 
 class ProgressLine:
@@ -76,6 +77,8 @@ class RunReporter:
         self.examples: dict[str, list[str]] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.session.snapshots is not None:  # the tests this run selected
+            self.session.snapshots.selected.add(report.nodeid)
         if report.when != "call":
             if report.failed:
                 self.failed_outside_verdicts.add(report.nodeid)
@@ -86,6 +89,8 @@ class RunReporter:
                 self.session.add(report.nodeid, Verdict.from_dict(json.loads(str(value))))
             elif name == END_PROPERTY:
                 end = str(value)
+            elif name == ALLOW_PROPERTY and self.session.snapshots is not None:
+                self.session.snapshots.allow[report.nodeid] = str(value)
         self.ends[report.nodeid] = end
         if report.failed and end != VERDICT_END:
             self.failed_outside_verdicts.add(report.nodeid)
@@ -110,7 +115,9 @@ class RunReporter:
         """
         if not self.session.records:
             return
+        self.session.compare_snapshots()
         self.changed = self.session.correct()
+        self.session.write_snapshots()
         if int(session.exitstatus) not in (0, 1):
             return  # interrupted, usage error, no tests: not ours to change
         failing = self.session.final_failures(self.ends) | self.failed_outside_verdicts
@@ -133,12 +140,25 @@ class RunReporter:
             terminalreporter.write(text)
             for line in correction_lines(self.session, self.changed, self.pytest_status):
                 terminalreporter.write_line(line)
+            if self.session.snapshots is not None:
+                for line in self.session.snapshots.summary():
+                    terminalreporter.write_line(line)
         if self.report is not None:
             self._write_report(terminalreporter, self.report)
 
     def _write_report(self, terminalreporter: Any, path: Path) -> None:
         from behavtest.html_report import write_report
 
+        snap = self.session.snapshots
+        for c in snap.comparisons if snap is not None else []:
+            if c.was is not None:  # keyed as html_report.record_key keys records
+                key = f"{c.was.nodeid} | {c.was.check} | {c.was.scorer}"
+                self.snapshots[key] = (c.was.rate, c.was.low, c.was.high,
+                                       f"snapshot {c.was.date}")
+        for rec in self.session.records:  # the replies a verdict kept
+            if rec.verdict.evidence is not None and rec.verdict.evidence.examples:
+                key = f"{rec.nodeid} | {rec.verdict.check} | {rec.verdict.scorer}"
+                self.examples.setdefault(key, list(rec.verdict.evidence.examples))
         try:
             html, png = write_report(self.session, path, self.snapshots, self.examples)
         except OSError as exc:

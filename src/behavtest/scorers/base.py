@@ -22,6 +22,9 @@ class Scorer(Generic[T]):
     name: str
     fn: Callable[[str], T | None]
     reads_lines: int | None = None
+    # Bump when what the scorer counts changes: snapshots compare measurements
+    # only under the same scorer name and version.
+    version: str = "1"
 
     def __call__(self, reply: str) -> T | None:
         return self.fn(reply)
@@ -31,7 +34,7 @@ class Scorer(Generic[T]):
 
     def named(self, name: str) -> Scorer[T]:
         """The same scorer under another name (what reports call it)."""
-        return Scorer(name, self.fn, self.reads_lines)
+        return Scorer(name, self.fn, self.reads_lines, self.version)
 
 
 def scorer(name: str) -> Callable[[Callable[[str], T | None]], Scorer[T]]:
@@ -52,7 +55,7 @@ def any_of(*scorers: Scorer[bool]) -> Scorer[bool]:
             return None
         return any(bool(v) for v in values)
 
-    return Scorer(" or ".join(s.name for s in scorers), fn, _reads(scorers))
+    return Scorer(" or ".join(s.name for s in scorers), fn, _reads(scorers), _versions(scorers))
 
 
 def all_of(*scorers: Scorer[bool]) -> Scorer[bool]:
@@ -64,13 +67,23 @@ def all_of(*scorers: Scorer[bool]) -> Scorer[bool]:
             return None
         return all(bool(v) for v in values)
 
-    return Scorer(" and ".join(s.name for s in scorers), fn, _reads(scorers))
+    return Scorer(" and ".join(s.name for s in scorers), fn, _reads(scorers), _versions(scorers))
+
+
+def _versions(scorers: tuple[Scorer[bool], ...]) -> str:
+    return "+".join(s.version for s in scorers)
 
 
 def _reads(scorers: tuple[Scorer[bool], ...]) -> int | None:
     """Lines a combination reads: the most any part reads (None if one reads all)."""
     lines = [s.reads_lines for s in scorers]
     return None if not lines or None in lines else max(x for x in lines if x is not None)
+
+
+def version_of(scorer: object) -> str:
+    """A scorer's version for snapshots: ``Scorer.version`` (a plain function: "1")."""
+    value = getattr(scorer, "version", "1")
+    return str(value)
 
 
 def reads_lines(scorer: object) -> int | None:
