@@ -1,14 +1,17 @@
-"""The ``behavtest`` command: planning sample sizes (``behavtest plan``)."""
+"""The ``behavtest`` command: planning sample sizes (``behavtest plan``) and
+comparing two models' snapshot folders (``behavtest diff A B``)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from behavtest import stats
+from behavtest import diff, stats
 from behavtest.errors import BehavtestError, InvalidArgument
 from behavtest.settings import check_rate
+from behavtest.snapshots import SUFFIX, Entry, read_folder
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -81,6 +84,32 @@ def _plan_equivalence(rate: float, args: argparse.Namespace) -> int:
     return 0
 
 
+def _snapshot_folder(path: str) -> dict[str, Entry]:
+    """The entries of a snapshot folder, or a one-line error naming the fix."""
+    folder = Path(path)
+    shown = diff.plain(path)
+    if not folder.is_dir():
+        raise BehavtestError(
+            f"{shown} is not a folder: diff takes snapshot folders; fix: record each model's with "
+            "pytest behaviors/ --behav-snapshot-as NAME --behav-snapshot-update "
+            "(snapshots/NAME), or pass an existing folder"
+        )
+    if not any(folder.glob("*" + SUFFIX)):
+        raise BehavtestError(
+            f"{shown} holds no snapshot files (*{SUFFIX}); fix: record them with pytest "
+            f"behaviors/ --behav-snapshot-as NAME --behav-snapshot-update (snapshots/NAME)"
+        )
+    return read_folder(folder)
+
+
+def _diff(args: argparse.Namespace) -> int:
+    a, b = _snapshot_folder(args.a), _snapshot_folder(args.b)
+    table = diff.rows(a, b, args.alpha, args.correction, args.icc, args.margin)
+    sys.stdout.write(diff.render(args.format, table, args.a, args.b, args.alpha,
+                                 args.correction, args.margin))
+    return diff.exit_code(table)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="behavtest", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -100,9 +129,28 @@ def main(argv: Sequence[str] | None = None) -> int:
                       help="equivalence margin: samples to show the rate is within +-margin")
     plan.add_argument("--sequential", action="store_true",
                       help="also plan a group-sequential run (budget and expected samples)")
+    plan.set_defaults(run=_plan)
+    compare = sub.add_parser(
+        "diff", help="every behaviour of two models' snapshot folders: what changed, "
+        "corrected for the number of comparisons (exit 1 when something did)",
+    )
+    compare.add_argument("a", metavar="A", help="a model's snapshot folder, e.g. "
+                         "snapshots/gpt-4.1 (written by --behav-snapshot-update)")
+    compare.add_argument("b", metavar="B", help="the other model's, e.g. snapshots/gpt-4.1-em")
+    compare.add_argument("--alpha", type=float, default=0.05,
+                         help="two-sided level of each change, after correction (0.05)")
+    compare.add_argument("--correction", choices=diff.CORRECTIONS, default="holm",
+                         help="over all comparisons as one family (default holm)")
+    compare.add_argument("--icc", type=float, default=0.1,
+                         help="least intra-cluster correlation assumed, as --behav-icc (0.1)")
+    compare.add_argument("--margin", type=float, default=None,
+                         help="call a behaviour 'same' only when its difference is shown "
+                         "inside +-margin (TOST), e.g. 0.05")
+    compare.add_argument("--format", choices=diff.FORMATS, default="text")
+    compare.set_defaults(run=_diff)
     args = parser.parse_args(argv)
     try:
-        return _plan(args)
+        return int(args.run(args))
     except (BehavtestError, ValueError) as exc:
         print(f"behavtest: error: {exc}", file=sys.stderr)
         return 2

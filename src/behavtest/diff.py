@@ -1,0 +1,266 @@
+"""``behavtest diff A B``: every behaviour of two models' snapshots, compared.
+
+Two snapshot folders (``snapshots/<model>/``, as ``--behav-snapshot-update``
+writes them) hold one stored measurement per behaviour each. A table of
+"which behaviours moved between model A and model B" is only worth reading if
+its "changed" rows are not the noise of the many comparisons it makes, so:
+
+* each behaviour present in both is compared by the two-sample test the data's
+  shape calls for (``snapshots.compare``, the test a run's snapshot comparison
+  and ``.above()`` use), two-sided at ``alpha``; its difference B - A comes
+  with the matching two-sided ``1 - alpha`` interval;
+* all comparisons form one family, corrected by Holm (family-wise error: no
+  false "changed" row anywhere with probability >= 1 - alpha), BH or none;
+* "same" is claimed only when a margin is given and the difference is shown to
+  lie inside it (TOST: two one-sided tests at -margin and +margin through
+  ``selection.against_baseline`` and ``selection.tost``), its p-value corrected
+  in the same family; never from a non-significant difference, which small
+  samples always give. (A behaviour's two nulls, "no change" and "outside the
+  margin", cannot both be true, so one family of both is conservative.)
+* entries only in B are "new", only in A "gone", and entries whose prompts,
+  scorer version or generation settings differ are "not comparable", with
+  what changed.
+
+This module is pure (entries in, rows out) plus the renderers. Test ids and
+check names come from the suites, and checks may quote model output, so the
+text renderer strips control characters (no terminal escape sequences get
+through) and the markdown renderer escapes what would change a table.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from behavtest import selection
+from behavtest.errors import InvalidArgument
+from behavtest.snapshots import Comparison, Entry, compare
+from behavtest.stats.multiplicity import METHODS, adjust_families
+from behavtest.stats.power import significant
+from behavtest.stats.result import check_alpha
+from behavtest.verdict import format_p
+
+CHANGED = ("changed up", "changed down")
+TESTED = (*CHANGED, "same", "no significant change")
+# after the tested rows (by adjusted p), in this order
+LATER = ("new", "gone", "not comparable")
+FORMATS = ("text", "markdown", "json")
+CORRECTIONS = METHODS
+
+
+@dataclass(frozen=True)
+class Row:
+    """One behaviour: its two measurements, the difference and the verdict."""
+
+    key: str
+    verdict: str  # changed up/down, same, no significant change, new, gone, not comparable
+    a: Entry | None
+    b: Entry | None
+    difference: float | None = None  # B - A
+    low: float | None = None  # two-sided 1 - alpha interval of the difference
+    high: float | None = None
+    p: float | None = None  # two-sided p-value of a change
+    p_adjusted: float | None = None
+    p_same: float | None = None  # TOST p-value of "inside +-margin" (with --margin)
+    p_same_adjusted: float | None = None
+    method: str = ""
+    reason: str | None = None  # what changed (not comparable), or a note
+
+    @property
+    def changed(self) -> bool:
+        return self.verdict in CHANGED
+
+    def to_json(self, alpha: float, correction: str, margin: float | None) -> dict[str, Any]:
+        out: dict[str, Any] = {"key": self.key, "verdict": self.verdict, "reason": self.reason}
+        for side, e in (("a", self.a), ("b", self.b)):
+            out |= {f"{f}_{side}": None if e is None else getattr(e, f)
+                    for f in ("rate", "low", "high", "k", "n", "model", "date")}
+        return out | {
+            "difference": self.difference, "difference_low": self.low,
+            "difference_high": self.high, "interval_level": 1.0 - alpha, "p": self.p,
+            "p_adjusted": self.p_adjusted, "p_same": self.p_same,
+            "p_same_adjusted": self.p_same_adjusted, "margin": margin, "alpha": alpha,
+            "correction": correction, "method": self.method,
+        }
+
+
+def _p_same(now: Entry, was: Entry, margin: float, alpha: float, icc: float) -> float:
+    """TOST p-value of -margin < now - was < +margin (the larger one-sided p)."""
+    x, xg = now.scored()
+    y, yg = was.scored()
+    lo = selection.against_baseline(x, xg, y, yg, -margin, alpha, icc).inference
+    hi = selection.against_baseline(x, xg, y, yg, margin, alpha, icc).inference
+    return selection.tost(lo, hi, -margin, margin).p_greater
+
+
+def _row(key: str, c: Comparison, **kw: Any) -> Row:
+    return Row(key, c.status, c.was, c.now, c.effect, c.effect_low, c.effect_high, c.p,
+               method=c.method, reason=c.reason, **kw)
+
+
+def rows(a: Mapping[str, Entry], b: Mapping[str, Entry], alpha: float = 0.05,
+         correction: str = "holm", icc: float = 0.1, margin: float | None = None) -> list[Row]:
+    """One row per entry key in either folder, sorted by significance (smallest
+    adjusted p first), then new, gone and not comparable rows."""
+    check_alpha(alpha, "--alpha")
+    if correction not in METHODS:
+        raise InvalidArgument(f"--correction {correction!r} is not one of {', '.join(METHODS)}")
+    if not 0.0 <= icc <= 1.0:
+        raise InvalidArgument(f"--icc {icc} is outside [0, 1]; fix: e.g. --icc 0.1")
+    if margin is not None and not (math.isfinite(margin) and margin > 0):
+        raise InvalidArgument(f"--margin {margin} is not > 0; fix: e.g. --margin 0.05")
+    done: list[Row] = []
+    tested: list[tuple[str, Comparison, float | None]] = []
+    for key in sorted(set(a) | set(b)):
+        was, now = a.get(key), b.get(key)
+        if was is None or now is None:
+            done.append(Row(key, "new" if was is None else "gone", was, now))
+            continue
+        if margin is not None and margin >= 1 and now.binary and now.binary == was.binary:
+            raise InvalidArgument(f"--margin {margin} is not < 1, and {key!r} is a rate; "
+                                  "fix: e.g. --margin 0.05")
+        try:
+            # at alpha / 2: the interval is the two-sided 1 - alpha one, as the test
+            c = replace(compare(key, now, was, alpha / 2, icc), alpha=alpha)
+            same = (None if margin is None or c.status == "not comparable"
+                    else _p_same(now, was, margin, alpha, icc))
+        except ValueError as exc:  # data no test can take (e.g. a mean of one value)
+            done.append(Row(key, "not comparable", was, now,
+                            reason=f"no test applies: {str(exc).splitlines()[0]}"))
+            continue
+        if c.status == "not comparable":
+            done.append(Row(key, c.status, was, now, reason=c.reason))
+        else:
+            tested.append((key, c, same))
+    ps = [c.p for _, c, _ in tested] + [s for _, _, s in tested if s is not None]
+    adjusted = iter(adjust_families(ps, ["diff"] * len(ps), correction))  # one family
+    p_adj = [next(adjusted) for _ in tested]
+    out = []
+    for (key, c, same), pa in zip(tested, p_adj, strict=True):
+        sa = None if same is None else next(adjusted)
+        row = _row(key, c.decide(pa), p_adjusted=pa, p_same=same, p_same_adjusted=sa)
+        if sa is not None and significant(sa, alpha):
+            if row.changed:
+                row = replace(row, reason=f"a change inside the +-{margin:g} margin")
+            else:
+                row = replace(row, verdict="same", reason=f"within +-{margin:g}")
+        out.append(row)
+    out.sort(key=lambda r: (r.p_adjusted or 0.0, r.p or 0.0, r.key))
+    return out + sorted(done, key=lambda r: (LATER.index(r.verdict), r.key))
+
+
+def exit_code(table: Sequence[Row]) -> int:
+    """1 when a behaviour changed significantly, else 0."""
+    return 1 if any(r.changed for r in table) else 0
+
+
+# -- rendering ---------------------------------------------------------------------------
+def plain(text: str) -> str:
+    """One line without control or format characters: no terminal escape sequence
+    (ESC, CSI, OSC ...) nor bidirectional override survives; line breaks become spaces."""
+    out = []
+    for ch in text:
+        kind = unicodedata.category(ch)
+        if ch in "\t\n\r" or kind in ("Zl", "Zp"):
+            out.append(" ")
+        elif kind not in ("Cc", "Cf"):
+            out.append(ch)
+    return "".join(out)
+
+
+_MD_SPECIAL = set("\\`*_[]<>|&")
+
+
+def markdown_cell(text: str) -> str:
+    """A table cell's text: every character that could end the cell, open code or
+    emphasis, a link or HTML is backslash-escaped; a line break is ``<br>``."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "<br>".join(
+        "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in plain(line)) for line in lines
+    )
+
+
+def _rate(e: Entry | None) -> str:
+    return "-" if e is None else f"{e.rate:.3f} [{e.low:.3f}, {e.high:.3f}]"
+
+
+def _diff(r: Row) -> str:
+    if r.difference is None or r.low is None or r.high is None:
+        return "-"
+    return f"{r.difference:+.3f} [{r.low:+.3f}, {r.high:+.3f}]"
+
+
+def _p(p: float | None) -> str:
+    return "-" if p is None else format_p(p)
+
+
+def _verdict(r: Row) -> str:
+    return f"{r.verdict} ({r.reason})" if r.reason else r.verdict
+
+
+def _cells(table: Sequence[Row], margin: float | None) -> list[list[str]]:
+    head = ["behaviour", "A", "B", "B - A", "p", "adj. p"]
+    head += ["p same (adj.)"] if margin is not None else []
+    out = [head + ["verdict"]]
+    for r in table:
+        cells = [r.key, _rate(r.a), _rate(r.b), _diff(r), _p(r.p), _p(r.p_adjusted)]
+        if margin is not None:
+            cells.append("-" if r.p_same is None else f"{_p(r.p_same)} ({_p(r.p_same_adjusted)})")
+        out.append(cells + [_verdict(r)])
+    return out
+
+
+def _heading(table: Sequence[Row], a: str, b: str, alpha: float, correction: str,
+             margin: float | None) -> list[str]:
+    tested = sum(r.p is not None for r in table)
+    family = tested * (2 if margin is not None else 1)
+    how = ("uncorrected" if correction == "none"
+           else f"{correction} over {family} test{'s' if family != 1 else ''}")
+    same = ("; 'same': TOST inside +-" + f"{margin:g}" if margin is not None
+            else "; 'same' needs --margin")
+    counts: dict[str, int] = {}
+    for r in table:
+        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+    order = (*CHANGED, "same", "no significant change", *LATER)
+    return [
+        f"behavtest diff: A = {a}, B = {b}: two-sided tests at alpha {alpha:g}, {how}{same}; "
+        f"rates with their recorded intervals, B - A with its {1 - alpha:.0%} interval",
+        ", ".join(f"{counts[v]} {v}" for v in order if counts.get(v)) or "no entries",
+    ]
+
+
+def render_text(table: Sequence[Row], a: str, b: str, alpha: float, correction: str,
+                margin: float | None) -> str:
+    cells = [[plain(c) for c in row] for row in _cells(table, margin)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    lines = [plain(x) for x in _heading(table, a, b, alpha, correction, margin)]
+    for row in cells:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(table: Sequence[Row], a: str, b: str, alpha: float, correction: str,
+                    margin: float | None) -> str:
+    head, *body = [[markdown_cell(c) for c in row] for row in _cells(table, margin)]
+    lines = [markdown_cell(x) + "  " for x in _heading(table, a, b, alpha, correction, margin)]
+    lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(row) + " |" for row in body]
+    return "\n".join(lines) + "\n"
+
+
+def render_json(table: Sequence[Row], alpha: float, correction: str,
+                margin: float | None) -> str:
+    return json.dumps([r.to_json(alpha, correction, margin) for r in table], indent=2) + "\n"
+
+
+def render(fmt: str, table: Sequence[Row], a: str, b: str, alpha: float, correction: str,
+           margin: float | None) -> str:
+    if fmt == "json":
+        return render_json(table, alpha, correction, margin)
+    if fmt == "markdown":
+        return render_markdown(table, a, b, alpha, correction, margin)
+    return render_text(table, a, b, alpha, correction, margin)
