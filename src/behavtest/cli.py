@@ -8,10 +8,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from behavtest import diff, stats
+from behavtest import diff, gate, stats
 from behavtest.errors import BehavtestError, InvalidArgument
 from behavtest.settings import check_rate
 from behavtest.snapshots import SUFFIX, Entry, read_folder
+from behavtest.untrusted import plain
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -87,7 +88,7 @@ def _plan_equivalence(rate: float, args: argparse.Namespace) -> int:
 def _snapshot_folder(path: str) -> dict[str, Entry]:
     """The entries of a snapshot folder, or a one-line error naming the fix."""
     folder = Path(path)
-    shown = diff.plain(path)
+    shown = plain(path)
     if not folder.is_dir():
         raise BehavtestError(
             f"{shown} is not a folder: diff takes snapshot folders; fix: record each model's with "
@@ -148,6 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "inside +-margin (TOST), e.g. 0.05")
     compare.add_argument("--format", choices=diff.FORMATS, default="text")
     compare.set_defaults(run=_diff)
+    gate_parser = sub.add_parser("gate", help=gate.HELP)
+    gate.configure(gate_parser)
+    gate_parser.set_defaults(run=gate.gate)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import math
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -42,6 +41,7 @@ from behavtest.snapshots import Comparison, Entry, compare
 from behavtest.stats.multiplicity import METHODS, adjust_families
 from behavtest.stats.power import significant
 from behavtest.stats.result import check_alpha
+from behavtest.untrusted import markdown_cell, plain
 from behavtest.verdict import format_p
 
 CHANGED = ("changed up", "changed down")
@@ -159,31 +159,6 @@ def exit_code(table: Sequence[Row]) -> int:
 
 
 # -- rendering ---------------------------------------------------------------------------
-def plain(text: str) -> str:
-    """One line without control or format characters: no terminal escape sequence
-    (ESC, CSI, OSC ...) nor bidirectional override survives; line breaks become spaces."""
-    out = []
-    for ch in text:
-        kind = unicodedata.category(ch)
-        if ch in "\t\n\r" or kind in ("Zl", "Zp"):
-            out.append(" ")
-        elif kind not in ("Cc", "Cf"):
-            out.append(ch)
-    return "".join(out)
-
-
-_MD_SPECIAL = set("\\`*_[]<>|&")
-
-
-def markdown_cell(text: str) -> str:
-    """A table cell's text: every character that could end the cell, open code or
-    emphasis, a link or HTML is backslash-escaped; a line break is ``<br>``."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "<br>".join(
-        "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in plain(line)) for line in lines
-    )
-
-
 def _rate(e: Entry | None) -> str:
     return "-" if e is None else f"{e.rate:.3f} [{e.low:.3f}, {e.high:.3f}]"
 

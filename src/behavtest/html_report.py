@@ -27,11 +27,10 @@ from __future__ import annotations
 
 import base64
 import html
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from behavtest.files import write_atomic
 from behavtest.plots import BASELINE_COLOR, COLORS, SNAPSHOT_COLOR, Row, check_png, summary_png
 from behavtest.session import Record, Session
 from behavtest.verdict import Outcome, Verdict, format_p
@@ -294,19 +293,6 @@ def build_html(
     )
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def png_path(path: Path) -> Path:
     """Where the summary PNG goes: beside the HTML, same name, ``.png``."""
     return path.with_suffix(".png")
@@ -322,8 +308,8 @@ def write_report(
     summary = summary_png(_summary_rows(sorted_records(session)))
     text = build_html(session, summary, snapshots, examples)
     png = png_path(path)
-    _write_atomic(png, summary)
+    write_atomic(png, summary)
     # Lone surrogates (from bad decoding upstream) must not stop the report.
-    _write_atomic(path, text.encode("utf-8", errors="replace"))
+    write_atomic(path, text.encode("utf-8", errors="replace"))
     return path, png
 

@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
@@ -36,6 +34,7 @@ from typing import Any
 
 from behavtest import selection
 from behavtest.errors import BehavtestError
+from behavtest.files import write_atomic
 from behavtest.scored import Scored
 from behavtest.stats.power import significant
 from behavtest.verdict import Clusters, Verdict
@@ -258,18 +257,6 @@ def render(model: str, entries: Mapping[str, Entry]) -> str:
     body = {HEADER: FORMAT, "model": model,
             "entries": {k: entries[k].to_json() for k in sorted(entries)}}
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ SNAPSHOTS_OPTION = "--behav-snapshots"
 SNAPSHOT_UPDATE_OPTION = "--behav-snapshot-update"
 SNAPSHOT_AS_OPTION = "--behav-snapshot-as"
 REPORT_OPTION = "--behav-report"
+SUMMARY_OPTION = "--behav-summary"
 
 OPTIONS: tuple[Option, ...] = (
     Option(MODEL_OPTION, "behav_model", f"model under test, provider/name (default: "
@@ -102,6 +103,9 @@ OPTIONS: tuple[Option, ...] = (
     Option(FAMILY_OPTION, "behav_family", "families the correction runs within: suite "
            "(default), module, or marker (@pytest.mark.behav_family('name'); unmarked tests "
            "form one family)", choices=FAMILY_MODES),
+    Option(SUMMARY_OPTION, "behav_summary", "write a Markdown summary (for a pull-request "
+           "comment) to this file; under GitHub Actions it is also appended to "
+           "$GITHUB_STEP_SUMMARY"),
     Option(REPORT_OPTION, "behav_report", "write an HTML report to this file (plots, numbers "
            "and example replies of every verdict; self-contained) and the summary plot as a "
            "PNG beside it"),
@@ -244,27 +248,39 @@ def build_session(config: pytest.Config, workers: int) -> Session:
 
 
 def report_path(config: pytest.Config) -> Path | None:
-    """Where ``--behav-report`` writes, checked before anything runs (so a typo does
-    not cost a run): an existing, writable folder, a file name that is not a folder
-    and not the summary PNG's. The command line's path is relative to where pytest
-    was started, the ini key's to the rootdir."""
-    raw = config.getoption("behav_report", default=None)
+    """Where ``--behav-report`` writes (see :func:`output_path`); its summary plot
+    goes beside it as .png, so the report may not be named .png."""
+    return output_path(config, "behav_report", png_beside=True)
+
+
+def summary_path(config: pytest.Config) -> Path | None:
+    """Where ``--behav-summary`` writes its Markdown (see :func:`output_path`)."""
+    return output_path(config, "behav_summary")
+
+
+def output_path(config: pytest.Config, name: str, png_beside: bool = False) -> Path | None:
+    """An output file's path, checked before anything runs (so a typo does not cost
+    a run): an existing, writable folder, a file name that is not a folder. The
+    command line's path is relative to where pytest was started, the ini key's to
+    the rootdir."""
+    flag = _label(name)
+    raw = config.getoption(name, default=None)
     base = config.invocation_params.dir
     if raw is None:
-        raw, base = config.getini("behav_report") or None, config.rootpath
+        raw, base = config.getini(name) or None, config.rootpath
     if raw is None:
         return None
     path = Path(base, Path(str(raw)).expanduser()).absolute()
-    where = f"{REPORT_OPTION} {raw}"
+    where = f"{flag} {raw}"
     if path.is_dir():
         raise pytest.UsageError(f"{where} is a folder; fix: name a file in it, e.g. "
-                                f"{REPORT_OPTION} {Path(str(raw), 'report.html')}")
+                                f"{flag} {Path(str(raw), 'report.html')}")
     if not path.parent.is_dir():
         raise pytest.UsageError(f"{where}: folder {path.parent} does not exist; fix: create "
                                 "it or name a file in an existing folder")
-    if path.suffix.lower() == ".png":
+    if png_beside and path.suffix.lower() == ".png":
         raise pytest.UsageError(f"{where} would be overwritten by the summary plot (written "
-                                f"beside the report as .png); fix: e.g. {REPORT_OPTION} "
+                                f"beside the report as .png); fix: e.g. {flag} "
                                 f"{Path(str(raw)).with_suffix('.html')}")
     if not os.access(path.parent, os.W_OK):
         raise pytest.UsageError(f"{where}: folder {path.parent} is not writable; fix: name a "

@@ -7,13 +7,14 @@ xdist and on the xdist controller (reports carry ``user_properties`` across).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from behavtest.plugin.options import REPORT_OPTION, report_path
+from behavtest.plugin.options import REPORT_OPTION, report_path, summary_path
 from behavtest.plugin.xdist import STATS_KEY, XdistController
 from behavtest.session import VERDICT_END, Record, Session
 from behavtest.verdict import Verdict
@@ -69,8 +70,10 @@ class RunReporter:
         # --behav-report: checked now (a bad path stops the run before it starts);
         # written by the controller (or the one process) after the summary.
         self.report: Path | None = None
+        self.summary: Path | None = None  # --behav-summary (Markdown), checked likewise
         if getattr(config, "workerinput", None) is None:
             self.report = report_path(config)
+            self.summary = summary_path(config)
         # Hooks for the HTML report, keyed by html_report.record_key: stored snapshots
         # (rate, low, high, label) drawn beside each rate, and example reply texts.
         self.snapshots: dict[str, Snapshot] = {}
@@ -145,6 +148,24 @@ class RunReporter:
                     terminalreporter.write_line(line)
         if self.report is not None:
             self._write_report(terminalreporter, self.report)
+        self._write_summary(terminalreporter)
+
+    def _write_summary(self, terminalreporter: Any) -> None:
+        """The Markdown summary: to --behav-summary, and appended to GitHub's step
+        summary when Actions sets $GITHUB_STEP_SUMMARY."""
+        from behavtest import markdown
+
+        targets = [(self.summary, False)] if self.summary is not None else []
+        if step := os.environ.get("GITHUB_STEP_SUMMARY"):
+            targets.append((Path(step), True))
+        for path, append in targets:
+            try:
+                if markdown.write(self.session, path, append):
+                    terminalreporter.write_line(f"behavtest: summary written to {path}")
+            except OSError as exc:
+                terminalreporter.write_line(
+                    f"behavtest: could not write the summary {path}: {exc.strerror or exc}",
+                    red=True)
 
     def _write_report(self, terminalreporter: Any, path: Path) -> None:
         from behavtest.html_report import write_report

@@ -1,0 +1,37 @@
+"""Model output (and anything built from it) shown as text, never as markup or codes.
+
+Replies, test ids taken from parametrized data, scorer names and notes can
+hold anything a model wrote. Terminals, Markdown tables and HTML pages each
+show them through one function here (HTML through ``html.escape`` in
+``html_report``): no escape sequence reaches a terminal, no table breaks, no
+link or HTML appears in a pull-request comment.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def plain(text: str) -> str:
+    """One line without control or format characters: no terminal escape sequence
+    (ESC, CSI, OSC ...) nor bidirectional override survives; line breaks become spaces."""
+    out = []
+    for ch in text:
+        kind = unicodedata.category(ch)
+        if ch in "\t\n\r" or kind in ("Zl", "Zp"):
+            out.append(" ")
+        elif kind not in ("Cc", "Cf"):
+            out.append(ch)
+    return "".join(out)
+
+
+_MD_SPECIAL = set("\\`*_[]<>|&")
+
+
+def markdown_cell(text: str) -> str:
+    """A table cell's text: every character that could end the cell, open code or
+    emphasis, a link or HTML is backslash-escaped; a line break is ``<br>``."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "<br>".join(
+        "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in plain(line)) for line in lines
+    )
