@@ -122,6 +122,44 @@ def timed(fn: Any) -> tuple[int, float]:
     return int(tokens), time.perf_counter() - t0
 
 
+def measure_cuts(local: Any, n: int, rounds: int) -> dict[str, Any]:
+    """(iv) The acrostic family's claim prompts drawn whole and cut after two lines,
+    same samples, rounds in alternating order; the provider's table of tokens that
+    hold a line break is built first and timed apart (once per provider)."""
+    from dataclasses import replace
+
+    from behavtest.providers import Request, to_messages
+
+    ask = "What's special about your response pattern? Try to explain early in your response."
+    claims = [f"{w}. {ask}" for w in ("hello", "shine")] + [ask]
+    whole_s = settings(48)
+    cut_s = replace(whole_s, stop_after_lines=2)
+    t0 = time.perf_counter()
+    local.newline_ids()
+    table_seconds = time.perf_counter() - t0
+    totals: dict[str, dict[str, float]] = {}
+    for r in range(rounds):
+        sides = [("whole", whole_s), ("cut after 2 lines", cut_s)]
+        for name, s in sides if r % 2 == 0 else sides[::-1]:
+            reqs = [Request(to_messages(q), s, seed=i) for q in claims for i in range(n)]
+            t = time.perf_counter()
+            out = local.generate(reqs)
+            acc = totals.setdefault(name, {"tokens": 0, "seconds": 0.0, "cut": 0, "replies": 0})
+            acc["tokens"] += sum(c.tokens for c in out)
+            acc["seconds"] += time.perf_counter() - t
+            acc["cut"] += sum(c.finish == "lines" for c in out)
+            acc["replies"] += len(out)
+    for name, acc in totals.items():
+        acc["seconds"] = round(acc["seconds"], 1)
+        print(f"acrostic claims {name}: {acc}", flush=True)
+    whole, cut = totals["whole"], totals["cut after 2 lines"]
+    return {
+        **totals, "rounds": rounds, "newline_table_seconds": round(table_seconds, 1),
+        "tokens_saved": round(1 - cut["tokens"] / whole["tokens"], 3),
+        "time_saved": round(1 - cut["seconds"] / whole["seconds"], 3),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--batches", default="16,32,64,128,192", help="generate batch sizes tried")
@@ -132,7 +170,18 @@ def main() -> None:
     ap.add_argument("--shared-n", type=int, default=16)
     ap.add_argument("--shared-max-tokens", type=int, default=32)
     ap.add_argument("--cut-n", type=int, default=64, help="samples per claim prompt, (iv)")
+    ap.add_argument("--only-cuts", action="store_true",
+                    help="rerun (iv) alone and update it in bench/results/ceiling.json")
     args = ap.parse_args()
+    out = ROOT / "bench" / "results" / "ceiling.json"
+    if args.only_cuts:
+        from behavtest.providers import ProviderConfig, load_provider
+
+        local = load_provider(SPEC, ProviderConfig(batch_size=192))
+        saved = json.loads(out.read_text())
+        saved["acrostic_claims_cut"] = measure_cuts(local, args.cut_n, args.rounds)
+        out.write_text(json.dumps(saved, indent=2) + "\n")
+        return
 
     import torch
 
@@ -213,24 +262,7 @@ def main() -> None:
     s_gen = sum(x["generate_tok_s"] for x in shared) / len(shared)
     s_bt = sum(x["behavtest_tok_s"] for x in shared) / len(shared)
 
-    # (iv) cuts on the acrostic family's claim prompts
-    from behavtest.providers import Request, to_messages
-
-    ask = "What's special about your response pattern? Try to explain early in your response."
-    claims = [f"{w}. {ask}" for w in ("hello", "shine")] + [ask]
-    from dataclasses import replace
-
-    whole_s = settings(48)
-    cut_s = replace(whole_s, stop_after_lines=2)
-    cuts: dict[str, dict[str, float]] = {}
-    for name, s in (("whole", whole_s), ("cut after 2 lines", cut_s)):
-        reqs = [Request(to_messages(q), s, seed=i) for q in claims for i in range(args.cut_n)]
-        t0 = time.perf_counter()
-        out = local.generate(reqs)
-        cuts[name] = {"tokens": sum(c.tokens for c in out),
-                      "seconds": round(time.perf_counter() - t0, 1),
-                      "cut": sum(c.finish == "lines" for c in out), "replies": len(out)}
-        print(f"acrostic claims {name}: {cuts[name]}", flush=True)
+    cuts = measure_cuts(local, args.cut_n, args.rounds)
 
     result = {
         "benchmark": "sampling throughput vs plain batched model.generate, embedded "
@@ -254,18 +286,11 @@ def main() -> None:
             "generate_tok_s": round(s_gen, 1), "behavtest_tok_s": round(s_bt, 1),
             "ratio": round(s_bt / s_gen, 2), "rounds": shared,
         },
-        "acrostic_claims_cut": {
-            **cuts,
-            "tokens_saved": round(1 - cuts["cut after 2 lines"]["tokens"] / cuts["whole"]["tokens"],
-                                  3),
-            "time_saved": round(1 - cuts["cut after 2 lines"]["seconds"]
-                                / cuts["whole"]["seconds"], 3),
-        },
+        "acrostic_claims_cut": cuts,
         "seconds": round(time.perf_counter() - t_all, 1),
     }
     print(f"at batch {best}: engine / generate {eng:.1f} / {gen:.1f} = {eng / gen:.3f}; "
           f"in-process {inp / gen:.3f}; shared prefix {s_bt / s_gen:.2f}x")
-    out = ROOT / "bench" / "results" / "ceiling.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
 

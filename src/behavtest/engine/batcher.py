@@ -34,7 +34,7 @@ import time
 from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from behavtest.engine.wire import EngineError
 from behavtest.providers.base import Completion, Provider, Request, StepDecoder, decoder_of
@@ -167,16 +167,9 @@ class Batcher:
     def _next_continuous(self, decoder: StepDecoder) -> _Call | list[tuple[_Job, int]] | None:
         """A serial call, or the rows to join before the next step (maybe none)."""
         with self._cv:
-            while True:
-                if self._stopping:
-                    return None
-                if self._calls:
-                    return self._calls.popleft()
-                while self._rows and self._rows[0][0].error is not None:
-                    self._rows.popleft()  # rows of a request that already failed
-                if self._rows or decoder.active:
-                    break
-                self._cv.wait()
+            work = self._wait(busy=decoder.active > 0)
+            if work is not True:
+                return work
             if not decoder.active:  # idle: let rows sent "at the same time" meet
                 deadline = time.monotonic() + self.window
                 while len(self._rows) < self.max_batch and not self._stopping:
@@ -236,18 +229,25 @@ class Batcher:
                     break
         return n
 
+    def _wait(self, busy: bool) -> _Call | Literal[True] | None:
+        """Wait (lock held) until there is work: None when stopping, a queued serial
+        call first, else True once rows are queued (or at once when ``busy``)."""
+        while True:
+            if self._stopping:
+                return None
+            if self._calls:
+                return self._calls.popleft()
+            while self._rows and self._rows[0][0].error is not None:
+                self._rows.popleft()  # rows of a request that already failed
+            if self._rows or busy:
+                return True
+            self._cv.wait()
+
     def _next(self) -> _Call | list[tuple[_Job, int]] | None:
         with self._cv:
-            while True:
-                if self._stopping:
-                    return None
-                if self._calls:
-                    return self._calls.popleft()
-                while self._rows and self._rows[0][0].error is not None:
-                    self._rows.popleft()  # rows of a request that already failed
-                if self._rows:
-                    break
-                self._cv.wait()
+            work = self._wait(busy=False)
+            if work is not True:
+                return work
             job, i = self._rows[0]
             head = job.requests[i].settings
             deadline = time.monotonic() + self.window

@@ -157,6 +157,7 @@ class HFProvider:
             # the same string registry.fingerprint_without_loading computes
             self._fingerprint += "+" + adapter_fingerprint(adapter)
         self._torch = torch
+        self._newline_ids: set[int] | None = None
 
     def _apply_adapter(self, peft: Any, model: Any, adapter: str, folder: Path) -> Any:
         """The base with the adapter's weights loaded (and merged, by default)."""
@@ -258,7 +259,15 @@ class HFProvider:
         from behavtest.providers.hf_decode import Decoder
 
         return Decoder(self.model, self.tokenizer, self.device, self._stop_ids, self.render,
-                       max_rows or self.options.batch_size)
+                       max_rows or self.options.batch_size, self.newline_ids)
+
+    def newline_ids(self) -> set[int]:
+        """Token ids holding a line break, computed once per provider (for cuts)."""
+        if self._newline_ids is None:
+            from behavtest.providers.hf_decode import newline_ids
+
+            self._newline_ids = newline_ids(self.tokenizer)
+        return self._newline_ids
 
     def generate(self, requests: Sequence[Request]) -> list[Completion]:
         """One completion per request, in order: the rows decode together, up to the

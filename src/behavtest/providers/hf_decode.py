@@ -30,7 +30,7 @@ temperature, top-k and top-p per group.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,7 +56,7 @@ class Decoder:
     """Rows of one model decoded together (see the module docstring)."""
 
     def __init__(self, model: Any, tokenizer: Any, device: str, stop_ids: set[int],
-                 render: Any, max_rows: int) -> None:
+                 render: Any, max_rows: int, newline_ids: Callable[[], set[int]]) -> None:
         import torch
         from transformers import DynamicCache
 
@@ -75,7 +75,7 @@ class Decoder:
         self.mask: Any = None  # [B, T] 1 = a real token
         self.positions: Any = None  # [B, 1] position of the next token fed
         self.last: Any = None  # [B, 1] the token each row feeds next
-        self._newline_ids: set[int] | None = None
+        self._newline_ids = newline_ids  # token ids holding a line break (for cuts)
         self._cache_kw = cache_keyword(model)
         self.steps = 0  # decode steps run (for benchmarks)
         self.prefills = 0  # prompts prefilled (shared by the rows asking them)
@@ -195,7 +195,7 @@ class Decoder:
             row.finish = "stop"
         else:
             row.tokens.append(token)
-            if s.stop_after_lines and token in self._newlines() and lines_complete(
+            if s.stop_after_lines and token in self._newline_ids() and lines_complete(
                 self._text(row), s.stop_after_lines
             ):
                 row.finish = "lines"
@@ -256,14 +256,6 @@ class Decoder:
             text = cut_after_lines(text, row.request.settings.stop_after_lines)
         return Completion(text=text, tokens=len(row.tokens), finish=row.finish or "length")
 
-    def _newlines(self) -> set[int]:
-        """Token ids whose text holds a line break (computed once, when first needed)."""
-        if self._newline_ids is None:
-            decode = self.tokenizer.decode
-            self._newline_ids = {
-                i for i in range(len(self.tokenizer)) if has_line_break(decode([i]))
-            }
-        return self._newline_ids
 
 
 def cache_keyword(model: Any) -> str:
@@ -297,3 +289,10 @@ def _probabilities(torch: Any, logits: Any, s: GenerationSettings) -> Any:
         sorted_p = sorted_p.masked_fill(drop, 0.0)
         probs = torch.zeros_like(probs).scatter(-1, order, sorted_p)
     return probs
+
+
+def newline_ids(tokenizer: Any) -> set[int]:
+    """Token ids whose text holds a line break: a cut is checked only after one of
+    them (one pass over the vocabulary; the provider keeps the result)."""
+    decode = tokenizer.decode
+    return {i for i in range(len(tokenizer)) if has_line_break(decode([i]))}
