@@ -451,3 +451,10 @@ def test_stop_for_cuts_replies_and_expect_refuses_a_scorer_that_reads_more() -> 
             expect(cut, YES)
         with pytest.raises(InvalidArgument, match="reads 3 lines"):
             expect(cut, names_word("HELLO", within_lines=3))
+
+
+def test_looks_never_draw_a_sample_twice_even_without_a_cache() -> None:
+    provider = ScriptedProvider({"yes": 0.02, "no": 0.98}, label="double/rare")
+    h = ModelHandle("double/rare", lambda: provider, RunSettings(), SampleCache(None, "off"))
+    v = run(lambda: expect(h.sample("q", n=320, sequential=True), YES).rate_at_most(0.05))
+    assert v.n < 320 and provider.calls == v.n  # every look added only its new samples

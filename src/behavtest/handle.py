@@ -96,6 +96,7 @@ class SequentialSamples(Samples):
         object.__setattr__(self, "_handle", handle)
         object.__setattr__(self, "budget", budget)
         object.__setattr__(self, "_drawn", None)
+        object.__setattr__(self, "_memo", {})
         object.__setattr__(self, "model", handle.spec)
         object.__setattr__(self, "prompts", prompts)
         object.__setattr__(self, "settings", settings)
@@ -103,10 +104,13 @@ class SequentialSamples(Samples):
     _handle: ModelHandle
     budget: int
     _drawn: Samples | None
+    _memo: dict[str, Reply]
 
     def prefix(self, n: int) -> Samples:
-        """The first ``n`` replies of each prompt (drawn now unless cached)."""
-        return self._handle._draw(self.prompts, self.settings, min(n, self.budget))
+        """The first ``n`` replies of each prompt (drawn now unless cached). Replies
+        drawn for an earlier look are kept here, so looks never draw a sample
+        twice, cache or no cache (``--behav-cache off``)."""
+        return self._handle._draw(self.prompts, self.settings, min(n, self.budget), self._memo)
 
     def full(self) -> Samples:
         if self._drawn is None:
@@ -280,7 +284,12 @@ class ModelHandle:
         )
         return int(hashlib.sha256(blob.encode()).hexdigest()[:15], 16)
 
-    def _draw(self, convs: tuple[Messages, ...], settings: GenerationSettings, n: int) -> Samples:
+    def _draw(
+        self, convs: tuple[Messages, ...], settings: GenerationSettings, n: int,
+        memo: dict[str, Reply] | None = None,
+    ) -> Samples:
+        """The first ``n`` replies to each prompt: from ``memo`` (replies this process
+        already drew for the caller), the cache, or drawn now (and added to both)."""
         fp = self.fingerprint()
         slots: list[tuple[int, int, str, Request]] = []
         for p, msgs in enumerate(convs):
@@ -292,14 +301,17 @@ class ModelHandle:
                     {"messages": msgs, "settings": settings.as_dict(), "seed": seed},
                 )
                 slots.append((p, i, key, Request(msgs, settings, seed)))
-        found = self.cache.get_many(k for _, _, k, _ in slots)
+        memo = {} if memo is None else memo
+        found = self.cache.get_many(k for _, _, k, _ in slots if k not in memo)
         replies: dict[str, Reply] = {}
         for p, i, k, _ in slots:
-            if k in found:
+            if k in memo:
+                replies[k] = memo[k]
+            elif k in found:
                 v = found[k]
                 replies[k] = Reply(v["text"], p, i, v["tokens"], v["finish"], True)
         missing = [s for s in slots if s[2] not in replies]
-        self.stats.cached += len(slots) - len(missing)
+        self.stats.cached += sum(1 for _, _, k, _ in slots if k in found and k not in memo)
         # Draw in provider-batch-sized chunks: each is committed to the cache as
         # it finishes (a kill loses one chunk) and advances the progress line.
         # The provider (and its weights) is touched only if something is missing.
@@ -313,7 +325,7 @@ class ModelHandle:
             self.stats.seconds += time.perf_counter() - t0
             new: dict[str, Any] = {}
             for (p, i, k, _), c in zip(part, completions, strict=True):
-                replies[k] = Reply(c.text, p, i, c.tokens, c.finish, False)
+                replies[k] = memo[k] = Reply(c.text, p, i, c.tokens, c.finish, False)
                 new[k] = {"text": c.text, "tokens": c.tokens, "finish": c.finish}
                 self.stats.tokens += c.tokens
                 tokens += c.tokens
