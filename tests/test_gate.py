@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,18 @@ def test_the_summary_goes_to_a_file_and_to_github(
     bad = pytester.runpytest_subprocess("--behav-summary", "missing/out.md")
     assert bad.ret != 0
     bad.stderr.fnmatch_lines(["ERROR: --behav-summary missing/out.md: folder * does not exist*"])
+
+
+def test_junit_xml_carries_every_checks_numbers(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_s=SUITE)
+    result = pytester.runpytest_subprocess(
+        "--model", "double/yes=0.9,no=0.1", "--behav-cache", "off", "-p", "no:cacheprovider",
+        "--behav-snapshots", "off", "--junitxml", "junit.xml", "-n", "2",
+    )
+    result.assert_outcomes(passed=1)
+
+    props = ET.parse(pytester.path / "junit.xml").getroot().iter("property")
+    verdicts = [json.loads(p.get("value") or "") for p in props
+                if p.get("name") == "behavtest_verdict"]
+    assert len(verdicts) == 1 and verdicts[0]["k"] > 0 and verdicts[0]["n"] == 60
+    assert verdicts[0]["outcome"] == "PASS" and "p_value" in verdicts[0]

@@ -96,7 +96,8 @@ class EngineRate:
             return None
         done, total = sum(d.done for d in active), sum(d.total for d in active)
         rows = sum(int(e.get("rows", 0)) for e in engines)
-        line = f"behavtest: {done}/{total} samples of {len(active)} draws in progress"
+        draws_word = "draw" if len(active) == 1 else "draws"
+        line = f"behavtest: {done}/{total} samples of {len(active)} {draws_word} in progress"
         if engines:
             line += f", engines {rate:.0f} tok/s"
             if rate > 0 and rows:

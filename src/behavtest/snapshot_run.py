@@ -38,7 +38,7 @@ class SnapshotRun:
     update: bool
     stored: dict[str, Entry]
     allow: dict[str, str] = field(default_factory=dict)  # test id -> direction allowed
-    selected: set[str] = field(default_factory=set)  # tests that ran (or skipped) here
+    selected: set[str] = field(default_factory=set)  # tests whose call ran here
     comparisons: list[Comparison] = field(default_factory=list)
     families: dict[str, str] = field(default_factory=dict)  # entry key -> correction family
     written: UpdateResult | None = None

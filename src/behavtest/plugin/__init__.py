@@ -181,7 +181,9 @@ def pytest_runtest_makereport(
     family = _family(item, session.family_mode)
     verdicts = item.stash.get(VERDICTS_KEY, [])
     for v in verdicts:
-        report.user_properties.append((PROPERTY, json.dumps(replace(v, family=family).to_dict())))
+        prop = (PROPERTY, json.dumps(replace(v, family=family).to_dict()))
+        report.user_properties.append(prop)  # the call report carries it to the controller
+        item.user_properties.append(prop)  # and the test's last report to JUnit XML
     exc = call.excinfo.value if call.excinfo else None
     ended_by_verdict = (isinstance(exc, CheckEnded) and not isinstance(exc, PreconditionNotMet)) \
         or (exc is None and bool(verdicts))

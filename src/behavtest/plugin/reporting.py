@@ -80,7 +80,8 @@ class RunReporter:
         self.examples: dict[str, list[str]] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if self.session.snapshots is not None:  # the tests this run selected
+        if self.session.snapshots is not None and report.when == "call":
+            # Tests that ran here (a skipped one keeps its stored entries).
             self.session.snapshots.selected.add(report.nodeid)
         if report.when != "call":
             if report.failed:
