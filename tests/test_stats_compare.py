@@ -12,16 +12,13 @@ standard errors of noise.
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import math
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 import statsmodels.api as sm
+from bench_modules import load as load_bench
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from scipy import optimize as sopt
@@ -44,21 +41,10 @@ from behavtest.stats.t_planning import t_detectable, t_power
 from behavtest.stats.two_sample import fisher_pvalue, restricted_mle
 from behavtest.stats.unpaired import fisher_test, welch_test
 
-
-def _bench(name: str) -> ModuleType:
-    """bench/<name>.py, imported the way the bench scripts import their siblings."""
-    path = str(Path(__file__).resolve().parents[1] / "bench")
-    sys.path.insert(0, path)
-    try:
-        return importlib.import_module(name)
-    finally:
-        sys.path.remove(path)
-
-
 # Kept in bench for the calibration study: the sign-flip test and the planners of
 # tests the harness never plans with.
-SIGN_FLIP = _bench("sign_flip")
-PLANNERS = _bench("planners")
+SIGN_FLIP = load_bench("sign_flip")
+PLANNERS = load_bench("planners")
 sign_flip_test = SIGN_FLIP.sign_flip_test
 sign_flip_power = SIGN_FLIP.sign_flip_power
 clustered_difference_power = PLANNERS.clustered_difference_power

@@ -13,15 +13,12 @@ the planner.
 
 from __future__ import annotations
 
-import importlib
 import math
-import sys
 from collections.abc import Callable
-from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
+from bench_modules import load as load_bench
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
@@ -39,20 +36,9 @@ from behavtest.stats.result import Inference, Outcome, decide
 from behavtest.stats.series import mean_rate_test, peak_test, trend_test
 from behavtest.stats.two_sample import score_bound, score_pvalue_2indep
 
-
-def _bench(name: str) -> ModuleType:
-    """bench/<name>.py, imported the way the bench scripts import their siblings."""
-    path = str(Path(__file__).resolve().parents[1] / "bench")
-    sys.path.insert(0, path)
-    try:
-        return importlib.import_module(name)
-    finally:
-        sys.path.remove(path)
-
-
 # TOST from the raw data, kept in bench for the calibration study (the harness
 # builds its TOST from the tests it picks, with ``tost``).
-TOST = _bench("tost")
+TOST = load_bench("tost")
 Equivalence = TOST.Equivalence
 binomial_tost = TOST.binomial_tost
 difference_tost_paired = TOST.difference_tost_paired
