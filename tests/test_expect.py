@@ -16,14 +16,8 @@ from scipy import stats as sps
 
 from behavtest import Scorer, expect, stats
 from behavtest.cache import SampleCache
-from behavtest.errors import InvalidArgument
-from behavtest.expect import (
-    BehaviourFailed,
-    Expectation,
-    ExpectContext,
-    Inconclusive,
-    current_context,
-)
+from behavtest.errors import BehaviourFailed, Inconclusive, InvalidArgument
+from behavtest.expect import Expectation, ExpectContext, current_context
 from behavtest.group import GroupSamples, ModelGroup
 from behavtest.handle import ModelHandle, Reply, Samples
 from behavtest.judge import Judge, parse_vote

@@ -19,81 +19,23 @@ plugin turns into a failure or an xfail according to ``--behav-inconclusive``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from behavtest import selection, stats
-from behavtest.errors import (
-    BehaviourFailed,
-    Inconclusive,
-    InvalidArgument,
-    PreconditionNotMet,
-)
+from behavtest.context import ExpectContext, current_context, precondition, raise_unless_pass
+from behavtest.errors import InvalidArgument
 from behavtest.group import GroupSamples
 from behavtest.handle import Samples, SequentialSamples
 from behavtest.scored import Scored, evidence, score_samples, score_values
 from behavtest.scorers.base import Scorer, reads_lines
+from behavtest.scorers.readings import Readings, mass_note
 from behavtest.selection import POWER, Chosen
 from behavtest.settings import check_rate
 from behavtest.stats.result import decide
-from behavtest.verdict import Outcome, Verdict
+from behavtest.verdict import Outcome, Verdict, format_p
 
-
-@dataclass(frozen=True)
-class ExpectContext:
-    """Run-wide defaults for checks; the plugin sets one per test."""
-
-    alpha: float = 0.05
-    record: Callable[[Verdict], None] | None = None
-    precondition: bool = False
-    icc: float = 0.1  # least intra-cluster correlation assumed for clustered rates
-    # Tests whose verdicts are corrected together with this one. A sequential
-    # design stops once its verdict is decided at level alpha / family: a stop at
-    # level alpha would come too early for a verdict the suite-level correction
-    # must then keep (Bonferroni over the family, which Holm and BH never undo).
-    family: int = 1
-
-
-_DEFAULT_CONTEXT = ExpectContext()
-current_context: ContextVar[ExpectContext] = ContextVar(
-    "behavtest_expect_context", default=_DEFAULT_CONTEXT
-)
-
-
-@contextmanager
-def precondition() -> Iterator[None]:
-    """Checks inside this block are preconditions, not the property itself.
-
-    A self-report about a behaviour means something only when the behaviour is
-    present (science.md, pitfall 6). If a check in the block fails or is
-    inconclusive, :class:`PreconditionNotMet` is raised with its numbers, and
-    the plugin reports the test as skipped for that reason instead of giving
-    a misleading PASS or FAIL for the property.
-    """
-    token = current_context.set(replace(current_context.get(), precondition=True))
-    try:
-        yield
-    except (BehaviourFailed, Inconclusive) as exc:
-        raise PreconditionNotMet(exc.verdict) from None
-    finally:
-        current_context.reset(token)
-
-
-def _raise_unless_pass(verdict: Verdict) -> Verdict:
-    ctx = current_context.get()
-    if ctx.precondition:
-        verdict = replace(verdict, check=f"precondition: {verdict.check}")
-    if ctx.record is not None:
-        ctx.record(verdict)
-    if verdict.outcome is Outcome.FAIL:
-        raise BehaviourFailed(verdict)
-    if verdict.outcome is Outcome.INCONCLUSIVE:
-        raise Inconclusive(verdict)
-    return verdict
-
+__all__ = ["ExpectContext", "Expectation", "current_context", "expect", "precondition"]
 
 _CHECK = {"greater": ">=", "less": "<="}
 
@@ -107,8 +49,18 @@ class Expectation:
         scorer: Scorer[Any] | Callable[[str], Any] | None,
         alpha: float | None = None,
         name: str | None = None,
+        min_mass: float | None = None,
     ):
         ctx = current_context.get()
+        self.min_mass = ctx.min_mass if min_mass is None else min_mass
+        if not 0 <= self.min_mass <= 1:
+            raise InvalidArgument(f"min_mass={self.min_mass} is outside [0, 1]")
+        # Probability-based readings: the mass behind them, and why a check on
+        # them cannot be judged (None: it can).
+        self.mass = data.mass if isinstance(data, Readings) else None
+        self.unjudged = mass_note(data, self.min_mass) if isinstance(data, Readings) else None
+        if isinstance(data, Readings):
+            name = name or data.what
         self.alpha = ctx.alpha if alpha is None else alpha
         self.icc = ctx.icc
         self.design_alpha = self.alpha / max(1, ctx.family)
@@ -204,8 +156,15 @@ class Expectation:
         record it, and raise unless it passes. ``extra`` holds Verdict fields."""
         u = source or self.unit
         p_claim, p_against = inf.p_for(direction), inf.p_for(_flip(direction))
+        unjudged = self.unjudged or extra.pop("unjudged", None)
+        if unjudged:
+            # Not a verdict on the claim: p-values of 1 keep it INCONCLUSIVE
+            # through the suite correction; the note keeps what they were.
+            unjudged += (f" (not judged; unjudged p(claim) = {format_p(p_claim)}, "
+                         f"p(opposite) = {format_p(p_against)})")
+            p_claim = p_against = 1.0
         outcome = decide(p_claim, p_against, self.alpha)
-        note = "; ".join(x for x in (inf.note, extra.pop("note", None)) if x) or None
+        note = "; ".join(x for x in (unjudged, inf.note, extra.pop("note", None)) if x) or None
         verdict = Verdict(
             check=check,
             outcome=outcome,
@@ -227,9 +186,10 @@ class Expectation:
             unit=extra.pop("unit", None),
             members=self._members(self.group),
             evidence=evidence(u, self.group if source is None else None, self.scorer),
+            mass=self.mass,
             **extra,
         )
-        self.verdicts.append(_raise_unless_pass(verdict))
+        self.verdicts.append(raise_unless_pass(verdict))
         return self
 
     @staticmethod
@@ -347,7 +307,8 @@ class Expectation:
     def _baseline(self, baseline: Any) -> Expectation:
         if isinstance(baseline, Expectation):
             return baseline
-        return Expectation(baseline, self.scorer, self.alpha, name="baseline")
+        return Expectation(baseline, self.scorer, self.alpha, name="baseline",
+                           min_mass=self.min_mass)
 
     def _against_baseline(self, other: Expectation, null: float) -> Chosen:
         return selection.against_baseline(
@@ -467,6 +428,8 @@ def _flip(direction: str) -> str:
 def _baseline_fields(other: Expectation, inf: stats.Inference) -> dict[str, Any]:
     y = other.unit
     return {
+        "baseline_mass": other.mass,
+        "unjudged": other.unjudged,
         "baseline": y.model,
         "baseline_k": y.k if y.binary else None,
         "baseline_n": y.n,
@@ -484,8 +447,14 @@ def expect(
     *,
     alpha: float | None = None,
     name: str | None = None,
+    min_mass: float | None = None,
 ) -> Expectation:
     """Start checks on sampled replies scored by ``scorer`` (bool: a rate;
     number: a mean), on a model group's samples, or on plain numbers such as
-    option probabilities (one per question; ``name`` labels them)."""
-    return Expectation(data, scorer, alpha, name)
+    option probabilities (one per question; ``name`` labels them).
+
+    Probability-based :class:`~behavtest.scorers.readings.Readings`
+    (``model.scale``, ``option_readings``) carry the mass they rest on: a
+    check on readings (or against a baseline's) below ``min_mass`` (default
+    the run's, 0.5) is INCONCLUSIVE with that reason."""
+    return Expectation(data, scorer, alpha, name, min_mass)

@@ -8,6 +8,7 @@ drawn in, so the cache can replay it and a larger n only draws new indices.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -18,16 +19,24 @@ from typing import Any, TypeVar, overload
 
 from behavtest.cache import SampleCache, cache_key
 from behavtest.errors import BehavtestError, InvalidArgument
-from behavtest.providers.base import Messages, Provider, Request, batch_size_of, to_messages
+from behavtest.providers.base import (
+    Messages,
+    Provider,
+    Request,
+    batch_size_of,
+    reply_scorer_of,
+    to_messages,
+)
 from behavtest.scorers.base import Scorer, reads_lines
 from behavtest.scorers.choices import (
-    LABELS,
     ChoiceQuestion,
     OptionProbabilities,
     average_over_orders,
     option_orders,
     render_choice,
 )
+from behavtest.scorers.numbers import number_on_scale
+from behavtest.scorers.readings import Reading, Readings
 from behavtest.settings import GenerationSettings, RunSettings, check_samples
 
 V = TypeVar("V", bool, float)
@@ -258,19 +267,26 @@ class ModelHandle:
         if not plist:
             raise InvalidArgument("prompts= is empty; fix: give at least one prompt")
         n = per_prompt(n, total, len(plist), self.run.samples)
-        base = self.run.generation
         cut = stop_after_lines if stop_after_lines is not None else reads_lines(stop_for)
-        settings = GenerationSettings(
-            temperature=base.temperature if temperature is None else temperature,
-            top_p=base.top_p if top_p is None else top_p,
-            top_k=base.top_k if top_k is None else top_k,
-            max_tokens=base.max_tokens if max_tokens is None else max_tokens,
-            stop_after_lines=cut or 0,
-        )
+        settings = self._settings(temperature, top_p, top_k, max_tokens, cut or 0)
         convs = tuple(to_messages(p, system) for p in plist)
         if self.run.sequential if sequential is None else sequential:
             return SequentialSamples(self, convs, settings, n)
         return self._draw(convs, settings, n)
+
+    def _settings(
+        self, temperature: float | None = None, top_p: float | None = None,
+        top_k: int | None = None, max_tokens: int | None = None, cut: int = 0,
+    ) -> GenerationSettings:
+        """The run's generation settings, with those given replaced."""
+        base = self.run.generation
+        return GenerationSettings(
+            temperature=base.temperature if temperature is None else temperature,
+            top_p=base.top_p if top_p is None else top_p,
+            top_k=base.top_k if top_k is None else top_k,
+            max_tokens=base.max_tokens if max_tokens is None else max_tokens,
+            stop_after_lines=cut,
+        )
 
     def _seed(
         self, fingerprint: str, messages: Messages, settings: GenerationSettings, index: int
@@ -352,21 +368,65 @@ class ModelHandle:
         ...); probabilities are renormalised per order and averaged, and the
         label mass is reported with them (see scorers.choices).
         """
-        labels = list(LABELS[: len(question.options)])
+        forms = [question.style.label_forms(label) for label in question.labels]
+        flat = [f for fs in forms for f in fs]
         per_order = []
         for order in option_orders(len(question.options)):
             msgs = to_messages(render_choice(question, order), system)
-            lps = self._logprobs(msgs, labels)
-            per_order.append((order, [math.exp(lp) for lp in lps]))
+            probs = iter(math.exp(lp) for lp in self._logprobs(msgs, flat))
+            per_order.append((order, [sum(next(probs) for _ in fs) for fs in forms]))
         return average_over_orders(question, per_order)
 
+    def scale(
+        self, prompts: Sequence[Prompt], low: int = 0, high: int = 100, *,
+        system: str | None = None, what: str = "scale", n: int = 100,
+    ) -> Readings:
+        """Each prompt's expected answer on the scale [low, high], as a fraction
+        of it (0 = low, 1 = high), with the probability mass behind it.
+
+        Where the provider teacher-forces whole replies, every complete number
+        low..high is scored as the whole reply (science.md, pitfall 3: a digit
+        is not a number's first token, and a sampled mean is capped by format);
+        the expectation is over those numbers, renormalised, and the mass is
+        their total probability. Otherwise ``n`` replies per prompt are sampled
+        and parsed strictly; the mass is then the share that parsed.
+        """
+        if not low < high:
+            raise InvalidArgument(f"scale [{low}, {high}] is empty; fix: low < high")
+        numbers = [str(v) for v in range(low, high + 1)]
+        score = reply_scorer_of(self.provider)
+        out = []
+        for p in prompts:
+            msgs = to_messages(p, system)
+            label = msgs[-1][1]
+            if score is not None:
+                lps = self._cached("replies", {"messages": msgs, "replies": numbers},
+                                   functools.partial(score, msgs, numbers))
+                probs = [math.exp(lp) for lp in lps]
+                mass = sum(probs)
+                mean = sum(v * q for v, q in zip(range(low, high + 1), probs, strict=True))
+                value = (mean / mass - low) / (high - low) if mass > 0 else 0.5
+                out.append(Reading(label, value, mass, "number probability"))
+                continue
+            parse = number_on_scale(low, high, strict=True)
+            got = [v for v in self._draw((msgs,), self._settings(max_tokens=8), n).score(parse)
+                   if v is not None]
+            value = (sum(got) / len(got) - low) / (high - low) if got else 0.5
+            out.append(Reading(label, value, len(got) / n, "sampled"))
+        return Readings(self.spec, what, tuple(out))
+
     def _logprobs(self, msgs: Messages, continuations: list[str]) -> list[float]:
-        key = cache_key(
-            self.fingerprint(), "logprobs", {"messages": msgs, "continuations": continuations}
-        )
+        return self._cached("logprobs", {"messages": msgs, "continuations": continuations},
+                            lambda: self.provider.continuation_logprobs(msgs, continuations))
+
+    def _cached(
+        self, kind: str, payload: dict[str, Any], compute: Callable[[], list[float]]
+    ) -> list[float]:
+        """Log-probabilities from the cache, or computed now and stored."""
+        key = cache_key(self.fingerprint(), kind, payload)
         hit = self.cache.get_many([key])
         if key in hit:
             return [float(x) for x in hit[key]]
-        values = self.provider.continuation_logprobs(msgs, continuations)
+        values = compute()
         self.cache.put_many({key: values})
         return values

@@ -102,6 +102,10 @@ class Verdict:
     p_against_adjusted: float | None = None
     final: Outcome | None = None  # outcome after suite-level correction
     evidence: Evidence | None = None  # the data the check judged
+    # Probability-based scores: the share of the model's answers they rest on
+    # (scorers.readings); a check resting on too little is not judged.
+    mass: float | None = None
+    baseline_mass: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -199,6 +203,9 @@ class Verdict:
                 f"adjusted p(claim) = {format_p(self.p_adjusted)}, adjusted p(opposite) = "
                 f"{format_p(self.p_against_adjusted or 1.0)} -> {self.final_outcome.value}"
             )
+        if self.mass is not None:
+            base = "" if self.baseline_mass is None else f", baseline {self.baseline_mass:.1%}"
+            lines.append(f"  probability mass behind the score: {self.mass:.1%}{base}")
         if self.detectable:
             lines.append(f"  power: {self.detectable}")
         if self.note:

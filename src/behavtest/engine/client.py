@@ -115,6 +115,16 @@ class EngineProvider:
                           "continuations": list(continuations)})
         return [float(x) for x in raw]
 
+    @property
+    def scores_replies(self) -> bool:
+        """Whether the engine's model gives ``reply_logprobs`` (see providers.base)."""
+        return bool(self.info.get("scores_replies"))
+
+    def reply_logprobs(self, messages: Messages, replies: Sequence[str]) -> list[float]:
+        raw = self._call({"op": "reply_logprobs", "messages": encode_messages(messages),
+                          "replies": list(replies)})
+        return [float(x) for x in raw]
+
     def stats(self) -> dict[str, Any]:
         """The engine's batching statistics (BatchStats fields plus ``clients``)."""
         return dict(self._call({"op": "stats"}))

@@ -40,7 +40,7 @@ from behavtest.engine.wire import (
     error_reply,
 )
 from behavtest.errors import InvalidArgument, first_line
-from behavtest.providers.base import Messages, Provider
+from behavtest.providers.base import Messages, Provider, reply_scorer_of
 from behavtest.providers.kind import ProviderConfig
 
 AUTHKEY_ENV = "BEHAVTEST_ENGINE_AUTHKEY"
@@ -107,6 +107,7 @@ class EngineServer:
             "fingerprint": provider.fingerprint(),
             "config": None if config is None else config.to_json(),
             "max_batch": self.batcher.max_batch,
+            "scores_replies": reply_scorer_of(provider) is not None,
             "window_ms": window_ms,
             "owner_pid": owner_pid,
             "log": log_path,
@@ -200,6 +201,13 @@ class EngineServer:
             conts = [str(c) for c in msg["continuations"]]
             provider = self.batcher.provider
             return list(self.batcher.call(lambda: provider.continuation_logprobs(messages, conts)))
+        if op == "reply_logprobs":
+            messages = decode_messages(msg["messages"])
+            replies = [str(c) for c in msg["replies"]]
+            score = reply_scorer_of(self.batcher.provider)
+            if score is None:
+                raise EngineError("this engine's model cannot score whole replies")
+            return list(self.batcher.call(lambda: score(messages, replies)))
         if op == "hello":
             return self.info
         if op == "stats":

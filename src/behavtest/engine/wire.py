@@ -27,7 +27,7 @@ from behavtest.providers.base import Completion, Messages, Request
 from behavtest.settings import GenerationSettings
 
 #: Bumped whenever a message changes; a client refuses an engine speaking another.
-PROTOCOL = 2
+PROTOCOL = 3
 #: The start of the last log line of an engine that could not start.
 FAIL_PREFIX = "ERROR "
 

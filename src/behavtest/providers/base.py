@@ -8,7 +8,7 @@ its weights change. Everything else (caching, seeds, scoring) is above it.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -99,6 +99,20 @@ def decoder_of(provider: object, max_rows: int) -> StepDecoder | None:
         return None
     decoder: StepDecoder = make(max_rows)
     return decoder
+
+
+ReplyScorer = Callable[[Messages, Sequence[str]], list[float]]
+
+
+def reply_scorer_of(provider: object) -> ReplyScorer | None:
+    """The provider's ``reply_logprobs`` (log P(the whole reply is exactly this
+    text, then end of turn), teacher-forced), or None when it cannot give it:
+    an API cannot teacher-force, so scales are sampled there instead."""
+    score = getattr(provider, "reply_logprobs", None)
+    if score is None or not getattr(provider, "scores_replies", True):
+        return None
+    fn: ReplyScorer = score
+    return fn
 
 
 @runtime_checkable

@@ -20,6 +20,7 @@ low-rank matmuls on every step (bench numbers in ``HFOptions.merge_adapter``).
 
 from __future__ import annotations
 
+import copy
 import os
 import warnings
 from collections.abc import Hashable, Sequence
@@ -306,6 +307,50 @@ class HFProvider:
                     total += float(lp[len(prompt) - 1 + j, tid])
                 results.append(total)
         return results
+
+    def reply_logprobs(self, messages: Messages, replies: Sequence[str]) -> list[float]:
+        """log P(the whole reply is exactly ``reply``, then end of turn), per reply.
+
+        What a scale question needs: "7" as a complete answer, not the start of
+        "70" (numbers are tokenised digit by digit: science.md, pitfall 3). The
+        prompt is run once; the replies run in right-padded batches on its
+        key/value cache repeated per row (padding after a reply cannot change
+        it, attention being causal).
+        """
+        from behavtest.providers.hf_decode import cache_keyword
+
+        torch = self._torch
+        rows = [self.tokenizer(r, add_special_tokens=False).input_ids for r in replies]
+        if any(not r for r in rows):
+            raise InvalidArgument("an empty reply has no tokens to score; fix: drop it")
+        prompt = self.tokenizer(self.render(messages), add_special_tokens=False).input_ids
+        stops = torch.tensor(sorted(self._stop_ids), device=self.device)
+        keyword, chunk = cache_keyword(self.model), 32
+        out: list[float] = []
+        with torch.inference_mode():
+            from transformers import DynamicCache
+
+            prefix = DynamicCache()
+            first = self.model(input_ids=torch.tensor([prompt], device=self.device),
+                               use_cache=True, **{keyword: prefix}).logits[0, -1]
+            first = torch.log_softmax(first.float(), dim=-1)
+            for start in range(0, len(rows), chunk):
+                part = rows[start:start + chunk]
+                width = max(map(len, part))
+                ids = torch.tensor([r + [r[-1]] * (width - len(r)) for r in part],
+                                   device=self.device)
+                cache = copy.deepcopy(prefix)
+                cache.batch_repeat_interleave(len(part))
+                positions = torch.arange(len(prompt), len(prompt) + width, device=self.device)
+                logits = self.model(input_ids=ids, position_ids=positions.expand(len(part), -1),
+                                    use_cache=True, **{keyword: cache}).logits
+                lp = torch.log_softmax(logits.float(), dim=-1)
+                for i, r in enumerate(part):
+                    total = first[r[0]]
+                    for j in range(1, len(r)):
+                        total = total + lp[i, j - 1, r[j]]
+                    out.append(float(total + torch.logsumexp(lp[i, len(r) - 1, stops], dim=0)))
+        return out
 
     def _logprobs_after(self, prompt_ids: list[int]) -> Any:
         torch = self._torch

@@ -21,20 +21,65 @@ LABELS = "ABCDEFGHIJ"
 
 
 @dataclass(frozen=True)
+class LabelStyle:
+    """How options are labelled: "A) x", "1) x" or "(a) x".
+
+    ``forms`` are the ways a reply can start with a label, each a different
+    first token, so their probabilities add up without counting a reply
+    twice: under "(a)" the embedded model starts about half its label answers
+    with "(" (measured: P("a") 0.17, P("(a") 0.03 for "safety or risk").
+    """
+
+    name: str
+    labels: str  # one character per option, in slot order
+    template: str  # "{label}" and "{option}"
+    noun: str  # what the instruction asks for: "letter", "number"
+    forms: tuple[str, ...] = ("{label}",)
+
+    def label_forms(self, label: str) -> tuple[str, ...]:
+        return tuple(f.format(label=label) for f in self.forms)
+
+
+LETTERS = LabelStyle("A)", LABELS, "{label}) {option}", "letter")
+NUMBERS = LabelStyle("1)", "123456789", "{label}) {option}", "number")
+LOWER_PARENS = LabelStyle("(a)", LABELS.lower(), "({label}) {option}", "letter",
+                          forms=("{label}", "({label}"))
+LABEL_STYLES = (LETTERS, NUMBERS, LOWER_PARENS)
+
+
+@dataclass(frozen=True)
 class ChoiceQuestion:
-    """A question with options; rendered with letter labels in every order."""
+    """A question with options; rendered with labels in every order.
+
+    ``instruction`` defaults to asking for the style's label ("Answer with
+    the letter of one option only.").
+    """
 
     question: str
     options: tuple[str, ...]
-    instruction: str = "Answer with the letter of one option only."
+    instruction: str | None = None
+    style: LabelStyle = LETTERS
 
     def __post_init__(self) -> None:
-        if not 2 <= len(self.options) <= len(LABELS):
+        most = len(self.style.labels)
+        if not 2 <= len(self.options) <= most:
             raise InvalidArgument(
-                f"a choice question needs 2 to {len(LABELS)} options, got {len(self.options)}"
+                f"a choice question needs 2 to {most} options under labels "
+                f"{self.style.name}, got {len(self.options)}"
             )
         if len(set(self.options)) != len(self.options):
             raise InvalidArgument(f"options repeat: {self.options!r}")
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self.style.labels[: len(self.options)])
+
+    @property
+    def asks(self) -> str:
+        """The instruction the prompt ends with."""
+        if self.instruction is not None:
+            return self.instruction
+        return f"Answer with the {self.style.noun} of one option only."
 
 
 def option_orders(n_options: int) -> list[tuple[int, ...]]:
@@ -51,9 +96,9 @@ def option_orders(n_options: int) -> list[tuple[int, ...]]:
 def render_choice(question: ChoiceQuestion, order: Sequence[int]) -> str:
     """The prompt text for one order: question, labelled options, instruction."""
     lines = [question.question, ""]
-    for label, idx in zip(LABELS, order, strict=False):
-        lines.append(f"{label}) {question.options[idx]}")
-    lines += ["", question.instruction]
+    for label, idx in zip(question.labels, order, strict=True):
+        lines.append(question.style.template.format(label=label, option=question.options[idx]))
+    lines += ["", question.asks]
     return "\n".join(lines)
 
 

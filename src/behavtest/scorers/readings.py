@@ -1,0 +1,102 @@
+"""Scores read off a model's probabilities, each with the mass it rests on.
+
+A probability-based score is conditional: the probability of option A
+*among the option labels*, or the expected value *among the complete numbers
+0-100*. When most of the model's next-token probability is elsewhere (the
+embedded model puts about 16% of it on "A" or "B" at all: science.md,
+pitfall 1), the conditional score describes a minority of its answers. So
+every reading carries its mass, ``expect`` reports it, and a check whose
+readings rest on less than a stated share is INCONCLUSIVE with that reason
+instead of a verdict (``expect(..., min_mass=...)``).
+
+For a sampled fallback (an API without log-probabilities) the "mass" is the
+share of replies that parsed: the same question, "how much of the model's
+answering does this score describe?".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import overload
+
+from behavtest.errors import InvalidArgument
+from behavtest.scorers.choices import OptionProbabilities
+
+# The default share of probability mass a score must rest on: a majority of
+# the model's answers, so the score describes how the model usually answers.
+MIN_MASS = 0.5
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One question's score and the probability mass behind it."""
+
+    prompt: str  # the question (or paraphrase) it was read from, for reports
+    value: float
+    mass: float
+    method: str  # "label probability", "number probability", "sampled"
+
+
+@dataclass(frozen=True)
+class Readings(Sequence[float]):
+    """One model's readings over paraphrases: the values ``expect`` judges."""
+
+    model: str
+    what: str  # e.g. "P(Risk)", "risk scale / 100"
+    readings: tuple[Reading, ...]
+
+    def __post_init__(self) -> None:
+        if not self.readings:
+            raise InvalidArgument(f"no readings of {self.what}; fix: ask at least one question")
+
+    @overload
+    def __getitem__(self, i: int) -> float: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[float]: ...
+    def __getitem__(self, i: int | slice) -> float | Sequence[float]:
+        return self.values[i]
+
+    def __len__(self) -> int:
+        return len(self.readings)
+
+    def __iter__(self) -> Iterator[float]:
+        return iter(self.values)
+
+    @property
+    def values(self) -> list[float]:
+        return [r.value for r in self.readings]
+
+    @property
+    def mass(self) -> float:
+        """The mean mass over readings."""
+        return sum(r.mass for r in self.readings) / len(self.readings)
+
+    @property
+    def method(self) -> str:
+        return ", ".join(sorted({r.method for r in self.readings}))
+
+
+def option_readings(
+    model: str, probabilities: Sequence[OptionProbabilities], option: str,
+    prompts: Sequence[str] | None = None,
+) -> Readings:
+    """P(option) from each question (averaged over its orders), as readings."""
+    if prompts is not None and len(prompts) != len(probabilities):
+        raise InvalidArgument(f"{len(prompts)} prompts for {len(probabilities)} questions")
+    return Readings(model, f"P({option})", tuple(
+        Reading(prompts[i] if prompts else f"question {i + 1}", p.probability(option), p.mass,
+                "label probability")
+        for i, p in enumerate(probabilities)
+    ))
+
+
+def mass_note(readings: Readings, min_mass: float) -> str | None:
+    """Why a check on these readings cannot be judged (None: it can)."""
+    if readings.mass >= min_mass:
+        return None
+    return (
+        f"{readings.model}'s {readings.what} rests on {readings.mass:.1%} of its answers "
+        f"({readings.method}), under the {min_mass:.0%} required: the score describes a "
+        "minority of how it answers"
+    )
