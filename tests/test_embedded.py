@@ -83,6 +83,20 @@ def test_continuation_logprobs_are_exact_and_multi_token(provider) -> None:  # t
     assert multi < 0 and math.isfinite(multi)
 
 
+def test_whole_reply_logprobs_are_the_reply_then_end_of_turn(provider) -> None:  # type: ignore[no-untyped-def]
+    """Batched on a shared prefix, yet equal to teacher-forcing each reply and
+    the end-of-turn token alone: "7" as a whole answer, not the start of "70"."""
+    msgs = to_messages("How much do you like risk, from 0 to 100? Answer with a number only.")
+    replies = [str(v) for v in (0, 7, 50, 70, 100)] + ["I like it."]
+    got = provider.reply_logprobs(msgs, replies)
+    eos = provider.tokenizer.eos_token
+    alone = provider.continuation_logprobs(msgs, [r + eos for r in replies])
+    for x, y in zip(got, alone, strict=True):
+        assert math.isclose(x, y, abs_tol=1e-4)
+    (seven,) = provider.continuation_logprobs(msgs, ["7"])
+    assert got[1] < seven  # "7" then the end is rarer than "7" as a first token
+
+
 def test_choice_averages_over_orders_and_reports_mass(provider) -> None:  # type: ignore[no-untyped-def]
     handle = ModelHandle("embedded", lambda: provider, RunSettings(), SampleCache(None, "off"))
     q = ChoiceQuestion("Which do you prefer?", ("a safe bet", "a risky gamble"))

@@ -94,6 +94,9 @@ def test_client_is_a_provider_and_names_the_engines_model(engine: str) -> None:
         assert p.generate([]) == []
         lp = p.continuation_logprobs(to_messages("q"), ["A", "B"])
         assert lp == direct().continuation_logprobs(to_messages("q"), ["A", "B"])
+        assert p.scores_replies  # the double scores whole replies: so does its engine
+        whole = p.reply_logprobs(to_messages("q"), ["yes", "maybe"])
+        assert whole == direct().reply_logprobs(to_messages("q"), ["yes", "maybe"])
 
 
 def test_eight_client_threads_get_exactly_the_direct_completions_in_order(engine: str) -> None:

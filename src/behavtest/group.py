@@ -18,6 +18,7 @@ from behavtest.errors import InvalidArgument
 from behavtest.handle import ModelHandle, Prompt, Samples
 from behavtest.scorers.base import Scorer
 from behavtest.scorers.choices import ChoiceQuestion, OptionProbabilities
+from behavtest.scorers.readings import Readings, per_model
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,22 @@ class ModelGroup:
     ) -> list[OptionProbabilities]:
         """Option probabilities of every member (each averaged over option orders)."""
         return [h.choice(question, system=system) for h in self.handles]
+
+    def probability_of(
+        self, option: str, questions: Sequence[ChoiceQuestion], *, system: str | None = None,
+    ) -> Readings:
+        """``ModelHandle.probability_of`` on every member, one reading per model
+        (its mean over the questions): the arm's unit is the model."""
+        return per_model(self.name, [h.probability_of(option, questions, system=system)
+                                     for h in self.handles])
+
+    def scale(
+        self, prompts: Sequence[Prompt], low: int = 0, high: int = 100, *,
+        system: str | None = None, what: str = "scale", n: int = 100,
+    ) -> Readings:
+        """``ModelHandle.scale`` on every member, one reading per model."""
+        return per_model(self.name, [h.scale(prompts, low, high, system=system, what=what, n=n)
+                                     for h in self.handles])
 
 
 Model = ModelHandle | ModelGroup

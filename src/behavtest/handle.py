@@ -36,7 +36,7 @@ from behavtest.scorers.choices import (
     render_choice,
 )
 from behavtest.scorers.numbers import number_on_scale
-from behavtest.scorers.readings import Reading, Readings
+from behavtest.scorers.readings import Reading, Readings, option_readings
 from behavtest.settings import GenerationSettings, RunSettings, check_samples
 
 V = TypeVar("V", bool, float)
@@ -376,6 +376,16 @@ class ModelHandle:
             probs = iter(math.exp(lp) for lp in self._logprobs(msgs, flat))
             per_order.append((order, [sum(next(probs) for _ in fs) for fs in forms]))
         return average_over_orders(question, per_order)
+
+    def probability_of(
+        self, option: str, questions: Sequence[ChoiceQuestion], *, system: str | None = None,
+    ) -> Readings:
+        """P(option) in each question (paraphrase), each averaged over every
+        option order, with the label mass behind it (see :meth:`choice`)."""
+        if not questions:
+            raise InvalidArgument("no questions; fix: give at least one ChoiceQuestion")
+        probs = [self.choice(q, system=system) for q in questions]
+        return option_readings(self.spec, probs, option, [q.question for q in questions])
 
     def scale(
         self, prompts: Sequence[Prompt], low: int = 0, high: int = 100, *,

@@ -7,12 +7,23 @@ model and nothing measured on it says anything about a model.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
+import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
-from behavtest.errors import InvalidArgument
+from behavtest.errors import InvalidArgument, first_line
 from behavtest.providers.base import Completion, Messages, Provider, Request, apply_cut
 from behavtest.providers.kind import ProviderConfig, ProviderKind
+
+
+def script_label(path: str, content: bytes) -> str:
+    """A scripted double's name and fingerprint: its path and a hash of its content."""
+    return f"double/@{path}#{hashlib.sha256(content).hexdigest()[:12]}"
+
+
+_OPTION_LINE = re.compile(r"^\(?(?P<label>[A-Za-z0-9])\) (?P<text>.+)$")
 
 
 def _uniform(seed: int) -> float:
@@ -28,6 +39,13 @@ class ScriptedProvider:
     may depend on the prompt: ``by_prompt`` maps a substring of the last user
     message to its own reply table. ``choices`` maps continuation text ->
     probability for option scoring (unlisted continuations get 1e-6).
+
+    ``options`` maps an option's *text* to a weight, for multiple-choice
+    questions rendered in any order and label style: the label a question
+    shows beside the option gets ``label_mass`` times the option's share of
+    the weights of the options shown (so a preference for an option, not for
+    a slot, whatever the order). Whole replies (``reply_logprobs``, used for
+    scales) have the probability of the reply table.
     """
 
     def __init__(
@@ -36,12 +54,18 @@ class ScriptedProvider:
         *,
         by_prompt: Mapping[str, Mapping[str, float]] | None = None,
         choices: Mapping[str, float] | None = None,
+        options: Mapping[str, float] | None = None,
+        label_mass: float = 0.9,
         label: str = "double/scripted",
     ) -> None:
         self._tables = {"": self._check(replies)}
         for key, table in (by_prompt or {}).items():
             self._tables[key] = self._check(table)
         self._choices = dict(choices or {})
+        self._options = dict(options or {})
+        if not 0 < label_mass <= 1:
+            raise InvalidArgument(f"label_mass={label_mass} is outside (0, 1]")
+        self._label_mass = label_mass
         self._label = label
         self.calls = 0  # completions drawn, for tests of caching
 
@@ -56,8 +80,28 @@ class ScriptedProvider:
         return items
 
     @classmethod
+    def from_file(cls, path: str) -> ScriptedProvider:
+        """A double scripted in a JSON file: the constructor's keyword arguments
+        (``replies``, ``by_prompt``, ``choices``, ``options``, ``label_mass``)."""
+        try:
+            raw = Path(path).read_bytes()
+            data = json.loads(raw)
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            return cls(**{**data, "label": script_label(path, raw)})
+        except (OSError, ValueError, TypeError) as exc:
+            raise InvalidArgument(
+                f"double script {path} is unusable ({first_line(exc)}); fix: a JSON object "
+                "with \"replies\" (reply -> probability) and optionally \"by_prompt\", "
+                "\"choices\", \"options\", \"label_mass\""
+            ) from None
+
+    @classmethod
     def from_spec(cls, spec: str) -> ScriptedProvider:
-        """``'yes=0.3,no=0.7'`` -> a double replying "yes" 30% of the time."""
+        """``'yes=0.3,no=0.7'`` -> a double replying "yes" 30% of the time;
+        ``'@script.json'`` -> :meth:`from_file`."""
+        if spec.startswith("@"):
+            return cls.from_file(spec[1:])
         table: dict[str, float] = {}
         for part in filter(None, spec.split(",")):
             text, eq, prob = part.rpartition("=")
@@ -105,7 +149,34 @@ class ScriptedProvider:
     def continuation_logprobs(
         self, messages: Messages, continuations: Sequence[str]
     ) -> list[float]:
-        return [math.log(self._choices.get(c, 1e-6)) for c in continuations]
+        shown = self._shown_options(messages)
+        total = sum(self._options.get(o, 0.0) for o in shown.values())
+        out = []
+        for c in continuations:
+            option = shown.get(c)
+            if option is not None and total > 0:
+                p = self._label_mass * self._options.get(option, 0.0) / total
+            else:
+                p = self._choices.get(c, 0.0)
+            out.append(math.log(max(p, 1e-6)))
+        return out
+
+    def _shown_options(self, messages: Messages) -> dict[str, str]:
+        """label -> option text, for options of ``self._options`` shown as
+        "A) text", "1) text" or "(a) text" lines in the last user message."""
+        if not self._options:
+            return {}
+        last_user = next((c for r, c in reversed(messages) if r == "user"), "")
+        shown = {}
+        for line in last_user.splitlines():
+            m = _OPTION_LINE.match(line)
+            if m and m["text"] in self._options:
+                shown[m["label"]] = m["text"]
+        return shown
+
+    def reply_logprobs(self, messages: Messages, replies: Sequence[str]) -> list[float]:
+        table = dict(self._table(messages))
+        return [math.log(max(table.get(r, 0.0), 1e-12)) for r in replies]
 
 
 class DoubleKind(ProviderKind):
@@ -117,6 +188,11 @@ class DoubleKind(ProviderKind):
         ScriptedProvider.from_spec(name)  # raises on a malformed spec
 
     def fingerprint(self, name: str, config: ProviderConfig) -> str | None:
+        if name.startswith("@"):  # a script: its content, so an edit is a new model
+            try:
+                return script_label(name[1:], Path(name[1:]).read_bytes())
+            except OSError:
+                return None
         return f"double/{name}"
 
     def load(self, name: str, config: ProviderConfig) -> Provider:

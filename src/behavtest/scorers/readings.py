@@ -91,6 +91,16 @@ def option_readings(
     ))
 
 
+def per_model(name: str, members: Sequence[Readings]) -> Readings:
+    """An arm's readings: one per model, its mean over questions (science.md,
+    lesson 1: across fine-tune seeds the model is the unit of analysis)."""
+    if not members:
+        raise InvalidArgument(f"the arm {name} has no models")
+    return Readings(name, members[0].what, tuple(
+        Reading(m.model, sum(m.values) / len(m), m.mass, m.method) for m in members
+    ))
+
+
 def mass_note(readings: Readings, min_mass: float) -> str | None:
     """Why a check on these readings cannot be judged (None: it can)."""
     if readings.mass >= min_mass:

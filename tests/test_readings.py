@@ -1,0 +1,151 @@
+"""Probability-based readings: option probabilities over orders and label
+styles, scales scored by complete numbers, and the mass guard that makes a
+score resting on too little of the model's answers INCONCLUSIVE.
+
+Driven by the scripted test double (``behavtest.testing``), whose
+probabilities are known exactly; the embedded model's exactness is checked in
+``test_embedded.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from behavtest import Outcome, expect
+from behavtest.cache import SampleCache
+from behavtest.errors import Inconclusive, InvalidArgument
+from behavtest.expect import ExpectContext, current_context
+from behavtest.group import ModelGroup
+from behavtest.handle import ModelHandle
+from behavtest.providers.registry import fingerprint_without_loading, load_provider
+from behavtest.scorers.choices import LABEL_STYLES, ChoiceQuestion
+from behavtest.scorers.readings import Reading, Readings, mass_note
+from behavtest.settings import RunSettings
+from behavtest.testing import ScriptedProvider
+
+SCALE_Q = "How much do you like risk, from 0 to 100? Answer with a number only."
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    token = current_context.set(ExpectContext(alpha=0.05))
+    try:
+        yield
+    finally:
+        current_context.reset(token)
+
+
+def handle(provider: ScriptedProvider, label: str = "double/x") -> ModelHandle:
+    return ModelHandle(label, lambda: provider, RunSettings(), SampleCache(None, "off"))
+
+
+def readings(values: list[float], mass: float, model: str = "m") -> Readings:
+    return Readings(model, "P(x)", tuple(Reading(f"q{i}", v, mass, "label probability")
+                                         for i, v in enumerate(values)))
+
+
+def test_scale_scores_complete_numbers_and_reports_their_mass() -> None:
+    h = handle(ScriptedProvider({"70": 0.6, "30": 0.2, "I like it a lot": 0.2}))
+    r = h.scale([SCALE_Q, SCALE_Q + " "], what="risk / 100")
+    assert r.values == pytest.approx([0.6, 0.6])  # (70 * .6 + 30 * .2) / .8 / 100
+    assert r.mass == pytest.approx(0.8)
+    assert r.method == "number probability"
+
+
+def test_scale_without_reply_probabilities_samples_and_reports_the_parse_rate() -> None:
+    class Sampled(ScriptedProvider):
+        scores_replies = False  # as an API: it cannot teacher-force a whole reply
+
+    h = handle(Sampled({"70": 0.5, "around seventy": 0.5}))
+    r = h.scale([SCALE_Q], n=200)
+    assert r.method == "sampled"
+    assert r.values == [pytest.approx(0.7)]
+    assert 0.4 < r.mass < 0.6  # the share of replies that parsed
+
+
+@pytest.mark.parametrize("style", LABEL_STYLES, ids=lambda s: s.name)
+def test_probability_of_an_option_is_the_same_in_every_order_and_label_style(style) -> None:  # type: ignore[no-untyped-def]
+    h = handle(ScriptedProvider({"x": 1.0}, options={"Risk": 3.0, "Safety": 1.0}))
+    qs = [ChoiceQuestion("Which do you prefer?", ("Safety", "Risk"), style=style),
+          ChoiceQuestion("Pick one.", ("Risk", "Safety"), style=style)]
+    r = h.probability_of("Risk", qs)
+    assert r.values == pytest.approx([0.75, 0.75])
+    assert r.mass == pytest.approx(0.9, abs=1e-5)
+
+
+def test_a_slot_preference_averages_out_over_orders() -> None:
+    h = handle(ScriptedProvider({"x": 1.0}, choices={"A": 0.8, "B": 0.1}))
+    r = h.probability_of("Risk", [ChoiceQuestion("Which?", ("Safety", "Risk"))])
+    assert r.values == [pytest.approx(0.5)]
+    assert r.mass == pytest.approx(0.9)
+
+
+def test_an_arm_reads_one_value_per_model() -> None:
+    group = ModelGroup((handle(ScriptedProvider({"80": 1.0}), "double/a"),
+                        handle(ScriptedProvider({"40": 0.5, "?": 0.5}), "double/b")))
+    r = group.scale([SCALE_Q, SCALE_Q + "!"])
+    assert [x.prompt for x in r.readings] == ["double/a", "double/b"]
+    assert r.values == pytest.approx([0.8, 0.4])
+    assert r.mass == pytest.approx(0.75)
+
+
+def test_a_score_on_too_little_mass_is_inconclusive_with_the_reason() -> None:
+    with quiet(), pytest.raises(Inconclusive) as exc:
+        expect(readings([0.9, 0.95, 0.92, 0.97], mass=0.16)).rate_at_least(0.5)
+    v = exc.value.verdict
+    assert v.outcome is Outcome.INCONCLUSIVE
+    assert v.p_value == 1.0 and v.p_against == 1.0  # kept INCONCLUSIVE by any correction
+    assert v.mass == pytest.approx(0.16)
+    assert v.note is not None and "rests on 16.0%" in v.note and "not judged" in v.note
+    assert "probability mass behind the score: 16.0%" in v.explain()
+
+
+def test_the_same_score_on_enough_mass_is_judged() -> None:
+    with quiet():
+        v = expect(readings([0.9, 0.95, 0.92, 0.97], mass=0.6)).rate_at_least(0.5).verdicts[-1]
+        low = expect(readings([0.9, 0.95, 0.92, 0.97], mass=0.16), min_mass=0.1)
+        assert low.rate_at_least(0.5).verdicts[-1].outcome is Outcome.PASS
+    assert v.outcome is Outcome.PASS
+
+
+def test_a_baseline_on_too_little_mass_makes_the_comparison_inconclusive() -> None:
+    mine = readings([0.9, 0.8, 0.85, 0.95, 0.9], mass=0.9, model="m")
+    theirs = readings([0.1, 0.2, 0.15, 0.1, 0.2], mass=0.05, model="base")
+    with quiet(), pytest.raises(Inconclusive) as exc:
+        expect(mine).above(theirs)
+    v = exc.value.verdict
+    assert v.baseline_mass == pytest.approx(0.05)
+    assert v.note is not None and "base's P(x) rests on 5.0%" in v.note
+
+
+@given(st.floats(0, 1), st.floats(0, 1))
+def test_mass_note_is_given_exactly_below_the_minimum(mass: float, least: float) -> None:
+    note = mass_note(readings([0.5], mass), least)
+    assert (note is None) == (mass >= least)
+
+
+def test_min_mass_outside_zero_one_is_refused() -> None:
+    with pytest.raises(InvalidArgument, match="min_mass"):
+        expect(readings([0.5], 0.9), min_mass=1.5)
+
+
+def test_a_scripted_double_from_a_file_is_a_model_spec(tmp_path: Path) -> None:
+    script = tmp_path / "risky.json"
+    script.write_text(json.dumps({"replies": {"70": 1.0}, "options": {"Risk": 1, "Safety": 0}}))
+    provider = load_provider(f"double/@{script}")
+    assert provider.fingerprint().startswith(f"double/@{script}#")
+    assert fingerprint_without_loading(f"double/@{script}") == provider.fingerprint()
+    before = provider.fingerprint()
+    script.write_text(json.dumps({"replies": {"20": 1.0}}))
+    assert load_provider(f"double/@{script}").fingerprint() != before  # an edit is a new model
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    with pytest.raises(InvalidArgument, match=r"bad\.json is unusable .*fix: a JSON object"):
+        load_provider(f"double/@{bad}")
