@@ -149,3 +149,12 @@ def test_a_scripted_double_from_a_file_is_a_model_spec(tmp_path: Path) -> None:
     bad.write_text("[1, 2]")
     with pytest.raises(InvalidArgument, match=r"bad\.json is unusable .*fix: a JSON object"):
         load_provider(f"double/@{bad}")
+
+
+def test_model_and_baseline_read_on_the_same_questions_are_paired() -> None:
+    mine = readings([0.62, 0.71, 0.55, 0.80], mass=0.9, model="m")
+    theirs = readings([0.52, 0.60, 0.46, 0.71], mass=0.9, model="base")
+    with quiet():
+        v = expect(mine).above(theirs).verdicts[-1]
+    assert v.unit == "prompts" and "paired" in v.method
+    assert v.outcome is Outcome.PASS  # a steady +0.1 on every question

@@ -27,7 +27,7 @@ from behavtest.context import ExpectContext, current_context, precondition, rais
 from behavtest.errors import InvalidArgument
 from behavtest.group import GroupSamples
 from behavtest.handle import Samples, SequentialSamples
-from behavtest.scored import Scored, evidence, score_samples, score_values
+from behavtest.scored import Scored, evidence, score_readings, score_samples, score_values
 from behavtest.scorers.base import Scorer, reads_lines
 from behavtest.scorers.readings import Readings, mass_note
 from behavtest.selection import POWER, Chosen
@@ -119,6 +119,10 @@ class Expectation:
             if len(data) == 0:
                 raise InvalidArgument("no samples to judge; fix: sample with n >= 1")
             return score_samples(data, self._scorer())
+        if isinstance(data, Readings):
+            if self.scorer is not None:
+                raise InvalidArgument("readings are already scores; fix: expect(readings)")
+            return score_readings(data)
         if isinstance(data, (str, bytes)) or not isinstance(data, Sequence):
             raise InvalidArgument(
                 f"expect() takes model.sample(...) results or a list of numbers, got "

@@ -18,6 +18,7 @@ from typing import Any
 from behavtest.errors import InvalidArgument
 from behavtest.handle import Samples
 from behavtest.providers.base import Messages
+from behavtest.scorers.readings import Readings
 from behavtest.verdict import Evidence
 
 
@@ -105,6 +106,14 @@ def score_values(values: Sequence[float], name: str) -> Scored:
     return Scored(name, binary, tuple((v,) for v in vals), len(vals), len(vals))
 
 
+def score_readings(readings: Readings) -> Scored:
+    """Probability-based readings: each is a unit, labelled by its question, so a
+    model and a baseline read on the same questions are compared pairwise."""
+    vals = score_values(readings.values, readings.what).clusters
+    prompts = tuple(((("user", r.prompt),)) for r in readings.readings)
+    return Scored(readings.model, False, vals, len(vals), len(vals), prompts=prompts)
+
+
 EXAMPLES = 3  # replies a verdict keeps, for snapshots and reports
 
 
@@ -119,6 +128,7 @@ def evidence(unit: Scored, group: tuple[Scored, ...] | None, scorer: object) -> 
     from behavtest.scorers.base import version_of
 
     s = unit.samples if group is None else group[0].samples
+    prompts = s.prompts if s is not None else unit.prompts
     members = None
     if group is not None and len(group) > 1:
         members = tuple((u.model, u.clusters) for u in group)
@@ -126,7 +136,7 @@ def evidence(unit: Scored, group: tuple[Scored, ...] | None, scorer: object) -> 
         binary=unit.binary,
         clusters=unit.clusters,
         members=members,
-        prompts=None if s is None else prompts_hash(s.prompts),
+        prompts=None if prompts is None else prompts_hash(prompts),
         settings=None if s is None else tuple(sorted(s.settings.as_dict().items())),
         seed=None if s is None else s.seed,
         fingerprint=None if s is None or group is not None else s.fingerprint,
