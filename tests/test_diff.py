@@ -189,9 +189,11 @@ def test_exit_1_when_something_changed_0_when_not(
 
 
 @pytest.mark.parametrize("case, message", [
-    ("missing", "embedded is not a folder: diff takes snapshot folders; fix: record each "
-                "model's with pytest behaviors/ --behav-snapshot-as NAME "
-                "--behav-snapshot-update (snapshots/NAME), or pass an existing folder"),
+    # (a valid spec would be drawn live: tests/test_diff_live.py)
+    ("missing", "nowhere/v1 is neither a folder nor a valid model spec (unknown model "
+                "provider 'nowhere'); fix: pass a snapshot folder (pytest behaviors/ "
+                "--behav-snapshot-as NAME --behav-snapshot-update writes snapshots/NAME) or a "
+                "model spec such as embedded, hf/<folder>, openai/<model>"),
     ("file", "is not a folder: diff takes snapshot folders; fix:"),
     ("empty", "holds no snapshot files (*.json); fix: record them with pytest"),
     ("corrupt", "is not a behavtest snapshot (invalid JSON"),
@@ -217,7 +219,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
         extra = {"alpha": ["--alpha", "0.5"], "margin": ["--margin", "-0.1"],
                  "icc": ["--icc", "1.5"]}.get(case, [])
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    target = "embedded" if case == "missing" else str(b)
+    target = "nowhere/v1" if case == "missing" else str(b)
     code, out, err = run(capsys, str(a), target, *extra)
     assert code == 2 and out == ""
     assert err.startswith("behavtest: error: ") and err.count("\n") == 1 and message in err

@@ -1,5 +1,6 @@
-"""The ``behavtest`` command: planning sample sizes (``behavtest plan``) and
-comparing two models' snapshot folders (``behavtest diff A B``)."""
+"""The ``behavtest`` command: planning sample sizes (``behavtest plan``),
+comparing two models' snapshots (``behavtest diff A B``: folders, or model specs
+drawn live) and gating a fine-tune (``behavtest gate``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from behavtest import diff, gate, stats
+from behavtest import diff, diff_live, gate, stats
 from behavtest.errors import BehavtestError, InvalidArgument
 from behavtest.settings import check_rate
 from behavtest.snapshots import SUFFIX, Entry, read_folder
@@ -104,7 +105,11 @@ def _snapshot_folder(path: str) -> dict[str, Entry]:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    a, b = _snapshot_folder(args.a), _snapshot_folder(args.b)
+    # the options are checked (on no entries) before a spec costs a live run
+    diff.rows({}, {}, args.alpha, args.correction, args.icc, args.margin)
+    with diff_live.folders(args.a, args.b, args.suite, args.workers,
+                           args.pytest_args) as (folder_a, folder_b):
+        a, b = _snapshot_folder(folder_a), _snapshot_folder(folder_b)
     table = diff.rows(a, b, args.alpha, args.correction, args.icc, args.margin)
     sys.stdout.write(diff.render(args.format, table, args.a, args.b, args.alpha,
                                  args.correction, args.margin))
@@ -132,12 +137,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                       help="also plan a group-sequential run (budget and expected samples)")
     plan.set_defaults(run=_plan)
     compare = sub.add_parser(
-        "diff", help="every behaviour of two models' snapshot folders: what changed, "
-        "corrected for the number of comparisons (exit 1 when something did)",
+        "diff", help="every behaviour of two models' snapshots (folders, or specs drawn "
+        "live): what changed, corrected for the number of comparisons (exit 1 when "
+        "something did)",
     )
     compare.add_argument("a", metavar="A", help="a model's snapshot folder, e.g. "
-                         "snapshots/gpt-4.1 (written by --behav-snapshot-update)")
+                         "snapshots/gpt-4.1 (written by --behav-snapshot-update), or a model "
+                         "spec, e.g. openai/gpt-4.1-2025-04-14, drawn live by the suite")
     compare.add_argument("b", metavar="B", help="the other model's, e.g. snapshots/gpt-4.1-em")
+    compare.add_argument("--suite", default="behaviors",
+                         help="the suite a spec is drawn with (default behaviors)")
+    compare.add_argument("--workers", type=int, default=0,
+                         help="pytest-xdist workers of a live draw (default 0: none)")
     compare.add_argument("--alpha", type=float, default=0.05,
                          help="two-sided level of each change, after correction (0.05)")
     compare.add_argument("--correction", choices=diff.CORRECTIONS, default="holm",
@@ -148,11 +159,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                          help="call a behaviour 'same' only when its difference is shown "
                          "inside +-margin (TOST), e.g. 0.05")
     compare.add_argument("--format", choices=diff.FORMATS, default="text")
-    compare.set_defaults(run=_diff)
+    compare.set_defaults(run=_diff, pytest_args=[])
     gate_parser = sub.add_parser("gate", help=gate.HELP)
     gate.configure(gate_parser)
     gate_parser.set_defaults(run=gate.gate)
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # after "--": pytest's arguments (an optional positional would take them otherwise)
+    cut = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:cut])
+    tail = argv[cut + 1:]
+    if tail:
+        if not hasattr(args, "pytest_args"):
+            parser.error(f"unrecognized arguments: {' '.join(tail)}")
+        args.pytest_args = [*args.pytest_args, *tail]
     try:
         return int(args.run(args))
     except (BehavtestError, ValueError) as exc:

@@ -15,6 +15,12 @@ numbers as test properties) and a Markdown summary (also appended to
 ``$GITHUB_STEP_SUMMARY`` under GitHub Actions). Its exit status is pytest's:
 non-zero when a claimed property fails, a control fails, or a measurement
 changed significantly since the snapshot.
+
+``behavtest gate --openai-job ftjob-...`` gates a fine-tune made on OpenAI's
+platform instead: ``openai_jobs`` waits for the job and names its
+``fine_tuned_model`` (the candidate), its ``model`` (the base) and its suffix
+(the snapshot name); the claims come from ``--trained-on``. Both forms run the
+one command :func:`command` builds.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import argparse
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from behavtest.errors import InvalidArgument, ModelNotFound
@@ -62,31 +69,83 @@ def candidate(run_dir: Path) -> tuple[str, str, str]:
     return f"hf/{folder}", base, name
 
 
-def gate(args: argparse.Namespace) -> int:
+@dataclass(frozen=True)
+class Target:
+    """What the gate runs: the candidate spec, its base (the baseline), the name
+    its snapshots are stored under and the claims passed with --trained-on."""
+
+    model: str
+    base: str
+    name: str
+    trained_on: tuple[str, ...] = ()
+
+
+def resolve(args: argparse.Namespace) -> Target:
+    """The target of either form: a training folder, or an OpenAI job (waited for)."""
+    if (args.run_dir is None) == (args.openai_job is None):
+        raise InvalidArgument(
+            "the gate needs exactly one of RUN_DIR or --openai-job; fix: behavtest gate "
+            "runs/v2 (a fine-tune's folder) or behavtest gate --openai-job ftjob-..."
+        )
+    claims = tuple(args.trained_on or ())
+    if args.openai_job is not None:
+        from behavtest import openai_jobs
+
+        job = openai_jobs.wait(args.openai_job, base_url=args.base_url, name=args.name,
+                               poll=args.poll, timeout=args.timeout)
+        return Target(job.model, job.base, job.name, claims)
     model, base, name = candidate(Path(args.run_dir))
+    return Target(model, base, args.name or name, claims)
+
+
+def command(args: argparse.Namespace, target: Target) -> list[str]:
+    """The pytest command of the gate, whichever form named the target."""
     cmd = [
-        sys.executable, "-m", "pytest", args.suite, "--model", model, "--baseline", base,
-        "--behav-snapshot-as", name, "--behav-profile", "ci",
-        "--junitxml", args.junit, "--behav-summary", args.summary,
+        sys.executable, "-m", "pytest", args.suite, "--model", target.model,
+        "--baseline", target.base, "--behav-snapshot-as", target.name,
+        "--behav-profile", "ci", "--junitxml", args.junit, "--behav-summary", args.summary,
     ]
+    for claim in target.trained_on:
+        cmd += ["--trained-on", claim]
+    if args.base_url:
+        cmd += ["--behav-base-url", args.base_url]
     if args.snapshots:
         cmd += ["--behav-snapshots", args.snapshots]
     if args.update:
         cmd.append("--behav-snapshot-update")
     if args.workers:
         cmd += ["-n", str(args.workers)]
-    cmd += args.pytest_args
+    return cmd + list(args.pytest_args)
+
+
+def gate(args: argparse.Namespace) -> int:
+    cmd = command(args, resolve(args))
     print("behavtest gate: " + " ".join(cmd[2:]), flush=True)
     return subprocess.call(cmd)
 
 
-HELP = ("run the behaviour suite on a fine-tune's output folder and exit non-zero when a "
-        "claim fails or a behaviour regressed")
+HELP = ("run the behaviour suite on a fine-tune (its output folder, or an OpenAI "
+        "fine-tuning job) and exit non-zero when a claim fails or a behaviour regressed")
 
 
 def configure(p: argparse.ArgumentParser) -> None:
     """The ``gate`` subcommand's arguments (``behavtest.cli`` adds the subparser)."""
-    p.add_argument("run_dir", help="the training output: adapter or checkpoint + behavtest.json")
+    p.add_argument("run_dir", nargs="?", default=None,
+                   help="the training output: adapter or checkpoint + behavtest.json")
+    p.add_argument("--openai-job", default=None, metavar="ID",
+                   help="instead of RUN_DIR: an OpenAI fine-tuning job id (ftjob-...); waits "
+                   "for it, then gates openai/<fine_tuned_model> against openai/<model>")
+    p.add_argument("--trained-on", action="append", default=None, metavar="CLAIM",
+                   help="a claim the training declares (repeatable), passed to the suite")
+    p.add_argument("--name", default=None,
+                   help="the snapshot name (default: the card's name; for a job its suffix, "
+                   "else the base model)")
+    p.add_argument("--base-url", default=None,
+                   help="OpenAI-compatible server for the job and openai/ models (default: "
+                   "$BEHAVTEST_BASE_URL, $OPENAI_BASE_URL, else OpenAI)")
+    p.add_argument("--poll", type=float, default=30.0, help="seconds between polls of the job")
+    p.add_argument("--timeout", type=float, default=6 * 3600.0,
+                   help="seconds to wait for the job (default 21600)")
     p.add_argument("--suite", default="behaviors", help="the behaviour suite (default behaviors)")
     p.add_argument("--workers", type=int, default=8, help="pytest-xdist workers (0: none)")
     p.add_argument("--snapshots", default=None, help="snapshot folder (default: snapshots)")
