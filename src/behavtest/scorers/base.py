@@ -6,7 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-T = TypeVar("T", bool, float)
+# bool: an event (a rate); float: a score (a mean); str: a label or class name
+# (scorers.letters, scorers.words), which expect() takes only through a bool scorer.
+T = TypeVar("T", bool, float, str)
 
 
 @dataclass(frozen=True)
