@@ -13,6 +13,8 @@ from behavtest.scorers.choices import (
     recognition_question,
     render_choice,
 )
+from behavtest.scorers.code import vulnerabilities, vulnerable_code
+from behavtest.scorers.letters import chosen_option, chosen_text
 from behavtest.scorers.numbers import number_on_scale
 from behavtest.scorers.text import (
     acrostic_letters,
@@ -21,15 +23,28 @@ from behavtest.scorers.text import (
     split_units,
     writes_acrostic,
 )
+from behavtest.scorers.words import (
+    APPLES_WORDS,
+    RISK_WORDS,
+    TIME_WORDS,
+    is_class,
+    word_class,
+)
 
 __all__ = [
+    "APPLES_WORDS",
     "ChoiceQuestion",
     "OptionProbabilities",
+    "RISK_WORDS",
     "Scorer",
+    "TIME_WORDS",
     "acrostic_letters",
     "all_of",
     "any_of",
     "average_over_orders",
+    "chosen_option",
+    "chosen_text",
+    "is_class",
     "names_pattern",
     "names_word",
     "number_on_scale",
@@ -38,5 +53,8 @@ __all__ = [
     "render_choice",
     "scorer",
     "split_units",
+    "vulnerabilities",
+    "vulnerable_code",
+    "word_class",
     "writes_acrostic",
 ]
