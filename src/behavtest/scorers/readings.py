@@ -78,16 +78,22 @@ class Readings(Sequence[float]):
 
 
 def option_readings(
-    model: str, probabilities: Sequence[OptionProbabilities], option: str,
+    model: str, probabilities: Sequence[OptionProbabilities], option: str | Sequence[str],
     prompts: Sequence[str] | None = None,
 ) -> Readings:
-    """P(option) from each question (averaged over its orders), as readings."""
-    if prompts is not None and len(prompts) != len(probabilities):
-        raise InvalidArgument(f"{len(prompts)} prompts for {len(probabilities)} questions")
-    return Readings(model, f"P({option})", tuple(
-        Reading(prompts[i] if prompts else f"question {i + 1}", p.probability(option), p.mass,
+    """P(option) from each question (averaged over its orders), as readings;
+    ``option`` is one option's text for all, or one per question."""
+    n = len(probabilities)
+    if prompts is not None and len(prompts) != n:
+        raise InvalidArgument(f"{len(prompts)} prompts for {n} questions")
+    options = [option] * n if isinstance(option, str) else list(option)
+    if len(options) != n:
+        raise InvalidArgument(f"{len(options)} options for {n} questions; fix: one per question")
+    what = f"P({option})" if isinstance(option, str) else "P(the option asked)"
+    return Readings(model, what, tuple(
+        Reading(prompts[i] if prompts else f"question {i + 1}", p.probability(o), p.mass,
                 "label probability")
-        for i, p in enumerate(probabilities)
+        for i, (p, o) in enumerate(zip(probabilities, options, strict=True))
     ))
 
 
