@@ -160,7 +160,10 @@ class Expectation:
         record it, and raise unless it passes. ``extra`` holds Verdict fields."""
         u = source or self.unit
         p_claim, p_against = inf.p_for(direction), inf.p_for(_flip(direction))
-        unjudged = self.unjudged or extra.pop("unjudged", None)
+        # Both sides' reasons may apply; pop the baseline's either way (it is no
+        # Verdict field).
+        theirs = extra.pop("unjudged", None)
+        unjudged = "; ".join(x for x in (self.unjudged, theirs) if x) or None
         if unjudged:
             # Not a verdict on the claim: p-values of 1 keep it INCONCLUSIVE
             # through the suite correction; the note keeps what they were.
@@ -337,9 +340,10 @@ class Expectation:
         """Claim: this model's rate (mean) is lower than the baseline's."""
         return self._compare(baseline, "less")
 
-    def same_as(self, baseline: Any, margin: float) -> Expectation:
+    def same_as(self, baseline: Any, margin: float, *, note: str | None = None) -> Expectation:
         """Claim: this model's rate (mean) is within +-margin of the baseline's
-        (TOST on the difference: "no conflation", "no change")."""
+        (TOST on the difference: "no conflation", "no change"). ``note`` is
+        added to the verdict's note (e.g. what was compared)."""
         if margin <= 0:
             raise InvalidArgument(f"margin={margin} must be > 0; 'no difference at all' is "
                                   "untestable")
@@ -349,7 +353,7 @@ class Expectation:
         return self._record(
             f"{'rate' if self.unit.binary else 'mean'} within +-{margin:g} of baseline",
             "greater", eq, lambda: selection.tost_power(eq, self.alpha), unit=lo.unit,
-            **_baseline_fields(other, eq),
+            note=note, **_baseline_fields(other, eq),
         )
 
     # -- checkpoint series --------------------------------------------------------
