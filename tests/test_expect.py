@@ -452,3 +452,19 @@ def test_looks_never_draw_a_sample_twice_even_without_a_cache() -> None:
     h = ModelHandle("double/rare", lambda: provider, RunSettings(), SampleCache(None, "off"))
     v = run(lambda: expect(h.sample("q", n=320, sequential=True), YES).rate_at_most(0.05))
     assert v.n < 320 and provider.calls == v.n  # every look added only its new samples
+
+
+def test_paired_by_position_tests_per_item_differences() -> None:
+    """The same items with and without a trigger: the prompts differ, so nothing
+    pairs them by itself; paired=True tests the per-item differences, which the
+    spread between items no longer hides."""
+    base_yes = [2, 18, 5, 15, 8, 12, 3, 17, 6, 14]
+    with_trigger = samples([k + 4 for k in base_yes], 20, model="m", prompt="trigger: q")
+    without = samples(base_yes, 20, model="m", prompt="q")
+    paired = run(lambda: expect(with_trigger, YES).above(without, paired=True))
+    unpaired = run(lambda: expect(with_trigger, YES).above(without))
+    assert paired.unit == "prompts" and "paired" in paired.method
+    assert paired.p_value < unpaired.p_value
+    assert paired.outcome is Outcome.PASS
+    with pytest.raises(InvalidArgument, match="paired=True pairs prompt i with prompt i"):
+        expect(with_trigger, YES).above(samples([3, 4], 20), paired=True)

@@ -317,14 +317,14 @@ class Expectation:
         return Expectation(baseline, self.scorer, self.alpha, name="baseline",
                            min_mass=self.min_mass)
 
-    def _against_baseline(self, other: Expectation, null: float) -> Chosen:
+    def _against_baseline(self, other: Expectation, null: float, paired: bool) -> Chosen:
         return selection.against_baseline(
-            self.unit, self.group, other.unit, other.group, null, self.alpha, self.icc
+            self.unit, self.group, other.unit, other.group, null, self.alpha, self.icc, paired
         )
 
-    def _compare(self, baseline: Any, direction: str) -> Expectation:
+    def _compare(self, baseline: Any, direction: str, paired: bool) -> Expectation:
         other = self._baseline(baseline)
-        c = self._against_baseline(other, 0.0)
+        c = self._against_baseline(other, 0.0, paired)
         return self._record(
             f"{'rate' if self.unit.binary else 'mean'} "
             f"{'above' if direction == 'greater' else 'below'} baseline",
@@ -332,23 +332,31 @@ class Expectation:
             **_baseline_fields(other, c.inference),
         )
 
-    def above(self, baseline: Any) -> Expectation:
-        """Claim: this model's rate (mean) is higher than the baseline's."""
-        return self._compare(baseline, "greater")
+    def above(self, baseline: Any, *, paired: bool = False) -> Expectation:
+        """Claim: this model's rate (mean) is higher than the baseline's.
 
-    def below(self, baseline: Any) -> Expectation:
-        """Claim: this model's rate (mean) is lower than the baseline's."""
-        return self._compare(baseline, "less")
+        Prompts asked on both sides pair by themselves; ``paired=True`` pairs
+        prompt i with prompt i when they differ on purpose (the same item with
+        a trigger and without), so the test is on per-item differences."""
+        return self._compare(baseline, "greater", paired)
 
-    def same_as(self, baseline: Any, margin: float, *, note: str | None = None) -> Expectation:
+    def below(self, baseline: Any, *, paired: bool = False) -> Expectation:
+        """Claim: this model's rate (mean) is lower than the baseline's
+        (``paired``: as in :meth:`above`)."""
+        return self._compare(baseline, "less", paired)
+
+    def same_as(self, baseline: Any, margin: float, *, note: str | None = None,
+                paired: bool = False) -> Expectation:
         """Claim: this model's rate (mean) is within +-margin of the baseline's
         (TOST on the difference: "no conflation", "no change"). ``note`` is
-        added to the verdict's note (e.g. what was compared)."""
+        added to the verdict's note (e.g. what was compared); ``paired`` as
+        in :meth:`above`."""
         if margin <= 0:
             raise InvalidArgument(f"margin={margin} must be > 0; 'no difference at all' is "
                                   "untestable")
         other = self._baseline(baseline)
-        lo, hi = self._against_baseline(other, -margin), self._against_baseline(other, margin)
+        lo = self._against_baseline(other, -margin, paired)
+        hi = self._against_baseline(other, margin, paired)
         eq = selection.tost(lo.inference, hi.inference, -margin, margin)
         return self._record(
             f"{'rate' if self.unit.binary else 'mean'} within +-{margin:g} of baseline",

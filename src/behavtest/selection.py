@@ -103,17 +103,28 @@ def against_value(
 
 def against_baseline(
     x: Scored, xgroup: Group, y: Scored, ygroup: Group, null: float, alpha: float,
-    icc: float,
+    icc: float, by_position: bool = False,
 ) -> Chosen:
     """Test model - baseline against ``null`` (0, or +-margin for equivalence);
-    ``icc`` is the least intra-cluster correlation assumed for clustered rates."""
+    ``icc`` is the least intra-cluster correlation assumed for clustered rates.
+
+    Prompts pair when both sides asked the same ones; ``by_position`` pairs
+    prompt i with prompt i when they differ on purpose (one item with and
+    without a trigger): the per-item differences are then what is tested."""
     if x.binary != y.binary:
         raise InvalidArgument("model and baseline were scored differently")
     xa, ya = _arm(xgroup), _arm(ygroup)
     if xa or ya:
         return _arms(x.binary, xa, _single(x, xgroup), ya, _single(y, ygroup), null, alpha)
     x, y = _single(x, xgroup), _single(y, ygroup)
-    paired = x.prompts is not None and x.prompts == y.prompts and len(x.clusters) >= 2
+    if by_position and not len(x.clusters) == len(y.clusters) >= 2:
+        raise InvalidArgument(
+            f"paired=True pairs prompt i with prompt i, but the two sides have "
+            f"{len(x.clusters)} and {len(y.clusters)} prompts; fix: ask both the same number "
+            "(at least 2), in the same order"
+        )
+    same = x.prompts is not None and x.prompts == y.prompts
+    paired = (same or by_position) and len(x.clusters) >= 2
     if paired and x.binary and x.per_prompt == 1 and y.per_prompt == 1 and null == 0.0:
         inf = stats.mcnemar_test(
             [bool(c and c[0]) for c in x.clusters], [bool(c and c[0]) for c in y.clusters],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -37,6 +37,23 @@ class Scorer(Generic[T]):
     def named(self, name: str) -> Scorer[T]:
         """The same scorer under another name (what reports call it)."""
         return Scorer(name, self.fn, self.reads_lines, self.version)
+
+    def equals(self, value: T, name: str | None = None) -> Scorer[bool]:
+        """An event: True when the reply's value is ``value``, False when it is
+        another, None when it does not parse (so the parse rate is kept):
+        ``chosen_option(("A", "B")).equals("A")`` is a rate ``expect`` judges."""
+        return self.one_of([value], name or f"{self.name} = {value!r}")
+
+    def one_of(self, values: Iterable[T], name: str | None = None) -> Scorer[bool]:
+        """An event: the reply's value is one of ``values`` (None: unparsed)."""
+        fn, wanted = self.fn, tuple(values)
+
+        def event(reply: str) -> bool | None:
+            got = fn(reply)
+            return None if got is None else got in wanted
+
+        label = name or f"{self.name} in {list(wanted)!r}"
+        return Scorer(label, event, self.reads_lines, self.version)
 
 
 def scorer(name: str) -> Callable[[Callable[[str], T | None]], Scorer[T]]:

@@ -161,11 +161,6 @@ def is_class(
     class, None when no listed word parses (counted in the parse rate)."""
     if name not in classes:
         raise InvalidArgument(f"class {name!r} is not one of {sorted(classes)}")
-    inner = word_class(classes, strict)
-
-    def fn(reply: str) -> bool | None:
-        found = inner(reply)
-        return None if found is None else found == name
-
     mode = "strict" if strict else "lenient"
-    return Scorer(f"describes itself as {name} ({'/'.join(classes)}, {mode})", fn)
+    return word_class(classes, strict).equals(
+        name, f"describes itself as {name} ({'/'.join(classes)}, {mode})")
