@@ -384,7 +384,8 @@ class Session:
             f"baseline={self.baseline_spec or 'none'}",
             f"behavtest: seed={r.seed} samples={r.samples} alpha={r.alpha:g} "
             f"profile={r.profile} (INCONCLUSIVE -> {r.inconclusive}) cache={self.cache_mode} "
-            f"correction={self.correction} per {self.family_mode} icc>={r.icc:g}",
+            f"correction={self.correction} per {self.family_mode} icc>={r.icc:g} "
+            f"min_mass={r.min_mass:g}",
             f"behavtest: sampling {r.generation.describe()}"
             f"{'; sequential rate checks' if r.sequential else ''}; {_versions()}",
         ]

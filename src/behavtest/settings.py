@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from behavtest.errors import InvalidArgument
+from behavtest.scorers.readings import MIN_MASS
 from behavtest.stats.result import check_alpha
 
 InconclusivePolicy = Literal["fail", "xfail"]
@@ -115,10 +116,18 @@ class RunSettings:
     generation: GenerationSettings = field(default_factory=GenerationSettings)
     sequential: bool = False  # rate checks stop early once decided (group-sequential)
     icc: float = 0.1  # least intra-cluster correlation assumed within a prompt's replies
+    # The least probability mass a probability-based score may rest on
+    # (scorers.readings: below it a check is INCONCLUSIVE).
+    min_mass: float = MIN_MASS
 
     def __post_init__(self) -> None:
         check_samples(self.samples, "--samples")
         check_alpha(self.alpha, "--alpha")
+        if not 0.0 <= self.min_mass <= 1.0:
+            raise InvalidArgument(
+                f"--behav-min-mass {self.min_mass} is outside [0, 1]; fix: a share such as "
+                "0.5 (0 judges every score, however little of the answers it rests on)"
+            )
         if not 0.0 <= self.icc <= 1.0:
             raise InvalidArgument(
                 f"--behav-icc {self.icc} is outside [0, 1]; fix: use e.g. 0.1 (0 = none assumed)"

@@ -170,6 +170,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     family = _family_sizes(item)[_family(item, session.family_mode)]
     token = current_context.set(
         ExpectContext(alpha=session.run.alpha, record=verdicts.append, icc=session.run.icc,
+                      min_mass=session.run.min_mass,
                       family=family if session.correction != "none" else 1)
     )
     try:

@@ -56,6 +56,7 @@ BATCH_OPTION = "--behav-batch-size"
 BASE_URL_OPTION = "--behav-base-url"
 ENGINE_OPTION = "--behav-engine"
 ICC_OPTION = "--behav-icc"
+MIN_MASS_OPTION = "--behav-min-mass"
 CORRECTION_OPTION = "--behav-correction"
 FAMILY_OPTION = "--behav-family"
 SNAPSHOTS_OPTION = "--behav-snapshots"
@@ -97,6 +98,9 @@ OPTIONS: tuple[Option, ...] = (
     Option(ICC_OPTION, "behav_icc", "least intra-cluster correlation assumed between replies "
            "to one prompt when a check pools several prompts (default 0.1; 0 = trust the data "
            "alone)"),
+    Option(MIN_MASS_OPTION, "behav_min_mass", "least share of a model's probability a "
+           "probability-based score (option probabilities, 0-100 scales) may rest on; below "
+           "it the check is INCONCLUSIVE (default 0.5)"),
     Option(CORRECTION_OPTION, "behav_correction", "suite-level correction of every verdict: "
            "holm (family-wise, default), bh (false discovery rate) or none",
            choices=CORRECTIONS),
@@ -206,7 +210,7 @@ def build_session(config: pytest.Config, workers: int) -> Session:
     profile = _choice(config, "behav_profile", default_profile_name())
     changes: dict[str, Any] = {}
     for name, kind in [("behav_samples", int), ("behav_alpha", float), ("behav_seed", int),
-                       ("behav_icc", float)]:
+                       ("behav_icc", float), ("behav_min_mass", float)]:
         if (v := _number(config, name, kind)) is not None:
             changes[name.removeprefix("behav_")] = v
     if (policy := value(config, "behav_inconclusive")) is not None:

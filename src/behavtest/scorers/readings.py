@@ -24,7 +24,8 @@ from behavtest.errors import InvalidArgument
 from behavtest.scorers.choices import OptionProbabilities
 
 # The default share of probability mass a score must rest on: a majority of
-# the model's answers, so the score describes how the model usually answers.
+# the model's answers, so the score describes how the model usually answers
+# (the run's --behav-min-mass, RunSettings.min_mass, defaults to the same).
 MIN_MASS = 0.5
 
 
