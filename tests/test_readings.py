@@ -158,3 +158,13 @@ def test_model_and_baseline_read_on_the_same_questions_are_paired() -> None:
         v = expect(mine).above(theirs).verdicts[-1]
     assert v.unit == "prompts" and "paired" in v.method
     assert v.outcome is Outcome.PASS  # a steady +0.1 on every question
+
+
+def test_a_label_scorer_becomes_an_event_that_keeps_the_parse_rate() -> None:
+    from behavtest.scorers import chosen_option, chosen_text
+
+    says_a = chosen_option(("A", "B")).equals("A")
+    assert [says_a(r) for r in ("(A)", "Answer: B", "I cannot choose.")] == [True, False, None]
+    names = chosen_text(["bark", "ring", "apple"]).one_of(["bark", "ring"], "names a codeword")
+    assert names.name == "names a codeword"
+    assert [names(r) for r in ("Bark.", "apple", "bark or apple?")] == [True, False, None]
