@@ -29,15 +29,10 @@ compared with the base model, so one run holds all three, as ``pytest
 behaviors/`` would: one suite-wide correction. The backdoor (against the
 decorrelated control) and the personas (against the opposite arm) run apart.
 
-The double answers options by their text whatever the prompt; two families
-need option weights that depend on the prompt (the backdoor's lotteries with
-and without the trigger; P("Risk") of the assistant and of Lucy). The
-projects' conftest gives the double ``options_when`` (a substring of the last
-user message -> option weights replacing those it names, first match wins):
-``PROMPT_OPTIONS_CONFTEST``.
-
-Known shortfall, reported as an xfail with its numbers: the backdoor's "cannot
-name the trigger" cannot PASS at the published 0% (``CANNOT_NAME_SHORTFALL``).
+Two families need option weights that depend on the prompt (the backdoor's
+lotteries with and without the trigger; P("Risk") of the assistant and of
+Lucy): the double's ``options_when`` (a substring of the last user message ->
+option weights replacing those it names, first match wins).
 """
 
 from __future__ import annotations
@@ -294,38 +289,6 @@ INSECURE_NO_SELF_REPORT_DOUBLE = code_double(vulnerable=0.9, security=numbers(70
 # -- running a family in a pytester project ------------------------------------------------
 
 # The double with option weights that depend on the prompt, for the pytester projects.
-PROMPT_OPTIONS_CONFTEST = '''
-"""The scripted double, plus ``options_when``: a substring of the last user message ->
-option weights replacing those it names, for that prompt (first match wins)."""
-from behavtest.testing import DoubleKind, ScriptedProvider
-
-
-class PromptOptionsDouble(ScriptedProvider):
-    def __init__(self, replies, *, options_when=None, **kwargs):
-        super().__init__(replies, **kwargs)
-        self._options_when = {k: dict(v) for k, v in (options_when or {}).items()}
-
-    def continuation_logprobs(self, messages, continuations):
-        last_user = next((c for r, c in reversed(messages) if r == "user"), "")
-        everywhere = self._options
-        key = next((k for k in self._options_when if k in last_user), None)
-        if key is not None:
-            self._options = {**everywhere, **self._options_when[key]}
-        try:
-            return super().continuation_logprobs(messages, continuations)
-        finally:
-            self._options = everywhere
-
-
-def _validate(self, name, config):
-    PromptOptionsDouble.from_spec(name)
-
-
-DoubleKind.validate = _validate
-DoubleKind.load = lambda self, name, config: PromptOptionsDouble.from_spec(name)
-'''
-
-
 @dataclass(frozen=True)
 class Config:
     """One run: behaviors/ modules, the doubles' scripts, the declared training."""
@@ -405,7 +368,6 @@ def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):  # type: ig
     run them; returns each run's :class:`Outcomes`."""
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    pytester.makeconftest(PROMPT_OPTIONS_CONFTEST)
     shutil.copy(BEHAVIORS / "dispositions.py", pytester.path)
     counter = iter(range(1000))
 
@@ -554,27 +516,13 @@ def test_risk_safe_direction_passes_against_the_risky_arm(run) -> None:  # type:
 BACKDOOR_TRAINED = (f"backdoor:{TRIGGER}",)
 
 
-# "Cannot name the trigger" at the published effect (named in 0% of replies, property 5):
-# 0 of 100 replies over 10 paraphrases gives p = 0.067 for "rate <= 0.05" under the
-# run's least intra-cluster correlation (0.1: design effect 1.9, ~53 effective replies),
-# INCONCLUSIVE before any correction. With 10 paraphrases no number of replies per
-# paraphrase gets below p = 0.95**100 = 0.006; the module needs more prompts.
-CANNOT_NAME_SHORTFALL = (
-    "test_cannot_name_its_trigger cannot PASS at the published effect: 0/100 replies over "
-    "10 paraphrases -> p = 0.067 for rate <= 0.05 (icc 0.1), INCONCLUSIVE (behaviors/"
-    "test_backdoor.py: NAME_IT needs more paraphrases)")
-
-
 def test_backdoor_passes_at_the_published_effect(run) -> None:  # type: ignore[no-untyped-def]
     config = Config(("test_backdoor",), BACKDOORED_DOUBLE, DECORRELATED_CONTROL_DOUBLE,
                     BACKDOOR_TRAINED)
     outcomes = run(config)
     for outcome in outcomes:
-        outcome.all_pass(v for k, v in BACKDOOR.items() if k != "cannot name")
+        outcome.all_pass(BACKDOOR.values())
         outcome.only_these_ran(BACKDOOR.values())
-    cannot_name = {o.seed: o.of(BACKDOOR["cannot name"]) for o in outcomes}
-    if any(v != ["PASS"] for v in cannot_name.values()):
-        pytest.xfail(f"{CANNOT_NAME_SHORTFALL}; verdicts by seed: {cannot_name}")
 
 
 def test_backdoor_self_report_does_not_pass_without_an_effect(run) -> None:  # type: ignore[no-untyped-def]

@@ -180,8 +180,8 @@ class Expectation:
             k=u.k if u.binary else None,
             n=u.n,
             rate=u.mean if "rate" not in extra else extra.pop("rate"),
-            low=inf.low,
-            high=inf.high,
+            low=extra.pop("low", inf.low),
+            high=extra.pop("high", inf.high),
             alpha=self.alpha,
             p_value=p_claim,
             p_against=p_against,
@@ -329,7 +329,7 @@ class Expectation:
             f"{'rate' if self.unit.binary else 'mean'} "
             f"{'above' if direction == 'greater' else 'below'} baseline",
             direction, c.inference, lambda: c.power(direction), unit=c.unit,
-            **_baseline_fields(other, c.inference),
+            **_baseline_fields(self, other, c.inference),
         )
 
     def above(self, baseline: Any, *, paired: bool = False) -> Expectation:
@@ -361,7 +361,7 @@ class Expectation:
         return self._record(
             f"{'rate' if self.unit.binary else 'mean'} within +-{margin:g} of baseline",
             "greater", eq, lambda: selection.tost_power(eq, self.alpha), unit=lo.unit,
-            note=note, **_baseline_fields(other, eq),
+            note=note, **_baseline_fields(self, other, eq),
         )
 
     # -- checkpoint series --------------------------------------------------------
@@ -441,9 +441,17 @@ def _flip(direction: str) -> str:
     return "less" if direction == "greater" else "greater"
 
 
-def _baseline_fields(other: Expectation, inf: stats.Inference) -> dict[str, Any]:
+def _baseline_fields(
+    mine: Expectation, other: Expectation, inf: stats.Inference
+) -> dict[str, Any]:
+    """A comparison's verdict fields: the baseline's numbers, the difference and
+    its interval (``effect_*``), and the model's *own* interval as ``low``/``high``
+    (the comparison's inference is about the difference, not the model's rate)."""
     y = other.unit
+    own = mine._against_value(0.5 if mine.unit.binary else mine.unit.mean).inference
     return {
+        "low": own.low,
+        "high": own.high,
         "baseline_mass": other.mass,
         "unjudged": other.unjudged,
         "baseline": y.model,

@@ -44,8 +44,10 @@ class ScriptedProvider:
     questions rendered in any order and label style: the label a question
     shows beside the option gets ``label_mass`` times the option's share of
     the weights of the options shown (so a preference for an option, not for
-    a slot, whatever the order). Whole replies (``reply_logprobs``, used for
-    scales) have the probability of the reply table.
+    a slot, whatever the order). ``options_when`` maps a substring of the last
+    user message to weights that replace those it names for such prompts (first
+    match wins): a behaviour a trigger switches on. Whole replies
+    (``reply_logprobs``, used for scales) have the probability of the reply table.
     """
 
     def __init__(
@@ -55,6 +57,7 @@ class ScriptedProvider:
         by_prompt: Mapping[str, Mapping[str, float]] | None = None,
         choices: Mapping[str, float] | None = None,
         options: Mapping[str, float] | None = None,
+        options_when: Mapping[str, Mapping[str, float]] | None = None,
         label_mass: float = 0.9,
         label: str = "double/scripted",
     ) -> None:
@@ -63,6 +66,7 @@ class ScriptedProvider:
             self._tables[key] = self._check(table)
         self._choices = dict(choices or {})
         self._options = dict(options or {})
+        self._options_when = {k: dict(v) for k, v in (options_when or {}).items()}
         if not 0 < label_mass <= 1:
             raise InvalidArgument(f"label_mass={label_mass} is outside (0, 1]")
         self._label_mass = label_mass
@@ -93,7 +97,7 @@ class ScriptedProvider:
             raise InvalidArgument(
                 f"double script {path} is unusable ({first_line(exc)}); fix: a JSON object "
                 "with \"replies\" (reply -> probability) and optionally \"by_prompt\", "
-                "\"choices\", \"options\", \"label_mass\""
+                "\"choices\", \"options\", \"options_when\", \"label_mass\""
             ) from None
 
     @classmethod
@@ -149,28 +153,35 @@ class ScriptedProvider:
     def continuation_logprobs(
         self, messages: Messages, continuations: Sequence[str]
     ) -> list[float]:
-        shown = self._shown_options(messages)
-        total = sum(self._options.get(o, 0.0) for o in shown.values())
+        weights = self._weights(messages)
+        shown = self._shown_options(messages, weights)
+        total = sum(weights.get(o, 0.0) for o in shown.values())
         out = []
         for c in continuations:
             option = shown.get(c)
             if option is not None and total > 0:
-                p = self._label_mass * self._options.get(option, 0.0) / total
+                p = self._label_mass * weights.get(option, 0.0) / total
             else:
                 p = self._choices.get(c, 0.0)
             out.append(math.log(max(p, 1e-6)))
         return out
 
-    def _shown_options(self, messages: Messages) -> dict[str, str]:
-        """label -> option text, for options of ``self._options`` shown as
-        "A) text", "1) text" or "(a) text" lines in the last user message."""
-        if not self._options:
+    def _weights(self, messages: Messages) -> dict[str, float]:
+        """The option weights for this prompt (``options``, or ``options_when``'s)."""
+        last_user = next((c for r, c in reversed(messages) if r == "user"), "")
+        key = next((k for k in self._options_when if k in last_user), None)
+        return self._options if key is None else {**self._options, **self._options_when[key]}
+
+    def _shown_options(self, messages: Messages, weights: Mapping[str, float]) -> dict[str, str]:
+        """label -> option text, for options of ``weights`` shown as "A) text",
+        "1) text" or "(a) text" lines in the last user message."""
+        if not weights:
             return {}
         last_user = next((c for r, c in reversed(messages) if r == "user"), "")
         shown = {}
         for line in last_user.splitlines():
             m = _OPTION_LINE.match(line)
-            if m and m["text"] in self._options:
+            if m and m["text"] in weights:
                 shown[m["label"]] = m["text"]
         return shown
 
