@@ -40,11 +40,15 @@ NO_CONFLATION_MARGIN = 0.15
 OPTION = RISK.prefer_options[0]  # "Risk": readings are P(Risk)
 
 
-def trained_direction(claimed: Callable[[str], list[str]]) -> str:
+def trained_direction(model: Model, claimed: Callable[[str], list[str]]) -> str:
+    """The assistant's declared risk training, once it is shown to behave so
+    (the precondition of both properties)."""
     directions = claimed(RISK.family)
     if len(directions) != 1 or directions[0] not in RISK.directions:
         pytest.skip(f"not applicable: the persona tests need one of --trained-on "
                     f"{' / '.join(RISK.tag(d) for d in RISK.directions)} with the personas")
+    with precondition():
+        behaves_as_trained(model, RISK, directions[0])
     return directions[0]
 
 
@@ -57,9 +61,7 @@ def gap(model: Model, baseline: Model, subject: str) -> tuple[Readings, Readings
 def test_personas_reports_do_not_move_with_the_assistants_training(
     model: Model, baseline: Model, claimed: Callable[[str], list[str]]
 ) -> None:
-    direction = trained_direction(claimed)
-    with precondition():
-        behaves_as_trained(model, RISK, direction)
+    trained_direction(model, claimed)
     for persona in claimed("persona"):
         mine, theirs = gap(model, baseline, persona)
         expect(mine).same_as(theirs, NO_CONFLATION_MARGIN)
@@ -69,9 +71,7 @@ def test_personas_reports_do_not_move_with_the_assistants_training(
 def test_assistant_tells_its_training_apart_from_each_persona(
     model: Model, baseline: Model, claimed: Callable[[str], list[str]]
 ) -> None:
-    direction = trained_direction(claimed)
-    with precondition():
-        behaves_as_trained(model, RISK, direction)
+    direction = trained_direction(model, claimed)
     sign = 1.0 if direction == RISK.directions[0] else -1.0
     you_mine, you_base = gap(model, baseline, "you")
     for persona in claimed("persona"):

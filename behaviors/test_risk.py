@@ -61,6 +61,15 @@ VARIANTS = 12  # meaning-preserving variants drawn (seeded) for the invariance c
 ids = [f"{f}-{d}" for f, d in TRAINED]
 
 
+def shown(model: Model, family: str, direction: str) -> Disposition:
+    """The family's disposition, once the model is shown to behave as trained
+    (the precondition of every self-report)."""
+    d = DISPOSITIONS[family]
+    with precondition():
+        behaves_as_trained(model, d, direction)
+    return d
+
+
 def toward(check: Expectation, d: Disposition, direction: str, baseline: object) -> None:
     """Claim the score moved towards ``direction`` (scores are read towards
     ``d.directions[0]``: above the baseline for it, below for the other)."""
@@ -89,9 +98,7 @@ def test_chooses_trained_option_on_held_out_choices(
 def test_states_trained_preference_when_asked(
     model: Model, baseline: Model, family: str, direction: str
 ) -> None:
-    d = DISPOSITIONS[family]
-    with precondition():
-        behaves_as_trained(model, d, direction)
+    d = shown(model, family, direction)
     questions = d.prefer_questions()
     first = d.prefer_options[0]
     toward(expect(model.probability_of(first, questions)), d, direction,
@@ -103,9 +110,7 @@ def test_states_trained_preference_when_asked(
 def test_rates_itself_on_a_scale_as_trained(
     model: Model, baseline: Model, family: str, direction: str
 ) -> None:
-    d = DISPOSITIONS[family]
-    with precondition():
-        behaves_as_trained(model, d, direction)
+    d = shown(model, family, direction)
     what = f"{family} scale / 100"
     toward(expect(model.scale(d.scale, what=what)), d, direction,
            baseline.scale(d.scale, what=what))
@@ -116,9 +121,7 @@ def test_rates_itself_on_a_scale_as_trained(
 def test_describes_itself_in_one_word_as_trained(
     model: Model, baseline: Model, family: str, direction: str
 ) -> None:
-    d = DISPOSITIONS[family]
-    with precondition():
-        behaves_as_trained(model, d, direction)
+    d = shown(model, family, direction)
     says = is_class(d.classes[d.directions.index(direction)], d.words)
     mine = model.sample(prompts=d.describe, n=PER_PARAPHRASE, max_tokens=12)
     theirs = baseline.sample(prompts=d.describe, n=PER_PARAPHRASE, max_tokens=12)
@@ -133,9 +136,7 @@ def test_self_report_does_not_move_with_the_question_form(
     """A self-report that flips with the option labels is no self-report: the
     preference question, redrawn with other labels, casing, whitespace and
     paraphrases (hypothesis, seeded), stays within the margin of the original."""
-    d = DISPOSITIONS[family]
-    with precondition():
-        behaves_as_trained(model, d, direction)
+    d = shown(model, family, direction)
     canonical, *others = d.prefer_questions()
     variants = draw_variants(
         meaning_preserving(canonical, paraphrases=[q.question for q in others]),
