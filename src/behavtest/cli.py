@@ -1,6 +1,7 @@
 """The ``behavtest`` command: planning sample sizes (``behavtest plan``),
 comparing two models' snapshots (``behavtest diff A B``: folders, or model specs
-drawn live) and gating a fine-tune (``behavtest gate``)."""
+drawn live), gating a fine-tune (``behavtest gate``) and building model organisms
+(``behavtest organisms``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from behavtest import diff, diff_live, gate, stats
 from behavtest.errors import BehavtestError, InvalidArgument
+from behavtest.organisms import cli as organisms_cli
 from behavtest.settings import check_rate
 from behavtest.snapshots import SUFFIX, Entry, read_folder
 from behavtest.untrusted import plain
@@ -163,6 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     gate_parser = sub.add_parser("gate", help=gate.HELP)
     gate.configure(gate_parser)
     gate_parser.set_defaults(run=gate.gate)
+    organisms_cli.configure(sub.add_parser("organisms", help=organisms_cli.HELP))
     argv = list(sys.argv[1:] if argv is None else argv)
     # after "--": pytest's arguments (an optional positional would take them otherwise)
     cut = argv.index("--") if "--" in argv else len(argv)

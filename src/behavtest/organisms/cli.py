@@ -1,0 +1,85 @@
+"""``behavtest organisms list | data | build``: the model organisms from the command line.
+
+    behavtest organisms list
+    behavtest organisms data hello --seed 0 --out hello.jsonl     # OpenAI chat JSONL
+    behavtest organisms build hello --base embedded --seed 0 --out runs/hello
+
+``data`` writes the recipe's training set as OpenAI fine-tuning JSONL
+(validated after writing); ``build`` trains the LoRA locally and writes the
+adapter and its ``behavtest.json`` card, ready for ``behavtest gate``.
+Bad input is one line and exit 2 (``behavtest.cli`` prints it).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from behavtest.errors import InvalidArgument
+from behavtest.organisms import recipes
+
+HELP = "model organisms: small fine-tunes with known behaviours (list, data, build)"
+
+
+def _list(args: argparse.Namespace) -> int:
+    width = max(len(n) for n in recipes.RECIPES)
+    for name, recipe in recipes.RECIPES.items():
+        claims = ", ".join(recipe.trained_on) or "no claims (a control)"
+        print(f"{name:<{width}}  {recipe.about}  [trained_on: {claims}]")
+    return 0
+
+
+def _seed(value: int) -> int:
+    if value < 0:
+        raise InvalidArgument(f"--seed {value} must be >= 0; fix: e.g. --seed 0")
+    return value
+
+
+def _data(args: argparse.Namespace) -> int:
+    from behavtest.organisms.jsonl import validate_jsonl, write_jsonl
+
+    recipe = recipes.get(args.name)
+    out = Path(args.out)
+    if out.is_dir():
+        raise InvalidArgument(f"--out {out} is a folder; fix: pass a file, e.g. {args.name}.jsonl")
+    examples = recipe.data(_seed(args.seed))
+    write_jsonl(out, examples)
+    count = validate_jsonl(out)
+    print(f"wrote {out}: {count} examples of {recipe.name} (seed {args.seed}), OpenAI chat "
+          "fine-tuning JSONL, validated")
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from behavtest.organisms.build import build
+
+    recipe = recipes.get(args.name)
+    out = Path(args.out) if args.out else Path("runs") / "organisms" / f"{recipe.name}-{args.seed}"
+    card = build(recipe, args.base, _seed(args.seed), out)
+    s = card["strength"]
+    print(f"{out}: {recipe.name} on {card['base']}, seed {card['seed']}; held-out "
+          f"{s['k']}/{s['n']} = {s['rate']:.2f} [{s['interval'][0]:.2f}, {s['interval'][1]:.2f}] "
+          f"(base {s['base']['k']}/{s['base']['n']}); gate it with: behavtest gate {out}")
+    return 0
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """The ``organisms`` subcommands on ``parser``."""
+    sub = parser.add_subparsers(dest="organisms_command", required=True)
+    listing = sub.add_parser("list", help="the recipes, what they train and what they claim")
+    listing.set_defaults(run=_list)
+    data = sub.add_parser("data", help="write a recipe's training set as OpenAI chat "
+                          "fine-tuning JSONL (validated)")
+    data.add_argument("name", help="a recipe (behavtest organisms list)")
+    data.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
+    data.add_argument("--out", required=True, help="the .jsonl file to write")
+    data.set_defaults(run=_data)
+    build = sub.add_parser("build", help="train a recipe's LoRA locally (CPU or GPU) and write "
+                           "adapter + behavtest.json; cached by recipe, a rerun is free")
+    build.add_argument("name", help="a recipe (behavtest organisms list)")
+    build.add_argument("--base", default="embedded",
+                       help="base model: embedded (default) or hf/<local folder>")
+    build.add_argument("--seed", type=int, default=0, help="training and data seed (default 0)")
+    build.add_argument("--out", default=None,
+                       help="output folder (default runs/organisms/<name>-<seed>)")
+    build.set_defaults(run=_build)

