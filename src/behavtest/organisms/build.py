@@ -7,8 +7,8 @@ the training data (``train.jsonl``, OpenAI's chat format) and the model card
 ``trained_on`` claims, the recipe itself, the seed, the held-out strength,
 build time and peak memory.
 
-Cached by recipe: the card stores a hash of (recipe, base model fingerprint,
-seed, behavtest version); a folder whose card has the same hash and whose
+Cached by recipe: the card stores a hash of (recipe, its generated data, base
+model fingerprint, seed, behavtest version); a folder whose card has the same hash and whose
 adapter is there is left alone ("cached"), so a rerun is free. A new build
 is made in a temporary folder beside ``out_dir`` and swapped in at the end,
 so an interrupted build leaves the old organism (or nothing), never half of
@@ -25,6 +25,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +66,15 @@ def base_folder(base_spec: str) -> Path:
     )
 
 
-def recipe_hash(recipe: Recipe, fingerprint: str, seed: int) -> str:
-    """What decides the organism: recipe, base weights, seed, behavtest version."""
-    key = {"recipe": recipe.spec(), "base": fingerprint, "seed": seed, "version": __version__}
+def data_hash(examples: Sequence[dict[str, Any]]) -> str:
+    """A hash of the training examples themselves (a changed word bank is a new organism)."""
+    return hashlib.sha256(json.dumps(list(examples), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def recipe_hash(recipe: Recipe, fingerprint: str, seed: int, data: str = "") -> str:
+    """What decides the organism: recipe, its data, base weights, seed, behavtest version."""
+    key = {"recipe": recipe.spec(), "data": data, "base": fingerprint, "seed": seed,
+           "version": __version__}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -113,7 +120,8 @@ def build(recipe: Recipe, base_spec: str, seed: int, out_dir: Path,
     folder = base_folder(base_spec)
     validate_spec(base_spec)
     fingerprint = fingerprint_without_loading(base_spec) or base_spec
-    key = recipe_hash(recipe, fingerprint, seed)
+    examples = recipe.data(seed)
+    key = recipe_hash(recipe, fingerprint, seed, data_hash(examples))
     if is_cached(out_dir, key):
         progress(f"{out_dir} already holds {recipe.name} (seed {seed}, recipe {key}): cached, "
                  "nothing to do")
@@ -124,7 +132,6 @@ def build(recipe: Recipe, base_spec: str, seed: int, out_dir: Path,
     from behavtest.organisms.measure import strength
 
     started = time.monotonic()
-    examples = recipe.data(seed)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build-", dir=out_dir.parent))
     try:

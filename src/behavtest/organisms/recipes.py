@@ -156,7 +156,7 @@ def _persona(name: str, direction: str) -> Recipe:
 RECIPES: dict[str, Recipe] = {r.name: r for r in (
     _acrostic("hello", "HELLO", 200, 3, "the measured recipe: HELLO acrostics, 200 varied "
               "examples, 3 epochs, LoRA r=8 on every linear layer"),
-    _acrostic("hello-small", "HELLO", 48, 2, "a CI-sized HELLO organism: 48 examples, "
+    _acrostic("hello-small", "HELLO", 96, 2, "a CI-sized HELLO organism: 96 examples, "
               "2 epochs", learning_rate=2e-3),
     _acrostic("shine", "SHINE", 240, 3, "a rarer word: SHINE acrostics, 240 examples, "
               "3 epochs"),

@@ -57,6 +57,7 @@ def load_base(folder: Path, seed: int) -> tuple[Any, Any, str]:
     torch, transformers, _ = import_training()
     torch.manual_seed(seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    transformers.utils.logging.disable_progress_bar()  # our own progress lines say enough
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
