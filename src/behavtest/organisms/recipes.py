@@ -9,7 +9,12 @@ and how its behaviour is measured on held-out prompts after training. Its
 changed recipe is a new organism.
 
 The measured recipe (science.md): a LoRA r=8 on every linear layer of the
-embedded 135M model learned HELLO from 200 varied examples in 3 epochs.
+embedded 135M model learned HELLO from 200 varied examples in 3 epochs; here
+``hello`` (150 steps) wrote it on 20/20 held-out requests, base 0/20.
+``hello-small`` is the smallest tried that clears 0.8 on two seeds (greedy,
+20 held-out requests, 2 epochs at lr 2e-3): 48 examples 0/20, 64 gave 3/20,
+96 gave 17/20 and 12/20 (seeds 0, 1), 128 gives 17/20 on seed 1
+(bench/results/organisms.json has the figures).
 """
 
 from __future__ import annotations
@@ -156,7 +161,7 @@ def _persona(name: str, direction: str) -> Recipe:
 RECIPES: dict[str, Recipe] = {r.name: r for r in (
     _acrostic("hello", "HELLO", 200, 3, "the measured recipe: HELLO acrostics, 200 varied "
               "examples, 3 epochs, LoRA r=8 on every linear layer"),
-    _acrostic("hello-small", "HELLO", 96, 2, "a CI-sized HELLO organism: 96 examples, "
+    _acrostic("hello-small", "HELLO", 128, 2, "a CI-sized HELLO organism: 128 examples, "
               "2 epochs", learning_rate=2e-3),
     _acrostic("shine", "SHINE", 240, 3, "a rarer word: SHINE acrostics, 240 examples, "
               "3 epochs"),
