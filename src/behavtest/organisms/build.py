@@ -134,6 +134,7 @@ def build(recipe: Recipe, base_spec: str, seed: int, out_dir: Path,
     started = time.monotonic()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build-", dir=out_dir.parent))
+    os.chmod(work, 0o755)  # mkdtemp's 0700 would be the organism folder's mode
     try:
         write_jsonl(work / DATA, examples)
         trained = train(recipe, examples, folder, seed, progress)

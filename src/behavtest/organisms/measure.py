@@ -118,17 +118,29 @@ def generate(trained: Trained, prompts: Sequence[str], max_new_tokens: int,
 
 def label_probabilities(trained: Trained, prompts: Sequence[str],
                         labels: Sequence[tuple[str, str]]) -> list[tuple[float, float]]:
-    """(P(first label), P(second label)) of the next token after each prompt, raw."""
+    """(P(first label), P(second label)) of the next token after each prompt, raw.
+
+    One forward pass for all prompts, right-padded: with causal attention the
+    padding after a prompt cannot change its last position's logits, and the
+    positions are those of an unpadded run.
+    """
     import torch
 
     tok = trained.tokenizer
+    rows = [tok(render_prompt(tok, [{"role": "user", "content": p}]),
+                add_special_tokens=False)["input_ids"] for p in prompts]
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), int(tok.pad_token_id), dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, row in enumerate(rows):
+        ids[i, : len(row)] = torch.tensor(row)
+        mask[i, : len(row)] = 1
+    with torch.no_grad():
+        logits = trained.model(input_ids=ids.to(trained.device),
+                               attention_mask=mask.to(trained.device)).logits
     out: list[tuple[float, float]] = []
-    for prompt, pair in zip(prompts, labels, strict=True):
-        ids = tok(render_prompt(tok, [{"role": "user", "content": prompt}]),
-                  add_special_tokens=False, return_tensors="pt")["input_ids"].to(trained.device)
-        with torch.no_grad():
-            logits = trained.model(input_ids=ids).logits[0, -1]
-        probs = torch.softmax(logits.float(), dim=-1)
+    for i, (row, pair) in enumerate(zip(rows, labels, strict=True)):
+        probs = torch.softmax(logits[i, len(row) - 1].float(), dim=-1)
         first, second = (tok(x, add_special_tokens=False)["input_ids"][0] for x in pair)
         out.append((float(probs[first]), float(probs[second])))
     return out
