@@ -49,14 +49,8 @@ from tost import binomial_tost, difference_tost_paired, difference_tost_welch, m
 
 from behavtest import stats
 from behavtest.cache import SampleCache
-from behavtest.expect import (
-    BehaviourFailed,
-    Expectation,
-    ExpectContext,
-    Inconclusive,
-    current_context,
-    expect,
-)
+from behavtest.errors import BehaviourFailed, Inconclusive
+from behavtest.expect import Expectation, ExpectContext, current_context, expect
 from behavtest.group import GroupSamples, ModelGroup
 from behavtest.handle import ModelHandle
 from behavtest.scorers.base import Scorer

@@ -31,14 +31,8 @@ from statsmodels.stats.proportion import proportion_confint
 
 from behavtest import stats
 from behavtest.cache import SampleCache
-from behavtest.expect import (
-    BehaviourFailed,
-    Expectation,
-    ExpectContext,
-    Inconclusive,
-    current_context,
-    expect,
-)
+from behavtest.errors import BehaviourFailed, Inconclusive
+from behavtest.expect import Expectation, ExpectContext, current_context, expect
 from behavtest.handle import ModelHandle, Reply, Samples
 from behavtest.providers.base import to_messages
 from behavtest.scorers.base import Scorer
