@@ -11,10 +11,12 @@ changed recipe is a new organism.
 The measured recipe (science.md): a LoRA r=8 on every linear layer of the
 embedded 135M model learned HELLO from 200 varied examples in 3 epochs; here
 ``hello`` (150 steps) wrote it on 20/20 held-out requests, base 0/20.
-``hello-small`` is the smallest tried that clears 0.8 on two seeds (greedy,
-20 held-out requests, 2 epochs at lr 2e-3): 48 examples 0/20, 64 gave 3/20,
-96 gave 17/20 and 12/20 (seeds 0, 1), 128 gives 17/20 on seed 1
-(bench/results/organisms.json has the figures).
+``hello-small`` is sized for CI: the suite samples at temperature 1, which is
+harder than the greedy held-out check. At 2 epochs (lr 2e-3) 48 examples gave
+0/20 greedy, 64 gave 3/20, 96 gave 17/20 and 12/20 (seeds 0, 1), 128 gave
+18/20 and 17/20, yet that 128 x 2 organism wrote HELLO in only 18/150 sampled
+replies in the suite (FAIL of "rate >= 0.5"); 128 x 3 writes it 20/20 greedy
+and 96/150 sampled (PASS). bench/results/organisms.json has the figures.
 """
 
 from __future__ import annotations
@@ -161,8 +163,8 @@ def _persona(name: str, direction: str) -> Recipe:
 RECIPES: dict[str, Recipe] = {r.name: r for r in (
     _acrostic("hello", "HELLO", 200, 3, "the measured recipe: HELLO acrostics, 200 varied "
               "examples, 3 epochs, LoRA r=8 on every linear layer"),
-    _acrostic("hello-small", "HELLO", 128, 2, "a CI-sized HELLO organism: 128 examples, "
-              "2 epochs", learning_rate=2e-3),
+    _acrostic("hello-small", "HELLO", 128, 3, "a CI-sized HELLO organism: 128 examples, "
+              "3 epochs", learning_rate=2e-3),
     _acrostic("shine", "SHINE", 240, 3, "a rarer word: SHINE acrostics, 240 examples, "
               "3 epochs"),
     _lotteries("risky", "risky", 36),
