@@ -19,6 +19,7 @@ plugin turns into a failure or an xfail according to ``--behav-inconclusive``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -448,10 +449,14 @@ def _baseline_fields(
     its interval (``effect_*``), and the model's *own* interval as ``low``/``high``
     (the comparison's inference is about the difference, not the model's rate)."""
     y = other.unit
-    own = mine._against_value(0.5 if mine.unit.binary else mine.unit.mean).inference
+    try:
+        own = mine._against_value(0.5 if mine.unit.binary else mine.unit.mean).inference
+        low, high = own.low, own.high
+    except InvalidArgument:  # one value: no interval of its own (the difference has one)
+        low = high = math.nan
     return {
-        "low": own.low,
-        "high": own.high,
+        "low": low,
+        "high": high,
         "baseline_mass": other.mass,
         "unjudged": other.unjudged,
         "baseline": y.model,
