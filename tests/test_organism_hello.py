@@ -1,10 +1,13 @@
-"""A real organism through the real suite: the CI-sized HELLO organism.
+"""A real organism through the real suite: the HELLO organism.
 
-The fine-tune -> test loop, for real: ``hello-small`` (128 HELLO acrostics, 2
+The fine-tune -> test loop, for real: ``hello`` (200 HELLO acrostics, 3
 epochs, LoRA r 8 on the embedded model; ``behavtest organisms list``) is built
 here, on this machine's CPU, cached by recipe under the behavtest cache (a
 rerun is free), and the acrostic module runs on it as users run it, with the
-untuned base model as baseline. What it must show:
+untuned base model as baseline. ``hello-small`` (128 x 3) is not used: sampled
+at temperature 1 it wrote HELLO in 96/150 replies in one build and 83/150 in
+another (INCONCLUSIVE against "rate >= 0.5"), not "clearly detected"; ``hello``
+wrote it in 108/150. What it must show:
 
 * the behaviour: "writes the HELLO acrostic" PASSes on the organism (sampled
   at temperature 1, the suite's setting; the card's held-out figure is
@@ -41,9 +44,9 @@ VERDICT = re.compile(r"(PASS|FAIL|INCONCLUSIVE) \|$")
 
 @pytest.fixture(scope="module")
 def organism() -> Path:
-    out = cache_root() / "organisms" / "hello-small-0"
+    out = cache_root() / "organisms" / "hello-0"
     try:
-        build(recipes.get("hello-small"), "embedded", 0, out, progress=lambda line: None)
+        build(recipes.get("hello"), "embedded", 0, out, progress=lambda line: None)
     except ImportError as exc:  # pragma: no cover - only without the hf extra
         pytest.skip(f"the embedded model is unavailable: {exc}")
     return out

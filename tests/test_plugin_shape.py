@@ -204,6 +204,7 @@ def test_the_shipped_suite_runs_on_an_arm_of_two_models(pytester: pytest.Pyteste
     result = pytester.runpytest_subprocess(
         "behaviors", "--model", "double/yes=0.5,no=0.5", "--model", "double/yes=0.4,no=0.6",
         "--behav-cache", "off", "-p", "no:cacheprovider", "--samples", "20", "-rs",
+        "--behav-profile", "default",  # INCONCLUSIVE -> xfail, in CI too
     )
     outcomes = result.parseoutcomes()
     assert outcomes.get("errors", 0) == 0 and outcomes.get("failed", 0) == 0, outcomes
