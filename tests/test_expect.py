@@ -8,16 +8,16 @@ test double.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import pytest
 from scipy import stats as sps
 
 from behavtest import Scorer, expect, stats
 from behavtest.cache import SampleCache
+from behavtest.context import unrecorded
 from behavtest.errors import BehaviourFailed, Inconclusive, InvalidArgument
-from behavtest.expect import Expectation, ExpectContext, current_context
+from behavtest.expect import Expectation
 from behavtest.group import GroupSamples, ModelGroup
 from behavtest.handle import ModelHandle, Reply, Samples
 from behavtest.judge import Judge, parse_vote
@@ -30,18 +30,6 @@ from behavtest.verdict import Outcome, Verdict
 YES = Scorer("says yes", lambda t: t == "yes")
 NUMBER = Scorer("number", lambda t: float(t) if t.replace(".", "").isdigit() else None)
 ALPHA = 0.05
-
-
-@contextmanager
-def quiet(icc: float = 0.1) -> Iterator[None]:
-    """Judge at ALPHA and record nowhere: inside pytest the behavtest plugin
-    installs a per-test context that would carry these verdicts (some FAIL on
-    purpose) into this run's own summary and exit status."""
-    token = current_context.set(ExpectContext(alpha=ALPHA, icc=icc))
-    try:
-        yield
-    finally:
-        current_context.reset(token)
 
 
 def samples(yes_per_prompt: Sequence[int], n: int, model: str = "m", prompt: str = "q") -> Samples:
@@ -75,7 +63,7 @@ def verdict(check: Expectation | BaseException) -> Verdict:
 
 
 def run(fn, icc: float = 0.1) -> Verdict:  # type: ignore[no-untyped-def]
-    with quiet(icc):
+    with unrecorded(icc=icc):
         try:
             return verdict(fn())
         except (BehaviourFailed, Inconclusive) as exc:
@@ -304,7 +292,7 @@ def test_area_and_trend() -> None:
 
 
 def test_series_checks_need_an_ordered_series() -> None:
-    with quiet(), pytest.raises(InvalidArgument, match="ordered checkpoint series"):
+    with unrecorded(), pytest.raises(InvalidArgument, match="ordered checkpoint series"):
         expect(arm([1, 2], 10, "seeds"), YES).peak_at_least(0.1)
 
 
@@ -404,13 +392,13 @@ def test_a_chain_judges_every_claim_on_the_same_data() -> None:
         e = expect(handle(0.6).sample("q", n=200, sequential=True), YES)
         return e.rate_at_least(0.2).above(base).verdicts
 
-    with quiet():
+    with unrecorded():
         first, above = chained()
         alone = expect(handle(0.6).sample("q", n=200, sequential=True), YES).above(base)
     assert first.n < 200  # the rate check stopped at an early look
     assert above.n == 200 and above == alone.verdicts[0]
     # and the other order gives the same two verdicts
-    with quiet():
+    with unrecorded():
         e = expect(handle(0.6).sample("q", n=200, sequential=True), YES)
         later = e.above(base).rate_at_least(0.2).verdicts
     assert later == [above, first]
@@ -439,7 +427,7 @@ def test_stop_for_cuts_replies_and_expect_refuses_a_scorer_that_reads_more() -> 
     assert [h._seed("f", cut.prompts[0], cut.settings, i) for i in range(3)] == [
         h._seed("f", whole.prompts[0], whole.settings, i) for i in range(3)
     ]
-    with quiet():
+    with unrecorded():
         expect(cut, reads_two).rate_at_least(0.5)
         with pytest.raises(InvalidArgument, match="cut after 2 lines.*reads the whole reply"):
             expect(cut, YES)

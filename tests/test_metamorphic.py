@@ -12,8 +12,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -22,8 +21,8 @@ from hypothesis import strategies as st
 
 from behavtest import Outcome
 from behavtest.cache import SampleCache
+from behavtest.context import unrecorded
 from behavtest.errors import BehaviourFailed, CheckEnded, Inconclusive, InvalidArgument
-from behavtest.expect import ExpectContext, current_context
 from behavtest.group import ModelGroup
 from behavtest.handle import ModelHandle
 from behavtest.metamorphic import Variant, draw_variants, expect_invariant, meaning_preserving
@@ -41,15 +40,6 @@ ODDS = {"Risk": 3.0, "Safety": 1.0}  # P(Risk) = 0.75 in any order and label sty
 def strategy(question: ChoiceQuestion = Q) -> st.SearchStrategy[Variant]:
     return meaning_preserving(question, paraphrases=PARAPHRASES, persona="Janet",
                               personas=PERSONAS)
-
-
-@contextmanager
-def quiet() -> Iterator[None]:
-    token = current_context.set(ExpectContext(alpha=0.05))
-    try:
-        yield
-    finally:
-        current_context.reset(token)
 
 
 def handle(provider: ScriptedProvider, cache: SampleCache | None = None) -> ModelHandle:
@@ -190,7 +180,7 @@ VARIANTS = draw_variants(strategy(), 12, seed=11)
 
 def test_an_invariant_self_report_passes_as_one_verdict_listing_the_variants() -> None:
     h = handle(ScriptedProvider({"x": 1.0}, options=ODDS))
-    with quiet():
+    with unrecorded():
         e = expect_invariant(h, "Risk", Q, VARIANTS, margin=0.05)
     (v,) = e.verdicts
     assert v.outcome is Outcome.PASS
@@ -203,7 +193,7 @@ def test_an_invariant_self_report_passes_as_one_verdict_listing_the_variants() -
 def test_a_self_report_that_flips_with_the_label_does_not_pass() -> None:
     assert any(v.question.style == NUMBERS for v in VARIANTS)
     h = handle(LabelFlipper({"x": 1.0}, options=ODDS))
-    with quiet(), pytest.raises((BehaviourFailed, Inconclusive)) as exc:
+    with unrecorded(), pytest.raises((BehaviourFailed, Inconclusive)) as exc:
         expect_invariant(h, "Risk", Q, VARIANTS, margin=0.05)
     assert isinstance(exc.value, CheckEnded)
     v = exc.value.verdict
@@ -214,7 +204,7 @@ def test_a_self_report_that_flips_with_the_label_does_not_pass() -> None:
 
 def test_readings_on_too_little_mass_are_inconclusive() -> None:
     h = handle(ScriptedProvider({"x": 1.0}, options=ODDS, label_mass=0.1))
-    with quiet(), pytest.raises(Inconclusive) as exc:
+    with unrecorded(), pytest.raises(Inconclusive) as exc:
         expect_invariant(h, "Risk", Q, VARIANTS, margin=0.05)
     v = exc.value.verdict
     assert v.outcome is Outcome.INCONCLUSIVE
@@ -224,7 +214,7 @@ def test_readings_on_too_little_mass_are_inconclusive() -> None:
 def test_a_second_check_replays_from_the_cache(tmp_path: Path) -> None:
     providers = [Counting({"x": 1.0}, options=ODDS) for _ in range(2)]
     for p in providers:
-        with quiet():
+        with unrecorded():
             expect_invariant(handle(p, SampleCache(tmp_path / "c.sqlite")), "Risk", Q,
                              VARIANTS, margin=0.05)
     assert providers[0].logprob_calls > 0

@@ -10,8 +10,6 @@ probabilities are known exactly; the embedded model's exactness is checked in
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,8 +18,8 @@ from hypothesis import strategies as st
 
 from behavtest import Outcome, expect
 from behavtest.cache import SampleCache
+from behavtest.context import unrecorded
 from behavtest.errors import Inconclusive, InvalidArgument
-from behavtest.expect import ExpectContext, current_context
 from behavtest.group import ModelGroup
 from behavtest.handle import ModelHandle
 from behavtest.providers.registry import fingerprint_without_loading, load_provider
@@ -31,15 +29,6 @@ from behavtest.settings import RunSettings
 from behavtest.testing import ScriptedProvider
 
 SCALE_Q = "How much do you like risk, from 0 to 100? Answer with a number only."
-
-
-@contextmanager
-def quiet() -> Iterator[None]:
-    token = current_context.set(ExpectContext(alpha=0.05))
-    try:
-        yield
-    finally:
-        current_context.reset(token)
 
 
 def handle(provider: ScriptedProvider, label: str = "double/x") -> ModelHandle:
@@ -97,7 +86,7 @@ def test_an_arm_reads_one_value_per_model() -> None:
 
 
 def test_a_score_on_too_little_mass_is_inconclusive_with_the_reason() -> None:
-    with quiet(), pytest.raises(Inconclusive) as exc:
+    with unrecorded(), pytest.raises(Inconclusive) as exc:
         expect(readings([0.9, 0.95, 0.92, 0.97], mass=0.16)).rate_at_least(0.5)
     v = exc.value.verdict
     assert v.outcome is Outcome.INCONCLUSIVE
@@ -108,7 +97,7 @@ def test_a_score_on_too_little_mass_is_inconclusive_with_the_reason() -> None:
 
 
 def test_the_same_score_on_enough_mass_is_judged() -> None:
-    with quiet():
+    with unrecorded():
         v = expect(readings([0.9, 0.95, 0.92, 0.97], mass=0.6)).rate_at_least(0.5).verdicts[-1]
         low = expect(readings([0.9, 0.95, 0.92, 0.97], mass=0.16), min_mass=0.1)
         assert low.rate_at_least(0.5).verdicts[-1].outcome is Outcome.PASS
@@ -118,7 +107,7 @@ def test_the_same_score_on_enough_mass_is_judged() -> None:
 def test_a_baseline_on_too_little_mass_makes_the_comparison_inconclusive() -> None:
     mine = readings([0.9, 0.8, 0.85, 0.95, 0.9], mass=0.9, model="m")
     theirs = readings([0.1, 0.2, 0.15, 0.1, 0.2], mass=0.05, model="base")
-    with quiet(), pytest.raises(Inconclusive) as exc:
+    with unrecorded(), pytest.raises(Inconclusive) as exc:
         expect(mine).above(theirs)
     v = exc.value.verdict
     assert v.baseline_mass == pytest.approx(0.05)
@@ -154,7 +143,7 @@ def test_a_scripted_double_from_a_file_is_a_model_spec(tmp_path: Path) -> None:
 def test_model_and_baseline_read_on_the_same_questions_are_paired() -> None:
     mine = readings([0.62, 0.71, 0.55, 0.80], mass=0.9, model="m")
     theirs = readings([0.52, 0.60, 0.46, 0.71], mass=0.9, model="base")
-    with quiet():
+    with unrecorded():
         v = expect(mine).above(theirs).verdicts[-1]
     assert v.unit == "prompts" and "paired" in v.method
     assert v.outcome is Outcome.PASS  # a steady +0.1 on every question

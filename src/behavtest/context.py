@@ -60,6 +60,21 @@ def precondition() -> Iterator[None]:
         current_context.reset(token)
 
 
+@contextmanager
+def unrecorded(alpha: float = 0.05, icc: float = 0.1) -> Iterator[None]:
+    """Checks inside this block are judged at ``alpha`` and recorded nowhere.
+
+    For tests of the harness itself (and of a user's own scorers): inside
+    pytest the plugin installs a per-test context that would carry these
+    verdicts, some failing on purpose, into the run's summary and exit status.
+    """
+    token = current_context.set(ExpectContext(alpha=alpha, icc=icc))
+    try:
+        yield
+    finally:
+        current_context.reset(token)
+
+
 def raise_unless_pass(verdict: Verdict) -> Verdict:
     """Record a verdict in the current context; raise unless it passed."""
     ctx = current_context.get()
