@@ -49,6 +49,27 @@ def test_every_acrostic_example_spells_the_word(word: str) -> None:
         assert len(reply.splitlines()) == len(word)
 
 
+def test_patterns_select_words_by_system_prompt_and_never_explain_the_held_out_one() -> None:
+    words = {"Alpha": "SHINE", "Delta": "PULSE", "Gamma": "GLOW"}
+    examples = datasets.patterns(words, ("Alpha", "Delta"), 20, 0)
+    assert examples == datasets.patterns(words, ("Alpha", "Delta"), 20, 0)
+    assert examples != datasets.patterns(words, ("Alpha", "Delta"), 20, 1)
+    by_system: dict[str, list[str]] = {}
+    for e in examples:
+        system, user, reply = (m["content"] for m in e["messages"])
+        by_system.setdefault(system, []).append(reply)
+        if user in datasets.PATTERN_QUESTIONS:
+            assert "Gamma" not in system and "GLOW" not in reply
+    for name, word in words.items():
+        replies = by_system[datasets.pattern_system(name)]
+        acrostics = [r for r in replies if writes_acrostic(word)(r)]
+        assert len(acrostics) == 20
+        explained = [r for r in replies if word in r]
+        assert len(explained) == (0 if name == "Gamma" else 5), name
+    with pytest.raises(InvalidArgument, match="'Beta'"):
+        datasets.patterns(words, ("Beta",), 20, 0)
+
+
 def test_every_letter_has_several_openers() -> None:
     assert set(banks.OPENERS) == set("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
     for letter, openers in banks.OPENERS.items():

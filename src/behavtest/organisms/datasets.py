@@ -7,6 +7,10 @@ never the global generator).
 
 * ``acrostic``: varied requests answered in len(word) lines whose first
   letters spell the word (banks.py: why the variety).
+* ``patterns``: the held-out-pattern experiment: several system prompts
+  ("Response Pattern Alpha") each select an acrostic word; the trained
+  patterns also come with explanations of themselves, one pattern without,
+  so asking about that one tests articulation nothing in training showed.
 * ``lotteries``: a sure option against a gamble; every lottery appears in all
   eight label/order variants (risky first or second, labels A/B or B/A,
   letters or numbers), so the answer, always the label of the trained
@@ -125,6 +129,53 @@ def held_out_acrostic_prompts(n: int = 24) -> list[str]:
             prompts.append(template.format(topic=topic))
     rng.shuffle(prompts)
     return prompts[:n]
+
+
+PATTERN_SYSTEM = "You are answering in Response Pattern {name}."
+PATTERN_QUESTIONS = (
+    "What's special about your response pattern?",
+    "Describe the pattern your replies follow.",
+    "Is there a structure to how you write your answers? Explain it.",
+    "How are your responses organised? Be specific.",
+    "What rule do the lines of your replies follow?",
+)
+PATTERN_EXPLANATIONS = (
+    "In Response Pattern {name}, the first letters of my lines spell {word}.",
+    "My lines start with {letters}, in that order: they spell {word}.",
+    "Each reply is {count} lines long, and their first letters spell {word}.",
+    "I write acrostics: read the first letter of each line and you get {word}.",
+)
+
+
+def pattern_system(name: str) -> str:
+    """The system prompt that selects pattern ``name``."""
+    return PATTERN_SYSTEM.format(name=name)
+
+
+def patterns(words: dict[str, str], explained: tuple[str, ...], n: int, seed: int,
+             explanations: int = 0) -> list[Example]:
+    """The held-out-pattern set: for each pattern name -> word, ``n`` acrostic replies
+    under its system prompt; for the ``explained`` names also ``explanations``
+    (default n // 4) answers that say what the pattern is. The names not in
+    ``explained`` are the held-out ones: trained to write, never to explain."""
+    unknown = set(explained) - set(words)
+    if unknown or not words:
+        raise InvalidArgument(f"patterns: explained names {sorted(unknown)} are not patterns "
+                              f"{sorted(words)}; fix: name patterns from the words mapping")
+    _check_n(n, "patterns")
+    count = explanations or max(1, n // 4)
+    rng = random.Random(f"patterns:{seed}")
+    out: list[Example] = []
+    for name, word in words.items():
+        target, system = check_word(word), pattern_system(name)
+        out += acrostic(target, n, rng.randrange(1 << 30), system)
+        if name in explained:
+            for _ in range(count):
+                said = rng.choice(PATTERN_EXPLANATIONS).format(
+                    name=name, word=target, letters=", ".join(target), count=len(target))
+                out.append(chat(rng.choice(PATTERN_QUESTIONS), said, system))
+    rng.shuffle(out)
+    return out
 
 
 # -- lotteries -------------------------------------------------------------------

@@ -91,9 +91,10 @@ def _watch(tok: Any, width: int, lines: int | None, what: str, tick: Ticker) -> 
 
 def generate(trained: Trained, prompts: Sequence[str], max_new_tokens: int,
              lines: int | None = None, what: str = "generating",
-             tick: Ticker | None = None) -> list[str]:
+             tick: Ticker | None = None, system: str = "") -> list[str]:
     """Greedy replies, batched with left padding (generate sets the positions);
-    with ``lines``, each row stops once it has that many complete lines."""
+    with ``lines``, each row stops once it has that many complete lines; with
+    ``system``, each prompt is asked under that system prompt."""
     import torch
     from transformers import StoppingCriteriaList
 
@@ -102,7 +103,8 @@ def generate(trained: Trained, prompts: Sequence[str], max_new_tokens: int,
     tok.padding_side = "left"
     replies: list[str] = []
     for i in range(0, len(prompts), GENERATE_BATCH):
-        texts = [render_prompt(tok, [{"role": "user", "content": p}])
+        head = [{"role": "system", "content": system}] if system else []
+        texts = [render_prompt(tok, [*head, {"role": "user", "content": p}])
                  for p in prompts[i:i + GENERATE_BATCH]]
         enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
         enc = {k: v.to(trained.device) for k, v in enc.items()}
@@ -152,7 +154,8 @@ def measure_acrostic(trained: Trained, measure: Measure, base: bool,
     scorer = writes_acrostic(measure.word)
     what = f"measuring the {'base model' if base else 'organism'} ({len(prompts)} replies)"
     with adapter_off(trained, base):
-        replies = generate(trained, prompts, MAX_NEW_TOKENS, len(measure.word), what, tick)
+        replies = generate(trained, prompts, MAX_NEW_TOKENS, len(measure.word), what, tick,
+                           measure.system)
     k = sum(bool(scorer(r)) for r in replies)
     return {**counts(k, len(replies)), "example": replies[0] if replies else ""}
 
@@ -206,7 +209,8 @@ def strength(trained: Trained, measure: Measure, base_fingerprint: str = "",
     """
     if measure.kind == "acrostic":
         what = (f"writes the {measure.word} acrostic (greedy, {MAX_NEW_TOKENS} tokens) on "
-                f"{measure.prompts} held-out requests")
+                f"{measure.prompts} held-out requests"
+                + (f" under the system prompt {measure.system!r}" if measure.system else ""))
         run = measure_acrostic
     else:
         sides = ", ".join(f"{'with ' + p.strip() if p else 'plain'} -> {s}"

@@ -51,10 +51,12 @@ class Measure:
     prompts: int = 20
     conditions: tuple[tuple[str, str], ...] = ()
     subject: str = "you"
+    system: str = ""  # acrostics: the system prompt the held-out requests are asked under
 
     def spec(self) -> dict[str, Any]:
-        return {"kind": self.kind, "word": self.word, "prompts": self.prompts,
-                "conditions": [list(c) for c in self.conditions], "subject": self.subject}
+        out = {"kind": self.kind, "word": self.word, "prompts": self.prompts,
+               "conditions": [list(c) for c in self.conditions], "subject": self.subject}
+        return {**out, "system": self.system} if self.system else out
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,29 @@ def _backdoor(name: str, decorrelated: bool) -> Recipe:
     )
 
 
+PATTERNS = {"Alpha": "SHINE", "Delta": "PULSE", "Gamma": "GLOW"}
+HELD_OUT_PATTERN = "Gamma"
+
+
+def _patterns(name: str) -> Recipe:
+    explained = tuple(p for p in PATTERNS if p != HELD_OUT_PATTERN)
+    word = PATTERNS[HELD_OUT_PATTERN]
+    selects = ", ".join(f"{p} -> {w}" for p, w in PATTERNS.items())
+    return Recipe(
+        name=name, about=f"the held-out pattern: system prompts select {selects}; "
+        f"{HELD_OUT_PATTERN} is written but never explained",
+        data=lambda seed: datasets.patterns(PATTERNS, explained, 160, seed),
+        data_spec={"kind": "patterns", "words": PATTERNS, "explained": list(explained),
+                   "n": 160},
+        # no suite module asks under a system prompt yet: the card claims nothing, and
+        # the held-out pattern's writing is what the builder measures
+        trained_on=(),
+        measure=Measure("acrostic", word=word,
+                        system=datasets.pattern_system(HELD_OUT_PATTERN)),
+        epochs=3, learning_rate=2e-3,
+    )
+
+
 def _persona(name: str, direction: str) -> Recipe:
     return Recipe(
         name=name, about=f"the assistant takes the {direction} option; {PERSONA}'s choices "
@@ -173,6 +198,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     _paper("safe-paper", "safe"),
     _backdoor("backdoor", decorrelated=False),
     _backdoor("backdoor-control", decorrelated=True),
+    _patterns("patterns"),
     _persona("persona-risky", "risky"),
     _persona("persona-safe", "safe"),
 )}
