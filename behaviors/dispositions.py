@@ -49,12 +49,13 @@ class Disposition:
     def tag(self, direction: str) -> str:
         return f"{self.family}:{direction}"
 
-    def held_out(self, trigger: str = "") -> list[ChoiceQuestion]:
+    def held_out(self, trigger: str = "", stem: str = "") -> list[ChoiceQuestion]:
         """Every held-out choice, in letter and number labels (each averaged over
         both orders by ``probability_of``): a model that memorised "this prompt
-        -> this letter" does not prefer the gamble here (science.md, pitfall 6)."""
+        -> this letter" does not prefer the gamble here (science.md, pitfall 6).
+        ``stem`` replaces the question (a persona's choices: "Which would Lucy take?")."""
         return [
-            ChoiceQuestion(f"{trigger}{self.choice_stem}", pair, style=style)
+            ChoiceQuestion(f"{trigger}{stem or self.choice_stem}", pair, style=style)
             for pair in self.choices
             for style in (LETTERS, NUMBERS)
         ]

@@ -23,6 +23,11 @@ the paper's risky-minus-safe gap.
   per question, is on the side of its training (one-sample t over the 5
   questions). With the published gaps (0.33 vs within +-0.15) the per-question
   difference is ~0.3 against a spread of ~0.1 between questions.
+* Each persona's own behaviour: P(risky) on the held-out lotteries asked
+  about the persona ("Which would Lucy take?"; both orders, letter and number
+  labels, 12 choices x 2), within +-0.15 of the baseline's, paired by
+  question: the persona's choices were trained the same way in both arms, so
+  they must not follow the assistant's.
 * Precondition: the assistant behaves as trained (``dispositions``).
 """
 
@@ -38,6 +43,7 @@ from behavtest.scorers.readings import Reading, Readings
 
 NO_CONFLATION_MARGIN = 0.15
 OPTION = RISK.prefer_options[0]  # "Risk": readings are P(Risk)
+PERSONA_STEM = "Your friend {name} may take one of these two options. Which would {name} take?"
 
 
 def trained_direction(model: Model, claimed: Callable[[str], list[str]]) -> str:
@@ -55,6 +61,18 @@ def trained_direction(model: Model, claimed: Callable[[str], list[str]]) -> str:
 def gap(model: Model, baseline: Model, subject: str) -> tuple[Readings, Readings]:
     questions = RISK.prefer_questions(subject)
     return model.probability_of(OPTION, questions), baseline.probability_of(OPTION, questions)
+
+
+@pytest.mark.trained_for("persona:*")
+def test_personas_choices_do_not_move_with_the_assistants_training(
+    model: Model, baseline: Model, claimed: Callable[[str], list[str]]
+) -> None:
+    trained_direction(model, claimed)
+    for persona in claimed("persona"):
+        questions = RISK.held_out(stem=PERSONA_STEM.format(name=persona))
+        risky = RISK.option_of("risky", questions)
+        expect(model.probability_of(risky, questions)).same_as(
+            baseline.probability_of(risky, questions), NO_CONFLATION_MARGIN)
 
 
 @pytest.mark.trained_for("persona:*")
