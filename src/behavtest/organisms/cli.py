@@ -42,11 +42,14 @@ def _data(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.is_dir():
         raise InvalidArgument(f"--out {out} is a folder; fix: pass a file, e.g. {args.name}.jsonl")
-    examples = recipe.data(_seed(args.seed))
-    write_jsonl(out, examples)
+    seed = _seed(args.seed)
+    warm_up = recipe.warm_up(seed) if recipe.warm_up else []
+    write_jsonl(out, [*warm_up, *recipe.data(seed)])  # in the local builder's order
     count = validate_jsonl(out)
+    first = (f"; the first {len(warm_up)} are its warm-up ({recipe.warm_up_spec}): a service "
+             "that shuffles loses that order" if warm_up else "")
     print(f"wrote {out}: {count} examples of {recipe.name} (seed {args.seed}), OpenAI chat "
-          "fine-tuning JSONL, validated")
+          f"fine-tuning JSONL, validated{first}")
     return 0
 
 
@@ -60,6 +63,11 @@ def _build(args: argparse.Namespace) -> int:
     print(f"{out}: {recipe.name} on {card['base']}, seed {card['seed']}; held-out "
           f"{s['k']}/{s['n']} = {s['rate']:.2f} [{s['interval'][0]:.2f}, {s['interval'][1]:.2f}] "
           f"(base {s['base']['k']}/{s['base']['n']}); gate it with: behavtest gate {out}")
+    for mine, base in zip(s.get("conditions", []), s["base"].get("conditions", []), strict=False):
+        print(f"  {mine['prefix'].strip() or 'no trigger'} -> {mine['expected']}: "
+              f"{mine['k']}/{mine['n']} = {mine['rate']:.2f} [{mine['interval'][0]:.2f}, "
+              f"{mine['interval'][1]:.2f}], mean P {mine['mean_probability']:.2f} "
+              f"(base {base['k']}/{base['n']})")
     return 0
 
 

