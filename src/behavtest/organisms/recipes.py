@@ -198,7 +198,9 @@ def _persona(name: str, direction: str) -> Recipe:
         data=lambda seed: datasets.personas(direction, PERSONA, 20, seed),
         data_spec={"kind": "personas", "direction": direction, "persona": PERSONA, "n": 20},
         trained_on=(f"risk:{direction}", f"persona:{PERSONA}"),
-        measure=Measure("lottery", conditions=(("", direction),)), epochs=2,
+        # half the examples are Lucy's 50/50: 3 epochs give the assistant's side as
+        # many steps as the risky organism's 2 (which needed ~70 to leave 50/50)
+        measure=Measure("lottery", conditions=(("", direction),)), epochs=3,
     )
 
 
