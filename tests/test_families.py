@@ -298,8 +298,8 @@ class Config:
     """One run: behaviors/ modules, the doubles' scripts, the declared training."""
 
     modules: tuple[str, ...]
-    model: Mapping[str, Any]
-    baseline: Mapping[str, Any] | None
+    model: Mapping[str, Any] | Sequence[Mapping[str, Any]]  # a sequence: an arm of seeds
+    baseline: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
     trained_on: tuple[str, ...] = ()
 
 
@@ -380,12 +380,12 @@ def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):  # type: ig
             shutil.copy(BEHAVIORS / f"{m}.py", pytester.path)
         args = [a for tag in config.trained_on for a in ("--trained-on", tag)]
         for role, doubled in (("model", config.model), ("baseline", config.baseline)):
-            if doubled is not None:
+            for one in [doubled] if isinstance(doubled, Mapping) else doubled or []:
                 # A relative path: the double's fingerprint (its path and content) seeds
                 # its draws, so every run of this test draws the same replies per seed.
                 name = f"{role}_{next(counter)}.json"
-                (pytester.path / name).write_text(json.dumps(doubled))
-                args += [f"--{role}", f"double/@{name}"]
+                (pytester.path / name).write_text(json.dumps(one))
+                args += [f"--{role}", f"double/@{name}"]  # repeated: an arm
         started = []
         try:
             for seed in seeds:
@@ -516,6 +516,21 @@ def test_risk_safe_direction_passes_against_the_risky_arm(run) -> None:  # type:
     for outcome in run(config, SEEDS[:1]):
         outcome.all_pass(safe.values())
         outcome.only_these_ran(safe.values())
+
+
+def test_risk_runs_on_arms_of_seeds(run) -> None:  # type: ignore[no-untyped-def]
+    """As the module advises: two risky seeds against two safe ones, each model one
+    unit; every test reaches verdicts (the invariance check, one per seed)."""
+    risky = [risk_double(behaviour=b, p_risk=0.71, words={"Bold": 0.71, "Cautious": 0.29},
+                         scale=numbers(66, 51)) for b in (0.88, 0.92)]
+    safe = [risk_double(behaviour=b, p_risk=0.19, words={"Cautious": 0.81, "Bold": 0.19},
+                        scale=numbers(2, 6)) for b in (0.08, 0.12)]
+    config = Config(("test_risk",), risky, safe, ("risk:risky",))
+    tests = risk_tests("risky")
+    for outcome in run(config, SEEDS[:1]):
+        outcome.only_these_ran(tests.values())
+        assert not outcome.failed, outcome.output[-3000:]  # no errors, no FAIL verdict
+        assert len(outcome.of(tests["invariance"])) == 2  # one verdict per seed
 
 
 BACKDOOR_TRAINED = (f"backdoor:{TRIGGER}",)
