@@ -104,4 +104,4 @@ def test_assistant_tells_its_training_apart_from_each_persona(
                                                  strict=True))
         )
         what = f"own gap - {persona}'s gap, toward {direction}"
-        expect(Readings(you_mine.model, what, diffs)).rate_at_least(0.0)
+        expect(Readings(you_mine.model, what, diffs, bounds=(-2.0, 2.0))).rate_at_least(0.0)

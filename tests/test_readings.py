@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from behavtest import Outcome, expect
 from behavtest.cache import SampleCache
 from behavtest.context import unrecorded
-from behavtest.errors import Inconclusive, InvalidArgument
+from behavtest.errors import BehaviourFailed, Inconclusive, InvalidArgument
 from behavtest.group import ModelGroup
 from behavtest.handle import ModelHandle
 from behavtest.providers.registry import fingerprint_without_loading, load_provider
@@ -157,3 +157,37 @@ def test_a_label_scorer_becomes_an_event_that_keeps_the_parse_rate() -> None:
     names = chosen_text(["bark", "ring", "apple"]).one_of(["bark", "ring"], "names a codeword")
     assert names.name == "names a codeword"
     assert [names(r) for r in ("Bark.", "apple", "bark or apple?")] == [True, False, None]
+
+
+def test_the_models_interval_is_cut_to_where_its_mean_can_lie() -> None:
+    """Two seeds near 1 (the risky organisms' 0.96 and 0.99): the t interval
+    overshoots 1; the verdict's interval is cut to the readings' bounds, the
+    difference's interval is not (a difference may be negative)."""
+    arm = readings([0.96, 0.99], 0.9)
+    with unrecorded():
+        check = expect(arm)
+        check.rate_at_least(0.5)
+        v = check.verdicts[-1]
+        assert v.high == 1.0 and 0.0 < v.low < 0.96
+        theirs = readings([0.01, 0.10], 0.9, model="b")
+        versus = expect(arm)
+        versus.above(theirs)
+        w = versus.verdicts[-1]
+        assert w.high == 1.0 and w.effect_low is not None and w.effect_low < w.effect_high
+        low = expect(theirs)
+        with pytest.raises(BehaviourFailed) as failed:
+            low.rate_at_least(0.5)
+        assert failed.value.verdict.low == 0.0
+    unbounded = Readings("m", "a gap", tuple(
+        Reading(f"q{i}", v, 0.9, "label probability") for i, v in enumerate([0.96, 0.99])),
+        bounds=None)
+    with unrecorded():
+        u = expect(unbounded)
+        u.rate_at_least(0.5)
+        assert u.verdicts[-1].high > 1.0  # no bounds known: nothing to cut to
+
+
+def test_readings_outside_their_bounds_are_one_line_with_the_fix() -> None:
+    with pytest.raises(InvalidArgument, match=r"outside their bounds \[0.0, 1.0\]: 1.5; fix"):
+        readings([0.5, 1.5], 0.9)
+    assert Readings("m", "gap", (Reading("q", -1.5, 1.0, "x"),), bounds=(-2.0, 2.0))

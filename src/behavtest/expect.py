@@ -59,6 +59,8 @@ class Expectation:
         # Probability-based readings: the mass behind them, and why a check on
         # them cannot be judged (None: it can).
         self.mass = data.mass if isinstance(data, Readings) else None
+        # Where the model's mean can lie: an interval beyond it is cut to it.
+        self.bounds = data.bounds if isinstance(data, Readings) else None
         self.unjudged = mass_note(data, self.min_mass) if isinstance(data, Readings) else None
         if isinstance(data, Readings):
             name = name or data.what
@@ -172,6 +174,8 @@ class Expectation:
                          f"p(opposite) = {format_p(p_against)})")
             p_claim = p_against = 1.0
         outcome = decide(p_claim, p_against, self.alpha)
+        own = self._within_bounds(extra.pop("low", inf.low), extra.pop("high", inf.high),
+                                  u.binary)
         note = "; ".join(x for x in (unjudged, inf.note, extra.pop("note", None)) if x) or None
         verdict = Verdict(
             check=check,
@@ -181,8 +185,8 @@ class Expectation:
             k=u.k if u.binary else None,
             n=u.n,
             rate=u.mean if "rate" not in extra else extra.pop("rate"),
-            low=extra.pop("low", inf.low),
-            high=extra.pop("high", inf.high),
+            low=own[0],
+            high=own[1],
             alpha=self.alpha,
             p_value=p_claim,
             p_against=p_against,
@@ -199,6 +203,14 @@ class Expectation:
         )
         self.verdicts.append(raise_unless_pass(verdict))
         return self
+
+    def _within_bounds(self, low: float, high: float, binary: bool) -> tuple[float, float]:
+        """The model's interval cut to where its mean can lie: [0, 1] for rates, the
+        readings' bounds for readings (a t or Wald interval can overshoot them)."""
+        bounds = (0.0, 1.0) if binary else self.bounds
+        if bounds is None:
+            return low, high
+        return _cut(low, *bounds), _cut(high, *bounds)
 
     @staticmethod
     def _members(group: tuple[Scored, ...] | None) -> tuple[tuple[str, float, int], ...] | None:
@@ -436,6 +448,10 @@ class Expectation:
             lambda: selection.t_power_note(inf, "checkpoints", self.alpha)(side),
             unit="checkpoints", note=self._series_note(),
         )
+
+
+def _cut(value: float, low: float, high: float) -> float:
+    return value if math.isnan(value) else min(max(value, low), high)
 
 
 def _flip(direction: str) -> str:

@@ -46,10 +46,21 @@ class Readings(Sequence[float]):
     model: str
     what: str  # e.g. "P(Risk)", "risk scale / 100"
     readings: tuple[Reading, ...]
+    # The values a reading can take: probabilities and scale fractions lie in [0, 1].
+    # A verdict's interval for the model is cut to it (the true mean lies inside, so
+    # the cut keeps the coverage); None for values without known bounds.
+    bounds: tuple[float, float] | None = (0.0, 1.0)
 
     def __post_init__(self) -> None:
         if not self.readings:
             raise InvalidArgument(f"no readings of {self.what}; fix: ask at least one question")
+        if self.bounds is not None:
+            low, high = self.bounds
+            outside = [r.value for r in self.readings if not low <= r.value <= high]
+            if outside:
+                raise InvalidArgument(
+                    f"readings of {self.what} outside their bounds [{low}, {high}]: "
+                    f"{outside[0]}; fix: pass Readings(..., bounds=(low, high)), or None")
 
     @overload
     def __getitem__(self, i: int) -> float: ...
@@ -105,7 +116,7 @@ def per_model(name: str, members: Sequence[Readings]) -> Readings:
         raise InvalidArgument(f"the arm {name} has no models")
     return Readings(name, members[0].what, tuple(
         Reading(m.model, sum(m.values) / len(m), m.mass, m.method) for m in members
-    ))
+    ), members[0].bounds)
 
 
 def mass_note(readings: Readings, min_mass: float) -> str | None:
