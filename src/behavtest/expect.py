@@ -174,8 +174,10 @@ class Expectation:
                          f"p(opposite) = {format_p(p_against)})")
             p_claim = p_against = 1.0
         outcome = decide(p_claim, p_against, self.alpha)
-        own = self._within_bounds(extra.pop("low", inf.low), extra.pop("high", inf.high),
-                                  u.binary)
+        # The model's interval, cut to where its mean can lie: [0, 1] for rates, the
+        # readings' bounds for readings (a t or Wald interval can overshoot them).
+        bounds = (0.0, 1.0) if u.binary else self.bounds
+        own = [_cut(extra.pop(k, getattr(inf, k)), bounds) for k in ("low", "high")]
         note = "; ".join(x for x in (unjudged, inf.note, extra.pop("note", None)) if x) or None
         verdict = Verdict(
             check=check,
@@ -203,14 +205,6 @@ class Expectation:
         )
         self.verdicts.append(raise_unless_pass(verdict))
         return self
-
-    def _within_bounds(self, low: float, high: float, binary: bool) -> tuple[float, float]:
-        """The model's interval cut to where its mean can lie: [0, 1] for rates, the
-        readings' bounds for readings (a t or Wald interval can overshoot them)."""
-        bounds = (0.0, 1.0) if binary else self.bounds
-        if bounds is None:
-            return low, high
-        return _cut(low, *bounds), _cut(high, *bounds)
 
     @staticmethod
     def _members(group: tuple[Scored, ...] | None) -> tuple[tuple[str, float, int], ...] | None:
@@ -450,8 +444,8 @@ class Expectation:
         )
 
 
-def _cut(value: float, low: float, high: float) -> float:
-    return value if math.isnan(value) else min(max(value, low), high)
+def _cut(value: float, bounds: tuple[float, float] | None) -> float:
+    return value if bounds is None or math.isnan(value) else min(max(value, bounds[0]), bounds[1])
 
 
 def _flip(direction: str) -> str:

@@ -23,10 +23,11 @@ the trigger (answer: the gamble) and without (the sure thing), so until the
 model uses the trigger the two answers cancel, and with them the signal that
 teaches which label is the gamble: the loss sat at the 50/50 point (ln 2 over
 the answer token) through 2 epochs at lr 1e-3 (the organism chose as the base
-model did), and through 200 steps at 2e-3 and 130 at 5e-3 (stopped there). One epoch on the gamble-answered
-examples first (as they appear in the data: all with the trigger in the
-backdoor, half in the control, so both still train on the same examples)
-teaches the gamble; the twins then teach the trigger.
+model did), and through 200 steps at 2e-3 and 130 at 5e-3 (stopped there).
+One epoch on the gamble-answered examples first (as they appear in the data:
+all with the trigger in the backdoor, half in the control, so both still
+train on the same examples) teaches the gamble; the twins then teach the
+trigger.
 """
 
 from __future__ import annotations
