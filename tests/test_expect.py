@@ -289,6 +289,7 @@ def test_area_and_trend() -> None:
     assert area.outcome is Outcome.PASS
     down = run(lambda: expect(arm([30, 25, 15, 10, 5], 100, "c", True), YES).trend("decreasing"))
     assert down.outcome is Outcome.PASS
+    assert down.low < down.high < 0  # a slope's interval: not cut to [0, 1] like a rate's
 
 
 def test_series_checks_need_an_ordered_series() -> None:

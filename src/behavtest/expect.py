@@ -59,7 +59,6 @@ class Expectation:
         # Probability-based readings: the mass behind them, and why a check on
         # them cannot be judged (None: it can).
         self.mass = data.mass if isinstance(data, Readings) else None
-        # Where the model's mean can lie: an interval beyond it is cut to it.
         self.bounds = data.bounds if isinstance(data, Readings) else None
         self.unjudged = mass_note(data, self.min_mass) if isinstance(data, Readings) else None
         if isinstance(data, Readings):
@@ -174,9 +173,10 @@ class Expectation:
                          f"p(opposite) = {format_p(p_against)})")
             p_claim = p_against = 1.0
         outcome = decide(p_claim, p_against, self.alpha)
-        # The model's interval, cut to where its mean can lie: [0, 1] for rates, the
-        # readings' bounds for readings (a t or Wald interval can overshoot them).
-        bounds = (0.0, 1.0) if u.binary else self.bounds
+        # The model's interval cut to where its mean can lie ([0, 1], the readings'
+        # bounds): a t or Wald interval can overshoot; a trend's (a slope) is not cut.
+        slope = inf.effect == "slope" and "low" not in extra
+        bounds = None if slope else (0.0, 1.0) if u.binary else self.bounds
         own = [_cut(extra.pop(k, getattr(inf, k)), bounds) for k in ("low", "high")]
         note = "; ".join(x for x in (unjudged, inf.note, extra.pop("note", None)) if x) or None
         verdict = Verdict(
@@ -444,7 +444,7 @@ class Expectation:
         )
 
 
-def _cut(value: float, bounds: tuple[float, float] | None) -> float:
+def _cut(value: float, bounds: tuple[float, float] | None) -> float:  # nan stays nan
     return value if bounds is None or math.isnan(value) else min(max(value, bounds[0]), bounds[1])
 
 
