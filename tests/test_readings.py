@@ -24,7 +24,7 @@ from behavtest.group import ModelGroup
 from behavtest.handle import ModelHandle
 from behavtest.providers.registry import fingerprint_without_loading, load_provider
 from behavtest.scorers.choices import LABEL_STYLES, ChoiceQuestion
-from behavtest.scorers.readings import Reading, Readings, mass_note
+from behavtest.scorers.readings import Reading, Readings, mass_note, per_model
 from behavtest.settings import RunSettings
 from behavtest.testing import ScriptedProvider
 
@@ -191,3 +191,22 @@ def test_readings_outside_their_bounds_are_one_line_with_the_fix() -> None:
     with pytest.raises(InvalidArgument, match=r"outside their bounds \[0.0, 1.0\]: 1.5; fix"):
         readings([0.5, 1.5], 0.9)
     assert Readings("m", "gap", (Reading("q", -1.5, 1.0, "x"),), bounds=(-2.0, 2.0))
+
+
+def test_an_arms_readings_are_counted_in_models() -> None:
+    """One reading per model: the verdict says models, and Welch on per-model means
+    carries no 'different prompts' warning (the models are the units, by design)."""
+    risky = per_model("risky arm", [readings([0.96, 0.97], 1.0, "r0"),
+                                    readings([0.99, 0.98], 1.0, "r1")])
+    safe = per_model("safe arm", [readings([0.02, 0.04], 1.0, "s0"),
+                                  readings([0.05, 0.01], 1.0, "s1")])
+    assert risky.unit == "models"
+    with unrecorded():
+        one = expect(risky)
+        one.rate_at_least(0.5)
+        versus = expect(risky)
+        versus.above(safe)
+    assert one.verdicts[-1].unit == "models" and one.verdicts[-1].units == 2
+    v = versus.verdicts[-1]
+    assert v.unit == "models" and v.units == 4
+    assert "different prompts" not in (v.note or "")

@@ -39,6 +39,7 @@ class Scored:
     parsed: int
     prompts: tuple[Messages, ...] | None = None
     samples: Samples | None = None  # what was scored (None: plain values)
+    unit: str = "prompts"  # what a cluster is: "models" for an arm's readings
 
     @property
     def k(self) -> int:
@@ -111,7 +112,8 @@ def score_readings(readings: Readings) -> Scored:
     model and a baseline read on the same questions are compared pairwise."""
     vals = score_values(readings.values, readings.what).clusters
     prompts = tuple(((("user", r.prompt),)) for r in readings.readings)
-    return Scored(readings.model, False, vals, len(vals), len(vals), prompts=prompts)
+    return Scored(readings.model, False, vals, len(vals), len(vals), prompts=prompts,
+                  unit=readings.unit)
 
 
 EXAMPLES = 3  # replies a verdict keeps, for snapshots and reports

@@ -95,7 +95,7 @@ def against_value(
         inf = stats.clustered_mean([list(u.values)], threshold, alpha)
         return Chosen(inf, "samples", t_power_note(inf, "values", alpha))
     inf = stats.clustered_mean([list(c) for c in u.clusters if c], threshold, alpha)
-    return Chosen(inf, "prompts", t_power_note(inf, "prompts", alpha))
+    return Chosen(inf, u.unit, t_power_note(inf, u.unit, alpha))
 
 
 # -- against a baseline -----------------------------------------------------------------
@@ -147,6 +147,8 @@ def against_baseline(
         return Chosen(inf, "prompts", t_power_note(inf, "prompts", alpha))
     if len(x.clusters) >= 2 and len(y.clusters) >= 2:
         inf = stats.welch_test(x.cluster_means, y.cluster_means, alpha, null=null)
+        if "models" in (x.unit, y.unit):  # an arm's readings: Welch on per-model means
+            return Chosen(inf, "models", t_power_note(inf, "models", alpha))
         warn = (
             "model and baseline answered different prompts, so nothing pairs them: Welch on "
             "per-prompt means is approximate with few, skewed prompts; ask both the same "

@@ -50,6 +50,7 @@ class Readings(Sequence[float]):
     # A verdict's interval for the model is cut to it (the true mean lies inside, so
     # the cut keeps the coverage); None for values without known bounds.
     bounds: tuple[float, float] | None = (0.0, 1.0)
+    unit: str = "prompts"  # what one reading is: a question, or a model of an arm
 
     def __post_init__(self) -> None:
         if not self.readings:
@@ -116,7 +117,7 @@ def per_model(name: str, members: Sequence[Readings]) -> Readings:
         raise InvalidArgument(f"the arm {name} has no models")
     return Readings(name, members[0].what, tuple(
         Reading(m.model, sum(m.values) / len(m), m.mass, m.method) for m in members
-    ), members[0].bounds)
+    ), members[0].bounds, "models")
 
 
 def mass_note(readings: Readings, min_mass: float) -> str | None:
