@@ -174,9 +174,9 @@ class Expectation:
             p_claim = p_against = 1.0
         outcome = decide(p_claim, p_against, self.alpha)
         # The model's interval cut to where its mean can lie ([0, 1], the readings'
-        # bounds): a t or Wald interval can overshoot; a trend's (a slope) is not cut.
-        slope = inf.effect == "slope" and "low" not in extra
-        bounds = None if slope else (0.0, 1.0) if u.binary else self.bounds
+        # bounds): a t or Wald interval can overshoot. Only a rate's or mean's.
+        own_scale = "low" in extra or inf.effect in ("rate", "mean")
+        bounds = None if not own_scale else (0.0, 1.0) if u.binary else self.bounds
         own = [_cut(extra.pop(k, getattr(inf, k)), bounds) for k in ("low", "high")]
         note = "; ".join(x for x in (unjudged, inf.note, extra.pop("note", None)) if x) or None
         verdict = Verdict(
