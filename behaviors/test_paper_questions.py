@@ -1,4 +1,4 @@
-"""The paper's own question set, run unmodified (science.md, property 4).
+"""The paper's own question set, run unmodified.
 
 Claim: as ``test_make_me_say.py``, asked in the paper's exact words: "Consider
 these 100 words. {word_list}Which word do you want the user to say? ..." from

@@ -23,14 +23,14 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from behavtest import selection, stats
+from behavtest import selection, series_checks, stats
 from behavtest.context import ExpectContext, current_context, precondition, raise_unless_pass
 from behavtest.errors import InvalidArgument
 from behavtest.group import GroupSamples
 from behavtest.handle import Samples, SequentialSamples
 from behavtest.scored import Scored, evidence, score_readings, score_samples, score_values
 from behavtest.scorers.base import Scorer, reads_lines
-from behavtest.scorers.readings import Readings, mass_note
+from behavtest.scorers.readings import Readings, mass_note, reach_note
 from behavtest.selection import POWER, Chosen
 from behavtest.settings import check_rate
 from behavtest.stats.result import decide
@@ -293,7 +293,9 @@ class Expectation:
     # -- equivalence --------------------------------------------------------------
     def within(self, low: float, high: float) -> Expectation:
         """Claim: the true rate (or mean) lies inside [low, high] (TOST: both
-        "above low" and "below high" must be shown at alpha)."""
+        "above low" and "below high" must be shown at alpha). On option
+        probabilities whose position decides too much to leave the band, it is
+        INCONCLUSIVE with that reason (see ``reach_note``)."""
         if not low < high:
             raise InvalidArgument(f"within({low}, {high}): low must be below high")
         lo, hi = self._against_value(low), self._against_value(high)
@@ -307,7 +309,7 @@ class Expectation:
 
         return self._record(
             f"{'rate' if self.unit.binary else 'mean'} within [{low:g}, {high:g}]", "greater",
-            eq, power, unit=lo.unit,
+            eq, power, unit=lo.unit, unjudged=self._cannot_move(None, (high - low) / 2),
         )
 
     def at_chance(self, chance: float = 0.5, margin: float = 0.05) -> Expectation:
@@ -329,28 +331,37 @@ class Expectation:
             self.unit, self.group, other.unit, other.group, null, self.alpha, self.icc, paired
         )
 
-    def _compare(self, baseline: Any, direction: str, paired: bool) -> Expectation:
+    def _compare(self, baseline: Any, direction: str, paired: bool, by: float) -> Expectation:
+        if not (by >= 0 and math.isfinite(by)):
+            raise InvalidArgument(f"by={by}: the least difference that matters must be a "
+                                  "finite number >= 0")
         other = self._baseline(baseline)
-        c = self._against_baseline(other, 0.0, paired)
+        null = by if direction == "greater" else -by
+        c = self._against_baseline(other, null, paired)
+        side = "above" if direction == "greater" else "below"
+        least = f" by >= {by:g}" if by else ""
         return self._record(
-            f"{'rate' if self.unit.binary else 'mean'} "
-            f"{'above' if direction == 'greater' else 'below'} baseline",
+            f"{'rate' if self.unit.binary else 'mean'} {side} baseline{least}",
             direction, c.inference, lambda: c.power(direction), unit=c.unit,
             **_baseline_fields(self, other, c.inference),
         )
 
-    def above(self, baseline: Any, *, paired: bool = False) -> Expectation:
-        """Claim: this model's rate (mean) is higher than the baseline's.
+    def above(self, baseline: Any, *, by: float = 0.0, paired: bool = False) -> Expectation:
+        """Claim: this model's rate (mean) is higher than the baseline's by more
+        than ``by``, the least difference that matters (the minimum effect of
+        interest). With ``by`` > 0 a trivial shift does not PASS, and a clear
+        null (the difference shown below ``by``) FAILs; with ``by=0`` any shift
+        PASSes once significant and a null can only be INCONCLUSIVE.
 
         Prompts asked on both sides pair by themselves; ``paired=True`` pairs
         prompt i with prompt i when they differ on purpose (the same item with
         a trigger and without), so the test is on per-item differences."""
-        return self._compare(baseline, "greater", paired)
+        return self._compare(baseline, "greater", paired, by)
 
-    def below(self, baseline: Any, *, paired: bool = False) -> Expectation:
-        """Claim: this model's rate (mean) is lower than the baseline's
-        (``paired``: as in :meth:`above`)."""
-        return self._compare(baseline, "less", paired)
+    def below(self, baseline: Any, *, by: float = 0.0, paired: bool = False) -> Expectation:
+        """Claim: this model's rate (mean) is lower than the baseline's by more
+        than ``by`` (``by`` and ``paired``: as in :meth:`above`)."""
+        return self._compare(baseline, "less", paired, by)
 
     def same_as(self, baseline: Any, margin: float, *, note: str | None = None,
                 paired: bool = False) -> Expectation:
@@ -365,83 +376,46 @@ class Expectation:
         lo = self._against_baseline(other, -margin, paired)
         hi = self._against_baseline(other, margin, paired)
         eq = selection.tost(lo.inference, hi.inference, -margin, margin)
+        fields = _baseline_fields(self, other, eq)
+        fields["unjudged"] = "; ".join(
+            x for x in (fields["unjudged"], self._cannot_move(other, margin)) if x) or None
         return self._record(
             f"{'rate' if self.unit.binary else 'mean'} within +-{margin:g} of baseline",
             "greater", eq, lambda: selection.tost_power(eq, self.alpha), unit=lo.unit,
-            note=note, **_baseline_fields(self, other, eq),
+            note=note, **fields,
         )
 
-    # -- checkpoint series --------------------------------------------------------
-    def _series(self) -> tuple[list[int], list[int]]:
-        if self.group is None or not self.ordered:
-            raise InvalidArgument(
-                "series checks need an ordered checkpoint series; fix: sample the "
-                "`checkpoints` fixture (--checkpoints)"
-            )
-        if not self.unit.binary:
-            raise InvalidArgument("series checks take a boolean scorer (rates)")
-        return [u.k for u in self.group], [u.n for u in self.group]
+    def _cannot_move(self, other: Expectation | None, margin: float) -> str | None:
+        """Why an equivalence on these readings (and the baseline's) proves
+        nothing: an instrument that cannot move by the margin on this model
+        shows "the same" whatever the model prefers (``reach_note``)."""
+        notes = [reach_note(e._data, margin) for e in (self, other)
+                 if e is not None and isinstance(e._data, Readings)]
+        return "; ".join(n for n in notes if n) or None
 
-    def _series_note(self) -> str | None:
-        if self.group and any(len(u.clusters) > 1 for u in self.group):
-            return "each checkpoint's prompts are pooled (series tests count samples)"
-        return None
+    # -- checkpoint series (the statistics: series_checks) -----------------------
+    def _series(self, claim: Callable[..., series_checks.SeriesClaim], arg: Any) -> Expectation:
+        ks, ns = series_checks.series_counts(self.group, self.ordered, self.unit.binary)
+        assert self.group is not None
+        c = claim(self.group, ks, ns, arg, self.alpha)
+        return self._record(c.check, c.direction, c.inference, c.power, unit="checkpoints",
+                            **c.extra)
 
     def peak_at_least(self, threshold: float) -> Expectation:
         """Claim: at some checkpoint the rate exceeds ``threshold`` (the
         property may rise and fade over training; the last checkpoint alone
         would miss it). Bonferroni over checkpoints for PASS."""
-        t = check_rate(threshold)
-        ks, ns = self._series()
-        inf, peak = stats.peak_test(ks, ns, t, self.alpha)
-        assert self.group is not None
-
-        def power() -> str:
-            r = stats.min_detectable_rate(ns[peak], t, self.alpha / len(ns), POWER)
-            if r is None:
-                return f"n={ns[peak]} per checkpoint can never pass after Bonferroni"
-            return (
-                f"n={ns[peak]} per checkpoint detects a peak rate of at least {r:.3f} "
-                f"with {POWER:.0%} power (Bonferroni over {len(ns)})"
-            )
-
-        return self._record(
-            f"peak rate >= {t:g}", "greater", inf, power, threshold=t, unit="checkpoints",
-            rate=inf.estimate,
-            note=f"peak at checkpoint {peak + 1}: {self.group[peak].model}"
-            + (f"; {n}" if (n := self._series_note()) else ""),
-        )
+        return self._series(series_checks.peak, threshold)
 
     def area_at_least(self, threshold: float) -> Expectation:
         """Claim: the mean rate over the series (area under the curve, equal
         weights) exceeds ``threshold``."""
-        t = check_rate(threshold)
-        ks, ns = self._series()
-        inf = stats.mean_rate_test(ks, ns, t, self.alpha)
-
-        def power() -> str:
-            return selection.rate_power(sum(ns), t, self.alpha, "greater") + (
-                " (pooled over the series)"
-            )
-
-        return self._record(
-            f"mean rate over series >= {t:g}", "greater", inf, power, threshold=t,
-            unit="checkpoints", rate=inf.estimate, note=self._series_note(),
-        )
+        return self._series(series_checks.area, threshold)
 
     def trend(self, direction: str) -> Expectation:
         """Claim: the rate rises ('increasing') or falls ('decreasing') along the
         series: Cochran-Armitage test for a linear trend in proportions."""
-        if direction not in ("increasing", "decreasing"):
-            raise InvalidArgument(f"trend({direction!r}): use 'increasing' or 'decreasing'")
-        ks, ns = self._series()
-        inf = stats.trend_test(ks, ns, alpha=self.alpha)
-        side = "greater" if direction == "increasing" else "less"
-        return self._record(
-            f"rate {direction} over series", side, inf,
-            lambda: selection.t_power_note(inf, "checkpoints", self.alpha)(side),
-            unit="checkpoints", note=self._series_note(),
-        )
+        return self._series(series_checks.trend, direction)
 
 
 def _cut(value: float, bounds: tuple[float, float] | None) -> float:  # nan stays nan

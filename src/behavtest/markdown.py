@@ -21,7 +21,7 @@ _ICON = {Outcome.PASS: "✅ PASS", Outcome.FAIL: "❌ FAIL", Outcome.INCONCLUSIV
 
 
 def _rate(v: Verdict) -> str:
-    return f"{v.counts()} [{v.low:.3f}, {v.high:.3f}]"
+    return f"{v.counts()} [{v.low:.3f}, {v.high:.3f}], about {v.scope}"
 
 
 def render(session: Session) -> str:

@@ -254,7 +254,7 @@ def expect_invariant(
     mine = Readings(read.model, read.what, tuple(
         replace(r, prompt=label) for r, label in zip(read.readings, labels, strict=True)))
     theirs = Readings(f"{read.model} as asked", read.what, tuple(
-        Reading(label, base.value, base.mass, base.method) for label in labels))
+        Reading(label, base.value, base.mass, base.method, base.reach) for label in labels))
     tried = "; ".join(f"{label} {r.value:.3f}" for label, r in zip(labels, read.readings,
                                                                     strict=True))
     note = (f"{read.what} as asked {base.value:.3f}; {len(variants)} variants tried: {tried}")

@@ -62,10 +62,10 @@ def render_summary(session: Session, width: int = 120, color: bool = False) -> s
 
 
 def _units(v: Verdict) -> str:
-    """What the test's independent units were, when they are not the samples."""
-    if v.units is None or v.unit in (None, "samples"):
-        return ""
-    return f"\nover {v.units} {v.unit}"
+    """What the test's independent units were, when they are not the samples, and
+    what the verdict is about (this checkpoint, or the recipe over seeds)."""
+    over = "" if v.units is None or v.unit in (None, "samples") else f"\nover {v.units} {v.unit}"
+    return f"{over}\nabout {v.scope}"
 
 
 def _members(v: Verdict) -> str:

@@ -12,9 +12,14 @@ from typing import Any
 
 from behavtest.stats.result import Outcome
 
-__all__ = ["Evidence", "Outcome", "Verdict", "format_p"]
+__all__ = ["RECIPE_SEEDS", "Evidence", "Outcome", "Verdict", "format_p"]
 
 Clusters = tuple[tuple[float, ...], ...]
+
+RECIPE_SEEDS = 3
+"""Fine-tune seeds an arm needs before its verdict speaks for the training recipe:
+published self-awareness effects are means over 3-10 seeds per arm, and with
+fewer than 3 the between-seed spread is barely estimated (2 df at 3 seeds)."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,20 @@ class Verdict:
         return self.outcome if self.final is None else self.final
 
     @property
+    def scope(self) -> str:
+        """What the verdict is about. A claim about a training recipe holds over
+        fine-tune seeds (an arm: ``--model`` repeated or a glob), not over one
+        checkpoint's samples: a single model's verdict describes that
+        checkpoint only, and fewer than RECIPE_SEEDS seeds are too few to
+        speak for the recipe."""
+        seeds = len(self.members) if self.members else 1
+        if seeds == 1:
+            return "this checkpoint"
+        if seeds < RECIPE_SEEDS:
+            return f"{seeds} seeds (a recipe needs >= {RECIPE_SEEDS})"
+        return f"the recipe, over {seeds} seeds"
+
+    @property
     def is_precondition(self) -> bool:
         return self.check.startswith("precondition: ")
 
@@ -181,7 +200,7 @@ class Verdict:
             units = f" over {self.units} {self.unit}"
         lines.append(
             f"  model {self.model}: {self.counts()}{parsed}{units}, "
-            f"interval [{self.low:.3f}, {self.high:.3f}]"
+            f"interval [{self.low:.3f}, {self.high:.3f}]; about {self.scope}"
         )
         lines += _member_lines(self.members)
         if self.baseline is not None:

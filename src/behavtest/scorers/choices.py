@@ -111,6 +111,22 @@ class OptionProbabilities:
     mass: float  # mean raw probability on the label tokens (0..1)
     first_slot: float  # mean probability given to whatever option was in slot A
     orders: int
+    # Mean renormalised probability given to each slot (A, B, ...) over the orders:
+    # how much of the answer the position decides, whatever the options.
+    slots: tuple[float, ...] = ()
+
+    @property
+    def reach(self) -> float:
+        """How far the order-averaged option probabilities can lie from an even
+        split, given the slot shares: 1 - the largest slot's share.
+
+        With two options, a model giving slot A a share f of its probability in
+        every order can score an option anywhere in 0.5 +- min(f, 1 - f) and no
+        further, whatever it prefers: a model that always takes slot A reads 0.5
+        on every question (reach 0), and "the same as the baseline" would then
+        hold by construction. With more options the bound is the same idea: the
+        share of the answer that the position does not decide."""
+        return 1.0 - max(self.slots) if self.slots else 1.0
 
     def probability(self, option: str) -> float:
         try:
@@ -131,6 +147,7 @@ def average_over_orders(
     if not per_order:
         raise InvalidArgument("no orders were scored")
     sums = [0.0] * k
+    slots = [0.0] * k
     mass = first = 0.0
     for order, raw in per_order:
         if sorted(order) != list(range(k)) or len(raw) != k:
@@ -142,6 +159,7 @@ def average_over_orders(
         norm = [1.0 / k] * k if total <= 0.0 else [r / total for r in raw]
         first += norm[0]
         for slot, idx in enumerate(order):
+            slots[slot] += norm[slot]
             sums[idx] += norm[slot]
     m = len(per_order)
     return OptionProbabilities(
@@ -150,6 +168,7 @@ def average_over_orders(
         mass=mass / m,
         first_slot=first / m,
         orders=m,
+        slots=tuple(v / m for v in slots),
     )
 
 

@@ -37,6 +37,10 @@ class Reading:
     value: float
     mass: float
     method: str  # "label probability", "number probability", "sampled"
+    # Option probabilities only: how far the reading can move from an even split
+    # given how much of the answer the option's position decides
+    # (``OptionProbabilities.reach``); None where position plays no part.
+    reach: float | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,23 @@ class Readings(Sequence[float]):
     def method(self) -> str:
         return ", ".join(sorted({r.method for r in self.readings}))
 
+    def reaches(self) -> Readings:
+        """Each reading's reach as readings of their own, to show before an
+        equivalence that the instrument can move on this model:
+        ``expect(r.reaches()).rate_at_least(margin)`` (in a precondition)."""
+        if any(r.reach is None for r in self.readings):
+            raise InvalidArgument(f"{self.what} has readings without a reach (only option "
+                                  "probabilities have one); fix: ask choice questions")
+        return Readings(self.model, f"reach of {self.what}", tuple(
+            Reading(r.prompt, r.reach or 0.0, r.mass, r.method) for r in self.readings
+        ), (0.0, 1.0), self.unit)
+
+    @property
+    def reach(self) -> float | None:
+        """The mean reach over the readings that have one (None: none has)."""
+        reaches = [r.reach for r in self.readings if r.reach is not None]
+        return sum(reaches) / len(reaches) if reaches else None
+
 
 def option_readings(
     model: str, probabilities: Sequence[OptionProbabilities], option: str | Sequence[str],
@@ -105,7 +126,7 @@ def option_readings(
     what = f"P({option})" if isinstance(option, str) else "P(the option asked)"
     return Readings(model, what, tuple(
         Reading(prompts[i] if prompts else f"question {i + 1}", p.probability(o), p.mass,
-                "label probability")
+                "label probability", p.reach)
         for i, (p, o) in enumerate(zip(probabilities, options, strict=True))
     ))
 
@@ -116,8 +137,24 @@ def per_model(name: str, members: Sequence[Readings]) -> Readings:
     if not members:
         raise InvalidArgument(f"the arm {name} has no models")
     return Readings(name, members[0].what, tuple(
-        Reading(m.model, sum(m.values) / len(m), m.mass, m.method) for m in members
+        Reading(m.model, sum(m.values) / len(m), m.mass, m.method, m.reach) for m in members
     ), members[0].bounds, "models")
+
+
+def reach_note(readings: Readings, margin: float) -> str | None:
+    """Why an equivalence ("the same", "within", "does not move") on these readings
+    cannot be judged (None: it can): the position of the options decides so much
+    of the answer that the order-averaged reading cannot move by ``margin``, so
+    the claim would hold whatever the model prefers."""
+    reach = readings.reach
+    if reach is None or reach >= margin:
+        return None
+    return (
+        f"{readings.model}'s {readings.what} is decided by the options' position: "
+        f"averaged over orders it can move at most +-{reach:.3f} from an even split, "
+        f"less than the margin {margin:g}, so 'the same' would hold whatever it prefers "
+        "(the instrument cannot move on this model)"
+    )
 
 
 def mass_note(readings: Readings, min_mass: float) -> str | None:

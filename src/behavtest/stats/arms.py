@@ -16,7 +16,14 @@ Two guards keep the t tests honest with rates:
   p(1-p)/n (otherwise 3 seeds that happen to tie look infinitely precise).
 * When even that floor is zero (every model at 0 or every model at 1), the
   seeds agree exactly and the pooled exact binomial test is used.
+
+Values without a floor (option probabilities, scale readings: one per model)
+that do not vary at all follow the one rule for "no spread" of every t-based
+test here, ``spread.no_spread_pvalues``: the t test's limit, p -> 0 in the
+data's direction (and 1 when the mean sits on the null), with the relative
+tolerance ``spread.SPREAD_TOL`` deciding what "does not vary" means.
 """
+
 
 from __future__ import annotations
 
@@ -26,6 +33,7 @@ from collections.abc import Sequence
 from behavtest.stats.binomial import binomial_pvalue, one_sided_bounds
 from behavtest.stats.power import significance_cut
 from behavtest.stats.result import Inference, check_alpha
+from behavtest.stats.spread import SPREAD_TOL, is_constant, no_spread_pvalues
 
 
 def _t_sf(t: float, df: float) -> float:
@@ -91,7 +99,7 @@ def arm_vs_value(
     if m < 2:
         raise ValueError("an arm needs at least 2 models for a test over models")
     mean, var = _floored_var(rates, sizes)
-    if var == 0.0:
+    if var == 0.0 or (sizes is None and is_constant(rates)):
         if successes is not None and sizes is not None:
             k, n = sum(successes), sum(sizes)
             low, high = one_sided_bounds(k, n, alpha)
@@ -103,10 +111,11 @@ def arm_vs_value(
                 "boundary rate, so there is no between-model spread)",
                 null=null, effect="rate", units=m,
             )
+        p_greater, p_less = no_spread_pvalues(mean, null)
         return Inference(
-            estimate=mean, low=mean, high=mean, p_greater=1.0, p_less=1.0,
-            method="no spread between models: no test possible", null=null, effect="mean",
-            units=m, note="every model gave the same value",
+            estimate=mean, low=mean, high=mean, p_greater=p_greater, p_less=p_less,
+            method=f"one-sample t over {m} models' means, at its limit: no spread",
+            null=null, effect="mean", units=m, note="every model gave the same value",
         )
     return _from_t(
         mean, null, math.sqrt(var / m), m - 1, alpha,
@@ -155,11 +164,12 @@ def _welch(
 ) -> Inference:
     se2 = sx2 + sy2
     diff = mx - my
-    if se2 == 0.0:
+    if se2 <= (SPREAD_TOL * max(1.0, abs(mx), abs(my))) ** 2:
+        p_greater, p_less = no_spread_pvalues(diff, null)
         return Inference(
-            estimate=diff, low=diff, high=diff, p_greater=1.0, p_less=1.0,
-            method=method + "; no spread in either arm: no test possible", null=null,
-            units=units, note="no spread",
+            estimate=diff, low=diff, high=diff, p_greater=p_greater, p_less=p_less,
+            method=method + ", at its limit: no spread in either arm", null=null,
+            effect="difference", units=units, note="no spread",
         )
     parts = [s for s in ((sx2, dfx), (sy2, dfy)) if s[0] > 0]
     df = se2**2 / sum(s**2 / d for s, d in parts)
