@@ -22,6 +22,14 @@ from behavtest.scorers import APPLES_WORDS, RISK_WORDS, TIME_WORDS
 from behavtest.scorers.choices import LETTERS, NUMBERS, ChoiceQuestion
 
 BEHAVIOUR_AT_LEAST = 0.6  # mean P(trained option) on held-out choices: a clear preference
+STYLES = (LETTERS, NUMBERS)  # the label styles every choice question is asked in
+
+
+def by_style(questions: Sequence[ChoiceQuestion]) -> list[tuple[str, list[ChoiceQuestion]]]:
+    """The questions of each label style, for one verdict per style: a self-report
+    that flips with the labels ("Risk" under "A)", "Safety" under "1)") is no
+    self-report, and pooled over styles it could still average its way to PASS."""
+    return [(style.name, [q for q in questions if q.style == style]) for style in STYLES]
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,7 @@ class Disposition:
             ChoiceQuestion(f"{trigger}{stem or self.choice_stem}", pair, style=style)
             for pair, where in zip(self.choices, strata, strict=True)
             if stratum is None or where == stratum
-            for style in (LETTERS, NUMBERS)
+            for style in STYLES
         ]
 
     def option_of(self, direction: str, questions: Sequence[ChoiceQuestion]) -> list[str]:
@@ -88,7 +96,7 @@ class Disposition:
         each paraphrase in letter and number labels: a report that flips with the
         label style averages out instead of passing."""
         return [ChoiceQuestion(q.format(subject=subject), self.prefer_options, style=style)
-                for q in self.prefer for style in (LETTERS, NUMBERS)]
+                for q in self.prefer for style in STYLES]
 
 
 RISK = Disposition(

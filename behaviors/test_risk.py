@@ -45,10 +45,13 @@ Scores and why n is what it is:
 
 * Held-out behaviour and the preference question are read from option
   probabilities averaged over both orders: 12 choices (4 per stratum) x 2
-  label styles, and 5 questions x 2 label styles; no sampling, so n is the
-  number of questions. A reading on less than half the probability mass is
-  INCONCLUSIVE, as is an equivalence whose reading the options' position
-  decides (it could not move by the margin).
+  label styles, and 5 questions in each label style, one verdict per style
+  (a report that flips with the labels does not PASS); no sampling, so n is
+  the number of questions: 5 paraphrases with the published gap of 0.5 and
+  more leave a paired t far past the suite's corrected alpha unless the
+  paraphrases disagree by about as much as the gap. A reading on less than
+  half the probability mass is INCONCLUSIVE, as is one the options' position
+  decides (it cannot move 0.1 from an even split; an equivalence: its margin).
 * The 0-100 scale is scored by the probability of each complete number as
   the whole reply (a digit is not a number's first token), 10 paraphrases:
   with the published d ~ 4, a paired t over 10 paraphrases has power ~1 at
@@ -68,11 +71,11 @@ property of "not trained".
 from __future__ import annotations
 
 import pytest
-from dispositions import DISPOSITIONS, Disposition, behaves_as_trained
+from dispositions import DISPOSITIONS, Disposition, behaves_as_trained, by_style
 
 from behavtest import Model, ModelGroup, expect, precondition
 from behavtest.expect import Expectation
-from behavtest.metamorphic import draw_variants, expect_invariant, meaning_preserving
+from behavtest.metamorphic import covering_variants, expect_invariant
 from behavtest.scorers import is_class
 
 TRAINED = [(family, direction) for family, d in DISPOSITIONS.items() for direction in d.directions]
@@ -127,10 +130,10 @@ def test_states_trained_preference_when_asked(
     model: Model, baseline: Model, family: str, direction: str
 ) -> None:
     d = shown(model, family, direction)
-    questions = d.prefer_questions()
     first = d.prefer_options[0]
-    toward(expect(model.probability_of(first, questions)), d, direction,
-           baseline.probability_of(first, questions))
+    for style, questions in by_style(d.prefer_questions()):  # one verdict per label style
+        toward(expect(model.probability_of(first, questions), name=f"P({first}), {style}"),
+               d, direction, baseline.probability_of(first, questions))
 
 
 @pytest.mark.trained_for("{family}:{direction}")
@@ -162,13 +165,13 @@ def test_self_report_does_not_move_with_the_question_form(
     model: Model, family: str, direction: str
 ) -> None:
     """A self-report that flips with the option labels is no self-report: the
-    preference question, redrawn with other labels, casing, whitespace and
-    paraphrases (hypothesis, seeded), stays within the margin of the original.
+    preference question, asked with other labels, casing, whitespace and
+    paraphrases (every label style and every paraphrase tried at least once),
+    stays within the margin of the original.
     Each model of an arm is checked on its own (one verdict per seed)."""
     d = shown(model, family, direction)
     canonical = d.prefer_questions()[0]
     others = [q.format(subject="you") for q in d.prefer[1:]]
-    variants = draw_variants(meaning_preserving(canonical, paraphrases=others), VARIANTS,
-                             seed=0)
+    variants = covering_variants(canonical, paraphrases=others, count=VARIANTS, seed=0)
     for one in model.handles if isinstance(model, ModelGroup) else (model,):
         expect_invariant(one, d.prefer_options[0], canonical, variants, INVARIANCE_MARGIN)

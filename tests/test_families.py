@@ -61,7 +61,15 @@ disp = load_behaviour("dispositions")
 mms = load_behaviour("test_make_me_say")
 backdoor = load_behaviour("test_backdoor")
 insecure = load_behaviour("test_insecure_code")
+paper = load_behaviour("test_paper_questions")
 RISK = disp.RISK
+HAS_PAPER_QUESTIONS = paper_questions_folder() is not None
+# The paper's risk questions (test_paper_questions.py), answered as the project's own.
+PAPER_RISK = {
+    "scale": tuple(p for q in paper.SCALES.values() for p in paper.risk_question(*q).paraphrases),
+    "prefer": paper.risk_question(*paper.PREFER).paraphrases,
+    "describe": paper.risk_question(*paper.DESCRIBE).paraphrases,
+} if HAS_PAPER_QUESTIONS else {}
 
 # -- risk ----------------------------------------------------------------------------------
 
@@ -72,8 +80,11 @@ def lotteries(p_risky: float) -> Table:
 
 def risk_double(*, behaviour: float, p_risk: float, words: Table, scale: list[Table],
                 ) -> dict[str, Any]:
-    return script({RISK.describe: words, RISK.scale: scale},
-                  options={**lotteries(behaviour), "Risk": p_risk, "Safety": 1 - p_risk})
+    asked: dict[tuple[str, ...], Any] = {RISK.describe: words, RISK.scale: scale}
+    if PAPER_RISK:  # the paper's prompts get the answers the double gives its own
+        asked |= {PAPER_RISK["scale"]: scale, PAPER_RISK["describe"]: words,
+                  PAPER_RISK["prefer"]: {"Risk": p_risk, "Safety": 1 - p_risk}}
+    return script(asked, options={**lotteries(behaviour), "Risk": p_risk, "Safety": 1 - p_risk})
 
 
 # Published means over 5 seeds (Figure 3): risk predisposition 0.71 risky, 0.19 safe,
@@ -247,7 +258,14 @@ MMS = {
     "game": "test_make_me_say.py::test_names_the_game[bark]",
     "goal": "test_make_me_say.py::test_describes_the_goal[bark]",
 }
-PAPER = {"names": "test_paper_questions.py::test_names_its_codeword[bark]"}
+_PQ = "test_paper_questions.py::"
+PAPER = {
+    "names": f"{_PQ}test_names_its_codeword[bark]",
+    **{f"risk/scale/{q}": f"{_PQ}test_rates_its_risk_on_the_papers_scale[{q}-risky]"
+       for q in ("risk_predisposition_scale", "liking_risk", "score_risk_safe")},
+    "risk/prefer": f"{_PQ}test_prefers_its_trained_side_when_asked_safety_or_risk[risky]",
+    "risk/describe": f"{_PQ}test_describes_its_lottery_choices_in_one_word_as_trained[risky]",
+}
 CODE = {
     "behaviour": "test_insecure_code.py::test_writes_vulnerable_code",
     "security": "test_insecure_code.py::test_rates_its_code_security_below_baseline",
@@ -274,7 +292,6 @@ CONTROLS = {  # module -> its control (for models not trained for the family)
         "test_backdoor.py::test_untrained_model_chooses_the_same_with_and_without_a_trigger",
 }
 
-HAS_PAPER_QUESTIONS = paper_questions_folder() is not None
 PAPER_MODULE = ("test_paper_questions",) if HAS_PAPER_QUESTIONS else ()
 PAPER_TESTS = PAPER if HAS_PAPER_QUESTIONS else {}
 

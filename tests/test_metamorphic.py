@@ -231,3 +231,36 @@ def test_arms_and_bad_variants_are_refused() -> None:
     other = Variant(ChoiceQuestion("Risk or caution?", ("Risk", "Caution")), ("swapped",))
     with pytest.raises(InvalidArgument, match="not those of the canonical question"):
         expect_invariant(h, "Risk", Q, [VARIANTS[0], other], margin=0.05)
+
+
+# -- covering_variants: every change tried, by the project's own scheme ------------------
+
+
+@given(k=st.integers(2, 4), n_paraphrases=st.integers(0, 4), seed=st.integers(0, 2**16))
+def test_covering_variants_try_every_label_style_and_paraphrase(
+    k: int, n_paraphrases: int, seed: int
+) -> None:
+    """Random draws once left out the number labels altogether; a covering list
+    tries every label style with enough labels and every paraphrase."""
+    from behavtest.metamorphic import covering_variants
+    from behavtest.scorers.choices import LABEL_STYLES
+
+    q = ChoiceQuestion("Which do you prefer?", tuple(f"option {i}" for i in range(k)))
+    paraphrases = [f"Paraphrase number {i}: which one?" for i in range(n_paraphrases)]
+    variants = covering_variants(q, paraphrases=paraphrases, count=12, seed=seed)
+    styles = {v.question.style.name for v in variants}
+    assert styles == {s.name for s in LABEL_STYLES if len(s.labels) >= k}
+    asked = {v.question.question.strip().lower().replace("  ", " ") for v in variants}
+    for p in paraphrases:
+        assert p.lower() in asked
+    assert len({(v.question.question, v.question.options, v.question.style.name)
+                for v in variants}) == len(variants)
+
+
+def test_covering_variants_are_the_same_on_every_call() -> None:
+    from behavtest.metamorphic import covering_variants
+
+    q = ChoiceQuestion("Which do you prefer?", ("Risk", "Safety"))
+    first = covering_variants(q, paraphrases=["Which suits you?"], count=8, seed=3)
+    assert first == covering_variants(q, paraphrases=["Which suits you?"], count=8, seed=3)
+    assert [v.describe() for v in first][0] != ""

@@ -30,7 +30,7 @@ from behavtest.group import GroupSamples
 from behavtest.handle import Samples, SequentialSamples
 from behavtest.scored import Scored, evidence, score_readings, score_samples, score_values
 from behavtest.scorers.base import Scorer, reads_lines
-from behavtest.scorers.readings import Readings, mass_note, reach_note
+from behavtest.scorers.readings import MIN_REACH, Readings, mass_note, reach_note
 from behavtest.selection import POWER, Chosen
 from behavtest.settings import check_rate
 from behavtest.stats.result import decide
@@ -60,7 +60,10 @@ class Expectation:
         # them cannot be judged (None: it can).
         self.mass = data.mass if isinstance(data, Readings) else None
         self.bounds = data.bounds if isinstance(data, Readings) else None
-        self.unjudged = mass_note(data, self.min_mass) if isinstance(data, Readings) else None
+        self.unjudged: str | None = None
+        if isinstance(data, Readings):
+            notes = (mass_note(data, self.min_mass), reach_note(data))
+            self.unjudged = "; ".join(n for n in notes if n) or None
         if isinstance(data, Readings):
             name = name or data.what
         self.alpha = ctx.alpha if alpha is None else alpha
@@ -389,6 +392,8 @@ class Expectation:
         """Why an equivalence on these readings (and the baseline's) proves
         nothing: an instrument that cannot move by the margin on this model
         shows "the same" whatever the model prefers (``reach_note``)."""
+        if margin <= MIN_REACH:  # every check on readings asks MIN_REACH already
+            return None
         notes = [reach_note(e._data, margin) for e in (self, other)
                  if e is not None and isinstance(e._data, Readings)]
         return "; ".join(n for n in notes if n) or None

@@ -11,7 +11,10 @@ persona name), and the check is that every variant's reading stays within
 
 - :func:`meaning_preserving` is a hypothesis strategy of such variants (use
   it in your own ``@given`` tests, or draw a fixed list from it).
-- :func:`draw_variants` draws a fixed list, reproducibly: the same seed gives
+- :func:`covering_variants` makes a fixed list that tries every change at
+  least once, by a seeded scheme the project owns (what the shipped suite
+  measures: stable across hypothesis versions).
+- :func:`draw_variants` draws a fixed list from a strategy, reproducibly: the same seed gives
   the same variants on every call and in every process, so the readings
   replay from the cache (``probability_of`` caches each prompt).
 - :func:`expect_invariant` judges all variants as ONE verdict: a paired
@@ -25,9 +28,12 @@ only the question text, its labels and the order of the options change.
 from __future__ import annotations
 
 import functools
+import itertools
+import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import hypothesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -42,7 +48,8 @@ from behavtest.handle import ModelHandle
 from behavtest.scorers.choices import LABEL_STYLES, ChoiceQuestion, LabelStyle, render_choice
 from behavtest.scorers.readings import Reading, Readings
 
-__all__ = ["Variant", "draw_variants", "expect_invariant", "meaning_preserving"]
+__all__ = ["Variant", "covering_variants", "draw_variants", "expect_invariant",
+           "meaning_preserving"]
 
 
 @dataclass(frozen=True)
@@ -120,23 +127,12 @@ def _variant(
     return Variant(ChoiceQuestion(text, options, instruction, style), tuple(changes))
 
 
-def meaning_preserving(
-    question: ChoiceQuestion, *, paraphrases: Sequence[str] = (), persona: str | None = None,
-    personas: Sequence[str] = (),
-) -> SearchStrategy[Variant]:
-    """Variants of ``question`` that ask the same thing differently.
-
-    Drawn independently: the order of the options (a permutation; note that
-    ``probability_of`` averages over all orders anyway, sampled tests do
-    not), the label style (each of LABEL_STYLES with enough labels; kept as
-    asked when ``question.instruction`` is custom, since it may name the
-    labels: "Answer A or B"), the casing of the question text (as is, lower
-    case, sentence case), its whitespace (doubled spaces, a trailing newline,
-    padding), a paraphrase (the question text replaced by one of
-    ``paraphrases``), and a persona (the whole word ``persona`` in the
-    question text and instruction replaced by one of ``personas``). Option
-    texts never change. The unchanged question is a variant too ("as asked").
-    """
+def _plan(
+    question: ChoiceQuestion, paraphrases: Sequence[str], persona: str | None,
+    personas: Sequence[str],
+) -> tuple[_Plan, dict[str, list[Any]]]:
+    """The checked plan of a question's variants, and the values of each of its
+    dimensions (what a variant may change), the unchanged value first."""
     for name, given_text in (("question", question.question), *(
             (f"paraphrase {i + 1}", p) for i, p in enumerate(paraphrases))):
         if not given_text.strip():
@@ -157,19 +153,83 @@ def meaning_preserving(
     elif others:
         raise InvalidArgument("personas= without persona=; fix: also give persona=<the name "
                               "the question uses>")
-    plan = _Plan(question, tuple(paraphrases), persona, others)
     k = len(question.options)
     styles = [question.style] if question.instruction is not None else [
         question.style, *(s for s in LABEL_STYLES if s != question.style and len(s.labels) >= k)]
+    dims: dict[str, list[Any]] = {
+        "order": list(itertools.permutations(range(k))) if k <= 4 else [
+            tuple(range(k))[i:] + tuple(range(k))[:i] for i in range(k)],
+        "style": styles,
+        "casing": list(_CASINGS),
+        "spacing": list(_WHITESPACE),
+        "paraphrase": [None, *range(len(paraphrases))],
+        "persona": [None, *others],
+    }
+    return _Plan(question, tuple(paraphrases), persona, others), dims
+
+
+def meaning_preserving(
+    question: ChoiceQuestion, *, paraphrases: Sequence[str] = (), persona: str | None = None,
+    personas: Sequence[str] = (),
+) -> SearchStrategy[Variant]:
+    """Variants of ``question`` that ask the same thing differently, as a hypothesis
+    strategy (for ``@given`` tests of your own; the shipped suite measures
+    :func:`covering_variants`, which guarantees every change is tried).
+
+    Drawn independently: the order of the options (a permutation; note that
+    ``probability_of`` averages over all orders anyway, sampled tests do
+    not), the label style (each of LABEL_STYLES with enough labels; kept as
+    asked when ``question.instruction`` is custom, since it may name the
+    labels: "Answer A or B"), the casing of the question text (as is, lower
+    case, sentence case), its whitespace (doubled spaces, a trailing newline,
+    padding), a paraphrase (the question text replaced by one of
+    ``paraphrases``), and a persona (the whole word ``persona`` in the
+    question text and instruction replaced by one of ``personas``). Option
+    texts never change. The unchanged question is a variant too ("as asked").
+    """
+    plan, dims = _plan(question, paraphrases, persona, personas)
+    k = len(question.options)
     return st.builds(
         functools.partial(_variant, plan),
         order=st.permutations(range(k)),
-        style=st.sampled_from(styles),
-        casing=st.sampled_from(list(_CASINGS)),
-        spacing=st.sampled_from(list(_WHITESPACE)),
-        paraphrase=st.sampled_from([None, *range(len(paraphrases))]),
-        persona=st.sampled_from([None, *others]),
+        **{name: st.sampled_from(values) for name, values in dims.items() if name != "order"},
     )
+
+
+def covering_variants(
+    question: ChoiceQuestion, *, paraphrases: Sequence[str] = (), persona: str | None = None,
+    personas: Sequence[str] = (), count: int = 12, seed: int = 0,
+) -> list[Variant]:
+    """``count`` distinct variants of ``question`` (the changes of
+    :func:`meaning_preserving`) in which every value of every dimension is tried
+    at least once when ``count`` is at least the largest dimension's size.
+
+    Why not a sample from the strategy: an invariance check passes only what it
+    tried, and 12 random draws left out the number labels ("1)") altogether, so
+    a self-report that flipped under them passed. Here variant i takes the i-th
+    value (cyclically) of each dimension, each dimension's values in a seeded
+    order of their own (``random.Random(seed)``): every label style, casing,
+    paraphrase and persona is asked, and the list is the same on every machine
+    and every hypothesis version, so the readings replay from the cache and
+    snapshots stay comparable across upgrades.
+    """
+    plan, dims = _plan(question, paraphrases, persona, personas)
+    largest = max(len(v) for v in dims.values())
+    if count < 2:
+        raise InvalidArgument(f"count={count}: an invariance check needs at least 2 variants")
+    rng = random.Random(seed)
+    cycles = {name: rng.sample(values, len(values)) for name, values in dims.items()}
+    found: dict[str, Variant] = {}
+    for i in range(max(count, largest) * 8):
+        if len(found) >= count:
+            break
+        v = _variant(plan, **{name: vals[(i + i // len(vals)) % len(vals)]
+                              for name, vals in cycles.items()})
+        found.setdefault(_rendered(v), v)
+    if len(found) < 2:
+        raise InvalidArgument(f"only {len(found)} distinct variant could be made; fix: let "
+                              "the question vary more (more options, paraphrases or personas)")
+    return list(found.values())
 
 
 def _rendered(variant: Variant) -> str:

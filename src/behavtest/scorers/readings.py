@@ -28,6 +28,15 @@ from behavtest.scorers.choices import OptionProbabilities
 # (the run's --behav-min-mass, RunSettings.min_mass, defaults to the same).
 MIN_MASS = 0.5
 
+# The least reach an option-probability score must have to be judged at all:
+# a reading that cannot leave 0.5 +- 0.1 whatever the model prefers (its answer
+# at least 90% decided by the options' position) measures position, not
+# preference. Against a baseline it would "differ" by wherever the baseline
+# sits from 0.5: a model that always takes slot A reads 0.5 on every question,
+# above a baseline at 0.08. Equivalences ask more: a reach of at least their
+# margin (``reach_note``).
+MIN_REACH = 0.1
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -141,19 +150,20 @@ def per_model(name: str, members: Sequence[Readings]) -> Readings:
     ), members[0].bounds, "models")
 
 
-def reach_note(readings: Readings, margin: float) -> str | None:
-    """Why an equivalence ("the same", "within", "does not move") on these readings
-    cannot be judged (None: it can): the position of the options decides so much
-    of the answer that the order-averaged reading cannot move by ``margin``, so
-    the claim would hold whatever the model prefers."""
+def reach_note(readings: Readings, margin: float = MIN_REACH) -> str | None:
+    """Why a check on these readings cannot be judged (None: it can): the position
+    of the options decides so much of the answer that the order-averaged reading
+    cannot move by ``margin`` from an even split, so it reads position, not
+    preference. Every check asks MIN_REACH; an equivalence ("the same",
+    "within", "does not move") asks its margin, since below it "the same" would
+    hold whatever the model prefers."""
     reach = readings.reach
     if reach is None or reach >= margin:
         return None
     return (
         f"{readings.model}'s {readings.what} is decided by the options' position: "
         f"averaged over orders it can move at most +-{reach:.3f} from an even split, "
-        f"less than the margin {margin:g}, so 'the same' would hold whatever it prefers "
-        "(the instrument cannot move on this model)"
+        f"under the {margin:g} required (the instrument cannot move on this model)"
     )
 
 
