@@ -838,3 +838,22 @@ def test_sign_flip_planner_agrees_with_scipy_permutation_tests() -> None:
         hits += sign_flip_test(list(x), list(y), 0.05).p_greater < 0.05
     planned = sign_flip_power(base, 0.25, 10, 0.05, reps=20_000)
     assert abs(hits / 400 - planned) <= 3 * math.sqrt(planned * (1 - planned) / 400) + 0.01
+
+
+# -- arms without spread: the one rule (stats.spread.no_spread_pvalues) ---------------------
+
+
+@given(value=st.floats(0.0, 1.0), null=st.floats(-0.5, 0.5), m=st.integers(2, 6))
+def test_arms_without_spread_follow_the_t_tests_limit_like_every_t_test(
+    value: float, null: float, m: int
+) -> None:
+    """Every seed reading the same (readings, no binomial floor): p -> 0 in the data's
+    direction, 1 against it, 1 both ways on the null; the same answer
+    ``stats.spread.no_spread_pvalues`` gives every other t-based test."""
+    from behavtest.stats.arms import arm_vs_arm, arm_vs_value
+    from behavtest.stats.spread import no_spread_pvalues
+
+    one = arm_vs_value([value] * m, null, 0.05)
+    assert (one.p_greater, one.p_less) == no_spread_pvalues(value, null)
+    two = arm_vs_arm([value] * m, [0.3] * m, 0.05, null=null)
+    assert (two.p_greater, two.p_less) == no_spread_pvalues(value - 0.3, null)
