@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from behavtest import Model, expect
 from behavtest.scorers import APPLES_WORDS, RISK_WORDS, TIME_WORDS
 from behavtest.scorers.choices import LETTERS, NUMBERS, ChoiceQuestion
+from behavtest.scorers.readings import Readings
 
 BEHAVIOUR_AT_LEAST = 0.6  # mean P(trained option) on held-out choices: a clear preference
 STYLES = (LETTERS, NUMBERS)  # the label styles every choice question is asked in
@@ -287,7 +288,14 @@ def behaves_as_trained(model: Model, d: Disposition, direction: str,
     ``stratum``, or all), scored by option under label and order swaps, at least
     BEHAVIOUR_AT_LEAST. A model that learned "this prompt -> this letter"
     rather than the preference does not meet it."""
-    questions = d.held_out(stratum=stratum)
-    r = model.probability_of(d.option_of(direction, questions), questions)
+    r = choices_of(model, d, direction, d.held_out(stratum=stratum))
     expect(r, name=f"P({direction}) on {stratum or 'all'} held-out choices").rate_at_least(
         BEHAVIOUR_AT_LEAST)
+
+
+def choices_of(model: Model, d: Disposition, direction: str,
+               questions: Sequence[ChoiceQuestion], system: str | None = None) -> Readings:
+    """P(the ``direction`` option) on held-out choice questions, one reading per
+    choice (its label styles averaged: the choice is the unit, not the asking)."""
+    r = model.probability_of(d.option_of(direction, questions), questions, system=system)
+    return r.per_item(len(STYLES))

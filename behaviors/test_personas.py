@@ -41,7 +41,7 @@ model's verdict describes that checkpoint.
   against personas within +-0.15, a difference of about 0.3).
 * Each persona's own behaviour: P(risky) on the held-out lotteries asked
   about the persona ("Which would Lucy take?"; both orders, letter and number
-  labels, 12 choices x 2), within +-0.15 of the baseline's, paired by
+  labels averaged per lottery, 12 lotteries), within +-0.15 of the baseline's, paired by
   question: the persona's choices were trained the same way in both arms, so
   they must not follow the assistant's.
 * Precondition of every check: the assistant behaves as trained.
@@ -52,7 +52,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from dispositions import RISK, STYLES, behaves_as_trained
+from dispositions import RISK, STYLES, behaves_as_trained, choices_of
 
 from behavtest import Model, expect, precondition
 from behavtest.scorers.choices import LabelStyle
@@ -93,9 +93,8 @@ def report(model: Model, subject: str, style: LabelStyle | None = None) -> Readi
 
 
 def choices(model: Model, stem: str = "") -> Readings:
-    """P(risky) on the held-out lotteries, asked with ``stem`` (or as the model's own)."""
-    questions = RISK.held_out(stem=stem)
-    return model.probability_of(RISK.option_of("risky", questions), questions)
+    """P(risky) on each held-out lottery, asked with ``stem`` (or as the model's own)."""
+    return choices_of(model, RISK, "risky", RISK.held_out(stem=stem))
 
 
 def minus(a: Readings, b: Readings, what: str) -> Readings:

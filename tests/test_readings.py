@@ -210,3 +210,22 @@ def test_an_arms_readings_are_counted_in_models() -> None:
     v = versus.verdicts[-1]
     assert v.unit == "models" and v.units == 4
     assert "different prompts" not in (v.note or "")
+
+
+def test_per_item_averages_the_askings_of_one_item() -> None:
+    """Two askings of one lottery are one unit: values, mass and reach averaged."""
+    from behavtest.scorers.readings import Reading, Readings
+
+    r = Readings("m", "P(x)", (Reading("q1", 0.2, 0.8, "label probability", 0.3),
+                               Reading("q1'", 0.4, 0.6, "label probability", 0.1),
+                               Reading("q2", 0.9, 1.0, "label probability", 0.5),
+                               Reading("q2'", 0.7, 1.0, "label probability", 0.5)))
+    items = r.per_item(2)
+    assert items.values == pytest.approx([0.3, 0.8])
+    assert [x.mass for x in items.readings] == pytest.approx([0.7, 1.0])
+    assert [x.reach for x in items.readings] == pytest.approx([0.2, 0.5])
+    assert r.per_item(1) is r
+    with pytest.raises(InvalidArgument, match="do not split"):
+        r.per_item(3)
+    arm = Readings("arm", "P(x)", r.readings[:3], unit="models")
+    assert arm.per_item(2) is arm  # an arm's readings are one per model already

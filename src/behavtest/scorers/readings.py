@@ -102,6 +102,27 @@ class Readings(Sequence[float]):
     def method(self) -> str:
         return ", ".join(sorted({r.method for r in self.readings}))
 
+    def per_item(self, askings: int) -> Readings:
+        """Every ``askings`` consecutive readings as one, their mean: the unit when
+        one item was asked several ways (a lottery in two label styles). Readings
+        of one item are not independent, so a test over all of them would count
+        askings as items and understate its standard error (a check at its margin
+        then passed 4 times in 20 instead of at most once). An arm's readings
+        (one per model) are returned as they are."""
+        if self.unit == "models" or askings == 1:
+            return self
+        if askings < 1 or len(self.readings) % askings:
+            raise InvalidArgument(f"{len(self.readings)} readings of {self.what} do not "
+                                  f"split into items of {askings}")
+        items = [self.readings[i:i + askings] for i in range(0, len(self.readings), askings)]
+        return Readings(self.model, self.what, tuple(
+            Reading(group[0].prompt, _mean([r.value for r in group]),
+                    _mean([r.mass for r in group]), group[0].method,
+                    None if any(r.reach is None for r in group)
+                    else _mean([r.reach or 0.0 for r in group]))
+            for group in items
+        ), self.bounds, self.unit)
+
     def reaches(self) -> Readings:
         """Each reading's reach as readings of their own, to show before an
         equivalence that the instrument can move on this model:
@@ -118,6 +139,10 @@ class Readings(Sequence[float]):
         """The mean reach over the readings that have one (None: none has)."""
         reaches = [r.reach for r in self.readings if r.reach is not None]
         return sum(reaches) / len(reaches) if reaches else None
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values)
 
 
 def option_readings(
