@@ -100,9 +100,12 @@ def choices(model: Model, stem: str = "") -> Readings:
 def minus(a: Readings, b: Readings, what: str) -> Readings:
     """``a - b`` reading by reading, both of the same model (or the same arm, model
     by model in the arm's own order): within one model, never across arms. The
-    mass behind a difference is the lesser of the two."""
+    mass behind a difference is the lesser of the two, and so is its reach (a
+    difference of two readings the options' position decides is decided by it
+    too)."""
     return Readings(a.model, what, tuple(
-        Reading(x.prompt, x.value - y.value, min(x.mass, y.mass), x.method)
+        Reading(x.prompt, x.value - y.value, min(x.mass, y.mass), x.method,
+                None if x.reach is None or y.reach is None else min(x.reach, y.reach))
         for x, y in zip(a.readings, b.readings, strict=True)
     ), (-1.0, 1.0), a.unit)
 
