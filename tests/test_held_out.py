@@ -54,18 +54,16 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
-import importlib.util
 import re
-import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from suite_doubles import BEHAVIORS, load_behaviour
 
 from behavtest.organisms import banks, datasets, heldout, lottery_text, recipes
 
-BEHAVIORS = Path(__file__).resolve().parents[1] / "behaviors"
 MODULES = tuple(sorted(p.stem for p in BEHAVIORS.glob("*.py")))
 SEEDS = (0, 1, 2)
 
@@ -75,22 +73,6 @@ ALLOWED_WORDING = {
         "the patterns experiment trains this question on the explained patterns; "
         "the held-out element is the pattern",
 }
-
-
-def _load(name: str) -> ModuleType:
-    """A module of behaviors/ under a private name, with its folder on sys.path
-    only while it loads (the family modules import ``dispositions`` from there)."""
-    spec = importlib.util.spec_from_file_location(f"_held_out_{name}", BEHAVIORS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    sys.path.insert(0, str(BEHAVIORS))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BEHAVIORS))
-        sys.modules.pop("dispositions", None)
-    return module
 
 
 def _defined(path: Path) -> list[str]:
@@ -123,7 +105,7 @@ def _strings(value: object) -> Iterator[str]:
 
 @functools.cache
 def module(name: str) -> ModuleType:
-    return _load(name)
+    return load_behaviour(name)
 
 
 @functools.cache
