@@ -6,23 +6,59 @@ drawn live), gating a fine-tune (``behavtest gate``) and building model organism
 from __future__ import annotations
 
 import argparse
+import math
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from behavtest import diff, diff_live, gate, stats
 from behavtest.errors import BehavtestError, InvalidArgument
 from behavtest.organisms import cli as organisms_cli
-from behavtest.settings import check_rate
+from behavtest.settings import check_rate, check_samples
 from behavtest.snapshots import SUFFIX, Entry, read_folder
 from behavtest.untrusted import plain
 
 
-def _plan(args: argparse.Namespace) -> int:
-    rate = check_rate(args.rate, "--rate")
+def _check_plan_inputs(args: argparse.Namespace) -> None:
+    """Every number ``plan`` takes, checked before any search: one line naming the
+    option (NaN and inf included), instead of a failure deep in a solver."""
     stats.check_alpha(args.alpha, "--alpha")
     if not 0 < args.power < 1:
         raise InvalidArgument(f"--power {args.power} is outside (0, 1); fix: e.g. --power 0.8")
+    if args.vs is not None:
+        check_rate(args.vs, "--vs")
+    if args.margin is not None and not 0 < args.margin < 0.5:
+        raise InvalidArgument(f"--margin {args.margin} is outside (0, 0.5); "
+                              "fix: e.g. --margin 0.05")
+    if args.seed_sd is not None and not (math.isfinite(args.seed_sd) and args.seed_sd > 0):
+        raise InvalidArgument(f"--seed-sd must be > 0 and finite, not {args.seed_sd} (the "
+                              "spread of per-model rates across seeds); fix: e.g. --seed-sd 0.1")
+    check_samples(args.samples, "--samples")
+
+
+def _progress(what: str, target: float, clock: Callable[[], float] = time.monotonic,
+              first: float = 2.0, every: float = 5.0) -> Callable[[int, float], None]:
+    """A sample-size search's progress callback: a line on stderr once the search
+    has taken ``first`` seconds, then at most every ``every`` seconds; silent
+    when it is fast, so a long search never looks hung."""
+    start = clock()
+    last = start - every  # the first line comes as soon as ``first`` seconds have passed
+
+    def report(n: int, power: float) -> None:
+        nonlocal last
+        now = clock()
+        if now - start >= first and now - last >= every:
+            last = now
+            print(f"behavtest: plan: {what}: n = {n} has exact power {power:.4f} < {target:g}, "
+                  f"searching on ({now - start:.0f} s)", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _plan(args: argparse.Namespace) -> int:
+    rate = check_rate(args.rate, "--rate")
+    _check_plan_inputs(args)
     if args.margin is not None:
         return _plan_equivalence(rate, args)
     if args.vs is None:
@@ -33,8 +69,10 @@ def _plan(args: argparse.Namespace) -> int:
         raise BehavtestError("--rate equals --vs: no sample size detects a zero difference")
     if args.seed_sd is not None:
         return _plan_seeds(rate, vs, args)
-    one = stats.samples_for_rate(rate, vs, args.alpha, args.power)
-    arm, exact = stats.samples_per_arm(rate, vs, args.alpha, args.power)
+    one = stats.samples_for_rate(rate, vs, args.alpha, args.power,
+                                 _progress("against a threshold", args.power))
+    arm, exact = stats.samples_per_arm(rate, vs, args.alpha, args.power,
+                                       _progress("per model against a baseline", args.power))
     how = "exact Fisher power" if exact else "arcsine-normal approximation"
     print(
         f"true rate {rate:g} vs {vs:g}, one-sided alpha {args.alpha:g}, power {args.power:g}:\n"
@@ -59,8 +97,6 @@ def _plan_seeds(rate: float, vs: float, args: argparse.Namespace) -> int:
     """Fine-tunes per arm for Welch's t on per-model rates (``stats.arm_power``: the
     test as run, with its binomial variance floor), given the between-seed sd of
     a model's true rate and the samples drawn from each model."""
-    if args.seed_sd <= 0:
-        raise BehavtestError("--seed-sd must be > 0 (the spread of per-model rates across seeds)")
     n = args.samples
     for seeds in range(2, 201):
         if stats.arm_power(rate, vs, args.seed_sd, seeds, seeds, n, args.alpha) >= args.power:
@@ -77,8 +113,6 @@ def _plan_seeds(rate: float, vs: float, args: argparse.Namespace) -> int:
 
 def _plan_equivalence(rate: float, args: argparse.Namespace) -> int:
     margin = args.margin
-    if not 0 < margin < 0.5:
-        raise InvalidArgument(f"--margin {margin} is outside (0, 0.5); fix: e.g. --margin 0.05")
     low, high = max(0.0, rate - margin), min(1.0, rate + margin)
     n = stats.samples_for_equivalence(rate, low, high, args.alpha, args.power)
     print(

@@ -21,6 +21,13 @@ its "changed" rows are not the noise of the many comparisons it makes, so:
   scorer version or generation settings differ are "not comparable", with
   what changed.
 
+Exit status (``behavtest diff``): 0 when no behaviour changed significantly,
+1 when one did (:func:`exit_code`), 2 for bad input: an option, a side that is
+neither a folder nor a spec, or a snapshot file that does not read (corrupted,
+a newer format, values out of range: ``snapshots.read_file`` checks each) is
+one line on stderr, as ``behavtest.cli`` reports every BehavtestError and
+argparse every usage error. So 1 never means "could not compare".
+
 This module is pure (entries in, rows out) plus the renderers. Test ids and
 check names come from the suites, and checks may quote model output, so the
 text renderer strips control characters (no terminal escape sequences get
@@ -50,6 +57,7 @@ TESTED = (*CHANGED, "same", "no significant change")
 LATER = ("new", "gone", "not comparable")
 FORMATS = ("text", "markdown", "json")
 CORRECTIONS = METHODS
+EXIT_UNCHANGED, EXIT_CHANGED, EXIT_BAD_INPUT = 0, 1, 2  # cli.main returns 2 on bad input
 
 
 @dataclass(frozen=True)
@@ -128,7 +136,7 @@ def rows(a: Mapping[str, Entry], b: Mapping[str, Entry], alpha: float = 0.05,
             c = replace(compare(key, now, was, alpha / 2, icc), alpha=alpha)
             same = (None if margin is None or c.status == "not comparable"
                     else _p_same(now, was, margin, alpha, icc))
-        except ValueError as exc:  # data no test can take (e.g. a mean of one value)
+        except (ValueError, ArithmeticError) as exc:  # data no test can take (a mean of one)
             done.append(Row(key, "not comparable", was, now,
                             reason=f"no test applies: {str(exc).splitlines()[0]}"))
             continue
@@ -154,8 +162,9 @@ def rows(a: Mapping[str, Entry], b: Mapping[str, Entry], alpha: float = 0.05,
 
 
 def exit_code(table: Sequence[Row]) -> int:
-    """1 when a behaviour changed significantly, else 0."""
-    return 1 if any(r.changed for r in table) else 0
+    """EXIT_CHANGED (1) when a behaviour changed significantly, else EXIT_UNCHANGED
+    (0); bad input never reaches a table (EXIT_BAD_INPUT, 2, from the CLI)."""
+    return EXIT_CHANGED if any(r.changed for r in table) else EXIT_UNCHANGED
 
 
 # -- rendering ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ files to commit or to publish.
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -27,3 +28,40 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_writable(path: Path) -> None:
+    """Create and remove a temporary file beside ``path``: raises the OSError that
+    writing it later would (permission denied, read-only file system, a folder
+    such as /proc that takes no new files), so a run can stop before it starts."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".probe")
+    os.close(fd)
+    os.unlink(tmp)
+
+
+def write_problem(path: Path, exc: OSError, other: str = "write it elsewhere") -> str:
+    """Why ``path`` could not be written, and the fix, in one line: the OS's reason
+    tied to the file or folder it is about (the OS names a temporary file, and
+    says "file exists" for a file where a folder should be). ``other``: how the
+    caller's user names another place, e.g. "pass another --behav-report path"."""
+    folder = path.parent
+    code = exc.errno
+    reason = exc.strerror or str(exc)
+    if isinstance(exc, FileExistsError) or code == errno.ENOTDIR:
+        blocker = next((p for p in (folder, *folder.parents) if p.exists()), folder)
+        why = f"{blocker} is not a folder" if not blocker.is_dir() else reason
+    elif code in (errno.EACCES, errno.EPERM):
+        why = f"permission denied in folder {folder}"
+    elif code == errno.EROFS:
+        why = f"folder {folder} is on a read-only file system"
+    elif code in (errno.ENOSPC, errno.EDQUOT):
+        return f"no space left on the device of {folder} ({reason}); fix: free space, or {other}"
+    elif code == errno.EISDIR:
+        why = f"{path} is a folder"
+    elif code == errno.ENOENT and folder.is_dir():
+        why = f"folder {folder} takes no new files ({reason})"
+    elif code == errno.ENOENT:
+        why = f"folder {folder} does not exist"
+    else:
+        why = reason
+    return f"{why}; fix: {other}"

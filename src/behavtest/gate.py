@@ -31,10 +31,14 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from behavtest.errors import InvalidArgument, ModelNotFound
+from behavtest.errors import InvalidArgument, ModelNotFound, first_line
+from behavtest.snapshot_run import check_name
+from behavtest.snapshots import slug
 
 CARD = "behavtest.json"
+EXAMPLE_CARD = {"base": "embedded", "name": "my-model", "trained_on": []}
 
 
 def candidate(run_dir: Path) -> tuple[str, str, str]:
@@ -45,28 +49,42 @@ def candidate(run_dir: Path) -> tuple[str, str, str]:
             "(adapter or checkpoint, with its behavtest.json)"
         )
     card = run_dir / CARD
-    try:
-        data = json.loads(card.read_text())
-    except FileNotFoundError:
-        raise InvalidArgument(
-            f"{card} is missing; fix: write {{\"base\": \"<base model spec>\", \"name\": "
-            "\"<model name>\", \"trained_on\": [...]}} beside the weights"
-        ) from None
-    except ValueError as exc:
-        raise InvalidArgument(f"{card} is not JSON ({exc}); fix the file") from None
-    base = data.get("base") if isinstance(data, dict) else None
+    data = _read_card(card)
+    base = data.get("base")
     if not isinstance(base, str) or not base.strip():
         raise InvalidArgument(
             f"{card} names no base model; fix: add \"base\": \"embedded\" (or hf/<folder>, "
             "openai/<model>: the spec the fine-tune started from)"
         )
-    name = data.get("name") or run_dir.name
+    name = data.get("name") or run_dir.resolve().name
     if not isinstance(name, str):
         raise InvalidArgument(f"{card}: \"name\" must be a string; fix the file")
+    check_name(name, f"{card}: \"name\"")
     folder = str(run_dir)
     if (run_dir / "adapter_config.json").is_file():
         return f"{base}+{folder}", base, name
     return f"hf/{folder}", base, name
+
+
+def _read_card(card: Path) -> dict[str, Any]:
+    """The model card as a JSON object, or a one-line InvalidArgument whose fix
+    is a card that parses (a missing file, a folder, unreadable, not JSON)."""
+    fix = f"write {json.dumps(EXAMPLE_CARD)} to {card}"
+    try:
+        data = json.loads(card.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidArgument(f"{card} is missing; fix: {fix} (base: the model spec the "
+                              "fine-tune started from; trained_on: the claims it makes)") from None
+    except OSError as exc:
+        what = "a folder" if card.is_dir() else exc.strerror or type(exc).__name__
+        raise InvalidArgument(f"{card} cannot be read ({what}); fix: {fix}") from None
+    except ValueError as exc:  # also a UnicodeDecodeError
+        raise InvalidArgument(
+            f"{card} is not JSON ({first_line(exc)}); fix the file, e.g. {fix}"
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidArgument(f"{card} is not a JSON object; fix: {fix}")
+    return data
 
 
 @dataclass(frozen=True)
@@ -88,11 +106,18 @@ def resolve(args: argparse.Namespace) -> Target:
             "runs/v2 (a fine-tune's folder) or behavtest gate --openai-job ftjob-..."
         )
     claims = tuple(args.trained_on or ())
+    if args.name:  # before waiting for a job: a bad name would be found hours later
+        check_name(args.name, "--name")
     if args.openai_job is not None:
         from behavtest import openai_jobs
 
         job = openai_jobs.wait(args.openai_job, base_url=args.base_url, name=args.name,
                                poll=args.poll, timeout=args.timeout)
+        if slug(job.name).startswith("."):  # a model name's "/" is slugged, as the plugin does
+            raise InvalidArgument(
+                f"the job's snapshot name {job.name!r} (its suffix, else its base model) "
+                "would leave snapshots/; fix: pass --name my-model"
+            )
         return Target(job.model, job.base, job.name, claims)
     model, base, name = candidate(Path(args.run_dir))
     return Target(model, base, args.name or name, claims)

@@ -11,10 +11,12 @@ Why it looks like this:
   script and nothing is fetched (no network, no fonts), so the file can be
   mailed, archived or opened offline and always shows the same thing.
 - Model output is untrusted. Every piece of text (replies, test ids, scorer
-  names, notes, model specs) goes through :func:`html.escape` in one place,
-  :func:`_t`; nothing else builds markup from data. A Content-Security-Policy
-  meta tag that allows no script and only ``data:`` images is the second line
-  of defence.
+  names, notes, model specs) goes through one place, :func:`_t`: the rule every
+  output shares (:func:`behavtest.untrusted.plain_lines`: no control or format
+  character, so no bidirectional override shows "gnp.exe" as "exe.png"), then
+  :func:`html.escape`; nothing else builds markup from data. Plot labels take
+  the same rule. A Content-Security-Policy meta tag that allows no script and
+  only ``data:`` images is the second line of defence.
 - Written atomically (a temporary file in the same folder, then
   :func:`os.replace`), so an interrupted run never leaves half a report.
 
@@ -33,6 +35,7 @@ from pathlib import Path
 from behavtest.files import write_atomic
 from behavtest.plots import BASELINE_COLOR, COLORS, SNAPSHOT_COLOR, Row, check_png, summary_png
 from behavtest.session import Record, Session
+from behavtest.untrusted import plain, plain_lines
 from behavtest.verdict import Outcome, Verdict, format_p
 
 __all__ = [
@@ -75,9 +78,10 @@ pre { background: #f6f8fa; border-radius: 6px; padding: .5rem .7rem; margin: .3r
 
 
 def _t(value: object) -> str:
-    """Any value as HTML text: the one place data becomes markup (quotes escaped too,
-    so the result is also safe inside an attribute)."""
-    return html.escape(str(value), quote=True)
+    """Any value as HTML text: the one place data becomes markup. Control and format
+    characters go first (the rule of ``untrusted``; line breaks stay, for replies),
+    then quotes are escaped too, so the result is also safe inside an attribute."""
+    return html.escape(plain_lines(str(value)), quote=True)
 
 
 def record_key(record: Record) -> str:
@@ -120,7 +124,7 @@ def _rows(v: Verdict, snapshot: Snapshot | None) -> list[Row]:
                         tuple(r for _, r, _ in v.baseline_members or ())))
     if snapshot is not None:
         rate, low, high, label = snapshot
-        rows.append(Row(f"snapshot {label}", rate, low, high, SNAPSHOT_COLOR))
+        rows.append(Row(plain(f"snapshot {label}"), rate, low, high, SNAPSHOT_COLOR))
     return rows
 
 
@@ -137,7 +141,7 @@ def _summary_rows(records: Sequence[Record]) -> list[Row]:
     for rec in records:
         v = rec.verdict
         low, high = model_interval(v) or (None, None)
-        label = f"{rec.nodeid.split('::', 1)[-1]}: {v.check}"
+        label = plain(f"{rec.nodeid.split('::', 1)[-1]}: {v.check}")
         rows.append(Row(label, v.rate, low, high, COLORS[v.final_outcome.value],
                         tuple(r for _, r, _ in v.members or ()), v.threshold))
     return rows

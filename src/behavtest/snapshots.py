@@ -14,18 +14,27 @@ clustered otherwise), never by equality, and calls a change only when it is
 significant after the suite-level correction. Entries whose prompts, scorer
 version or generation settings differ are "not comparable", with what changed.
 
-Lifecycle (as syrupy's): only ``--behav-snapshot-update`` writes; it rewrites
+Lifecycle (as syrupy's): only ``--behav-snapshot-update`` writes
+(``snapshot_run.update``: under a lock, a temp file and a rename); it rewrites
 the entries of the selected tests (keeping an entry whose counts did not
 change, date included, so files change only where measurements did) and prunes
-entries of selected tests that measured nothing; tests outside the selection
-keep theirs. Every write is a temp file and a rename.
+entries of selected tests that measured nothing; tests outside the selection,
+and tests that errored, keep theirs.
+
+Files are read as untrusted input (hand-edited, merged, truncated): every
+value is checked on read (whole counts 0 <= k <= n <= MAX_SAMPLES, finite
+rates, a rate in [0, 1], per-prompt counts that add up to k/n, at most
+MAX_TOTAL samples in all), so a bad file is one line naming it, the entry and
+the fix, never a traceback, a MemoryError or a NaN compared as data.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import math
 import re
+import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
@@ -34,7 +43,6 @@ from typing import Any
 
 from behavtest import selection
 from behavtest.errors import BehavtestError
-from behavtest.files import write_atomic
 from behavtest.scored import Scored
 from behavtest.stats.power import significant
 from behavtest.verdict import Clusters, Verdict
@@ -43,6 +51,13 @@ FORMAT = 1
 HEADER = "behavtest_snapshot"
 SUFFIX = ".json"
 DIRECTIONS = ("up", "down")
+# Samples one entry may hold, and all entries read at once: a count is expanded
+# into one value per sample, so a hand-edited "10**12" must stop at the reader
+# (a real measurement is thousands; an arm stores its samples twice, pooled
+# and per model).
+MAX_SAMPLES = 1_000_000
+MAX_TOTAL = 20_000_000
+_COUNT = re.compile(r"(\d{1,9})/(\d{1,9})")
 
 
 class SnapshotError(BehavtestError):
@@ -168,33 +183,140 @@ class Entry:
 
     @classmethod
     def from_json(cls, nodeid: str, d: Mapping[str, Any]) -> Entry:
+        """An entry from its file form, every value checked (a ValueError naming
+        the first bad one): see the module docstring."""
         binary = d["k"] is not None
-
-        def clusters(raw: Iterable[Any]) -> Clusters:
-            if not binary:
-                return tuple(tuple(float(v) for v in c) for c in raw)
-            out = []
-            for item in raw:
-                k, n = (int(x) for x in str(item).split("/"))
-                if not 0 <= k <= n:
-                    raise ValueError(f"count {item!r}")
-                out.append((1.0,) * k + (0.0,) * (n - k))
-            return tuple(out)
-
-        members = d.get("per_model")
-        low, high = (float(x) for x in d["interval"])
+        n = _count(d["n"], "n")
+        k = _count(d["k"], "k") if binary else None
+        if k is not None and k > n:
+            raise ValueError(f"k {k} is more than n {n}")
+        rate = _number(d["rate"], "rate", binary)
+        if not math.isfinite(rate):
+            raise ValueError(f"rate {rate} is not a finite number")
+        interval = d["interval"]
+        if not isinstance(interval, list) or len(interval) != 2:
+            raise ValueError(f"interval {interval!r} is not [low, high]")
+        low, high = (_number(x, "interval", binary, nan=True) for x in interval)
+        if low > high:
+            raise ValueError(f"interval [{low}, {high}] has low > high")
+        clusters, members = _data(d["per_prompt"], d.get("per_model"), k, n)
         return cls(
-            nodeid=nodeid, check=str(d["check"]), scorer=str(d["scorer"]),
-            scorer_version=d.get("scorer_version"), binary=binary,
-            k=None if d["k"] is None else int(d["k"]), n=int(d["n"]), rate=float(d["rate"]),
-            low=low, high=high, method=str(d["method"]), clusters=clusters(d["per_prompt"]),
-            members=None if members is None else
-            tuple((str(m), clusters(c)) for m, c in dict(members).items()),
-            prompts=d.get("prompts"), settings=d.get("settings"), seed=d.get("seed"),
-            model=str(d["model"]), fingerprint=d.get("fingerprint"),
-            harness=str(d["harness"]), date=str(d["date"]),
+            nodeid=nodeid, check=_text(d, "check"), scorer=_text(d, "scorer"),
+            scorer_version=_text(d, "scorer_version", True), binary=binary, k=k, n=n,
+            rate=rate, low=low, high=high, method=_text(d, "method"), clusters=clusters,
+            members=members, prompts=_text(d, "prompts", True),
+            settings=_settings(d.get("settings")), seed=_seed(d.get("seed")),
+            model=_text(d, "model"), fingerprint=_text(d, "fingerprint", True),
+            harness=_text(d, "harness"), date=_text(d, "date"),
             examples=tuple(str(x) for x in d.get("examples") or ()),
         )
+
+
+# -- checking a file's values (each raises a ValueError naming the value) ---------------
+def _count(value: Any, what: str) -> int:
+    """A whole number of samples in [0, MAX_SAMPLES] (not a bool, a float or a string)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SAMPLES:
+        raise ValueError(f"{what} {value!r} is not a whole number in [0, {MAX_SAMPLES}]")
+    return value
+
+
+def _number(value: Any, what: str, rate: bool, nan: bool = False) -> float:
+    """A number; in [0, 1] for a rate; NaN only where allowed (an interval a
+    one-value mean does not have)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{what} {value!r} is not a number")
+    x = float(value)
+    if math.isnan(x) and not nan:
+        raise ValueError(f"{what} {value!r} is not a number")
+    if rate and not math.isnan(x) and not 0.0 <= x <= 1.0:
+        raise ValueError(f"{what} {value!r} is outside [0, 1] (a rate)")
+    return x
+
+
+def _data(per_prompt: Any, per_model: Any, k: int | None,
+          n: int) -> tuple[Clusters, tuple[tuple[str, Clusters], ...] | None]:
+    """The per-prompt data, and an arm's per model (its pooled data is the
+    models' one after another): "k/n" counts that add up to the entry's k/n (a
+    rate: ``k`` is not None), or lists of finite values, no more than n of them
+    (a mean: n counts unparsed replies too). Totals are checked before any count
+    is expanded into samples."""
+    if per_model is not None and not isinstance(per_model, dict):
+        raise ValueError("per_model is not an object")
+    models = [] if per_model is None else [(str(m), c) for m, c in per_model.items()]
+    if k is None:
+        values = _values(per_prompt, "per_prompt", n)
+        arm = tuple((m, _values(c, f"per_model {m!r}", n)) for m, c in models)
+        if sum(len(c) for _, cs in arm for c in cs) > n:
+            raise ValueError(f"per_model holds more values than n {n}")
+        return values, None if per_model is None else arm
+    pairs = _parse_counts(per_prompt, "per_prompt", k, n)
+    by_model = [(m, _parse_counts(c, f"per_model {m!r}", None, None)) for m, c in models]
+    if per_model is not None:
+        _counts_add_up([x for _, c in by_model for x in c], "per_model", k, n)
+    return _expand(pairs), None if per_model is None else tuple(
+        (m, _expand(c)) for m, c in by_model)
+
+
+def _parse_counts(raw: Any, what: str, k: int | None, n: int | None) -> list[tuple[int, int]]:
+    """"k/n" strings as pairs, each 0 <= k <= n; adding up to ``k``/``n`` if given."""
+    if not isinstance(raw, list):
+        raise ValueError(f"{what} is not a list")
+    out = []
+    for item in raw:
+        m = _COUNT.fullmatch(item) if isinstance(item, str) else None
+        if m is None or int(m[1]) > int(m[2]):
+            raise ValueError(f"count {item!r} is not k/n with 0 <= k <= n")
+        out.append((int(m[1]), int(m[2])))
+    if k is not None and n is not None:
+        _counts_add_up(out, what, k, n)
+    return out
+
+
+def _counts_add_up(pairs: list[tuple[int, int]], what: str, k: int, n: int) -> None:
+    got = (sum(a for a, _ in pairs), sum(b for _, b in pairs))
+    if got != (k, n):
+        raise ValueError(f"{what} counts add up to {got[0]}/{got[1]}, not k/n = {k}/{n}")
+
+
+def _expand(pairs: list[tuple[int, int]]) -> Clusters:
+    """Counts as the 0/1 values per prompt the tests take (totals checked first)."""
+    return tuple((1.0,) * a + (0.0,) * (b - a) for a, b in pairs)
+
+
+def _values(raw: Any, what: str, n: int) -> Clusters:
+    """Lists of finite values, no more than ``n`` in all."""
+    if not isinstance(raw, list) or not all(isinstance(c, list) for c in raw):
+        raise ValueError(f"{what} is not a list of lists of values")
+    if sum(len(c) for c in raw) > n:
+        raise ValueError(f"{what} holds more values than n {n}")
+    return tuple(tuple(_finite(v, what) for v in c) for c in raw)
+
+
+def _finite(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not math.isfinite(value):
+        raise ValueError(f"{what} value {value!r} is not a finite number")
+    return float(value)
+
+
+def _text(d: Mapping[str, Any], key: str, optional: bool = False) -> Any:
+    """A string field (an optional one may be missing or null)."""
+    value = d.get(key) if optional else d[key]
+    if not isinstance(value, str) and not (optional and value is None):
+        raise ValueError(f"{key} {value!r} is not a string")
+    return value
+
+
+def _settings(value: Any) -> dict[str, Any] | None:
+    if value is not None and not isinstance(value, dict):
+        raise ValueError(f"settings {value!r} is not an object")
+    return value
+
+
+def _seed(value: Any) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ValueError(f"seed {value!r} is not a whole number")
+    return value
 
 
 def entry_keys(nodeid: str, checks: Iterable[str]) -> list[str]:
@@ -216,8 +338,9 @@ def _bad(path: Path, why: str) -> SnapshotError:
     )
 
 
-def read_file(path: Path) -> dict[str, Entry]:
-    """The entries of one snapshot file, or a one-line SnapshotError."""
+def read_file(path: Path, budget: int = MAX_TOTAL) -> dict[str, Entry]:
+    """The entries of one snapshot file, or a one-line SnapshotError. ``budget``:
+    the samples it may hold in all (what a folder's earlier files left)."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -227,9 +350,12 @@ def read_file(path: Path) -> dict[str, Entry]:
     if not isinstance(raw, dict) or raw.get(HEADER) is None:
         raise _bad(path, f"no {HEADER!r} format line")
     if raw[HEADER] != FORMAT:
+        aside = path.with_name(f"{path.name}.format-{slug(str(raw[HEADER]))}")
+        move = f"mv {shlex.quote(str(path))} {shlex.quote(str(aside))}"
         raise SnapshotError(
             f"{path} has snapshot format {raw[HEADER]!r}; this behavtest reads format "
-            f"{FORMAT}; fix: upgrade behavtest, or rerun with --behav-snapshot-update"
+            f"{FORMAT}; fix: upgrade behavtest (pip install -U behavtest) to read it, or move "
+            f"it aside ({move}) and record afresh with --behav-snapshot-update"
         )
     entries = raw.get("entries")
     if not isinstance(entries, dict):
@@ -237,18 +363,25 @@ def read_file(path: Path) -> dict[str, Entry]:
     out = {}
     for key, d in entries.items():
         try:
-            out[key] = Entry.from_json(str(key).split(" :: ", 1)[0], d)
+            e = Entry.from_json(str(key).split(" :: ", 1)[0], d)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise _bad(path, f"entry {key!r}: {type(exc).__name__} {exc}") from None
+        budget -= e.n * (2 if e.members else 1)
+        if budget < 0:
+            raise _bad(path, f"entry {key!r}: more than {MAX_TOTAL} samples in all")
+        out[key] = e
     return out
 
 
 def read_folder(folder: Path) -> dict[str, Entry]:
     """Every entry stored for one model (nothing when the folder does not exist)."""
     entries: dict[str, Entry] = {}
+    used = 0
     if folder.is_dir():
         for path in sorted(folder.glob("*" + SUFFIX)):
-            entries.update(read_file(path))
+            found = read_file(path, MAX_TOTAL - used)
+            used += sum(e.n * (2 if e.members else 1) for e in found.values())
+            entries.update(found)
     return entries
 
 
@@ -257,48 +390,6 @@ def render(model: str, entries: Mapping[str, Entry]) -> str:
     body = {HEADER: FORMAT, "model": model,
             "entries": {k: entries[k].to_json() for k in sorted(entries)}}
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
-
-
-@dataclass(frozen=True)
-class UpdateResult:
-    written: tuple[Path, ...]
-    added: int
-    updated: int
-    removed: int
-
-
-def update(folder: Path, model: str, stored: Mapping[str, Entry],
-           current: Mapping[str, Entry], selected: set[str]) -> UpdateResult:
-    """Write the selected tests' current entries; prune their stale ones; leave the
-    rest. An unchanged measurement keeps its stored entry (and date)."""
-    files: dict[Path, dict[str, Entry]] = {}
-    for key, e in stored.items():
-        files.setdefault(module_file(folder, e.nodeid), {})[key] = e
-    added = updated = removed = 0
-    for key, e in stored.items():
-        if e.nodeid in selected and key not in current:
-            del files[module_file(folder, e.nodeid)][key]
-            removed += 1
-    for key, e in current.items():
-        old = stored.get(key)
-        target = files.setdefault(module_file(folder, e.nodeid), {})
-        if old is not None and old.same_measurement(e):
-            continue
-        target[key] = e
-        added += old is None
-        updated += old is not None
-    written = []
-    for path, entries in sorted(files.items()):
-        text = render(model, entries)
-        if not entries:
-            if path.exists():
-                path.unlink()
-                written.append(path)
-            continue
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            write_atomic(path, text)
-            written.append(path)
-    return UpdateResult(tuple(written), added, updated, removed)
 
 
 # -- comparing -----------------------------------------------------------------------

@@ -2,9 +2,12 @@
 
 Replies, test ids taken from parametrized data, scorer names and notes can
 hold anything a model wrote. Terminals, Markdown tables and HTML pages each
-show them through one function here (HTML through ``html.escape`` in
-``html_report``): no escape sequence reaches a terminal, no table breaks, no
-link or HTML appears in a pull-request comment.
+show them through one rule here, :func:`plain` (a block of several lines:
+:func:`plain_lines`), then their own escaping (``markdown_cell``; HTML's
+``html.escape`` in ``html_report``): no escape sequence reaches a terminal, no
+bidirectional override reorders what a reader sees ("gnp.exe" after U+202E
+shows as "exe.png"), no table breaks, no link or HTML appears in a
+pull-request comment.
 """
 
 from __future__ import annotations
@@ -25,13 +28,20 @@ def plain(text: str) -> str:
     return "".join(out)
 
 
+def plain_lines(text: str) -> str:
+    """Text of several lines (a reply shown as a block) through :func:`plain` line by
+    line: the same characters go, the line breaks stay (as ``\\n``)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(plain(line) for line in lines)
+
+
 _MD_SPECIAL = set("\\`*_[]<>|&")
 
 
 def markdown_cell(text: str) -> str:
     """A table cell's text: every character that could end the cell, open code or
     emphasis, a link or HTML is backslash-escaped; a line break is ``<br>``."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     return "<br>".join(
-        "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in plain(line)) for line in lines
+        "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in line)
+        for line in plain_lines(text).split("\n")
     )

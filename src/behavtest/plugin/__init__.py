@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections import Counter
 from collections.abc import Callable, Generator
 from dataclasses import replace
@@ -29,7 +30,7 @@ from behavtest.errors import BehavtestError, CheckEnded, Inconclusive, Precondit
 from behavtest.expect import ExpectContext, current_context
 from behavtest.group import Model, ModelGroup
 from behavtest.plugin import options
-from behavtest.plugin.options import BASELINE_OPTION, CHECKPOINTS_OPTION
+from behavtest.plugin.options import BASELINE_OPTION, CHECKPOINTS_OPTION, TRAINED_ON_OPTION
 from behavtest.plugin.reporting import (
     ALLOW_PROPERTY,
     END_PROPERTY,
@@ -38,13 +39,14 @@ from behavtest.plugin.reporting import (
     RunReporter,
 )
 from behavtest.plugin.xdist import ENGINE_DIR_KEY, ENGINE_OWNER_KEY, XdistController
-from behavtest.session import VERDICT_END, Session
+from behavtest.session import MODEL_CARD, VERDICT_END, Session
 from behavtest.snapshots import DIRECTIONS
 from behavtest.verdict import Verdict
 
 SESSION_KEY = pytest.StashKey[Session]()
 VERDICTS_KEY = pytest.StashKey[list[Verdict]]()
 FAMILY_SIZES_KEY = pytest.StashKey[Counter[str]]()
+CACHE_NOTE_KEY = pytest.StashKey[str]()  # what --behav-cache refresh did with a bad file
 
 MARKERS = (
     "trained_for(*tags): a property of models trained for these tags (e.g. 'acrostic:HELLO', "
@@ -76,6 +78,11 @@ def pytest_configure(config: pytest.Config) -> None:
         session.on_progress = ProgressLine(config)
         try:  # only the controller (or the one process) reads and writes snapshots
             session.snapshots = options.snapshots(config, session)
+            # and checks the sample cache, once, before any test or worker opens it
+            # (not for --help or --collect-only, which draw nothing)
+            if not (config.option.help or config.option.collectonly) and (
+                    note := session.cache.open()):
+                config.stash[CACHE_NOTE_KEY] = note
         except BehavtestError as exc:
             raise pytest.UsageError(str(exc)) from None
     elif workerinput.get(ENGINE_DIR_KEY):
@@ -98,6 +105,18 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return config.stash[SESSION_KEY].header()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionstart(session: pytest.Session) -> Generator[None, None, None]:
+    """After pytest's header: say what ``--behav-cache refresh`` did with an unusable
+    cache file (shown even under -q, since it moved a file of the user's)."""
+    result = yield
+    note = session.config.stash.get(CACHE_NOTE_KEY, None)
+    tr = session.config.pluginmanager.get_plugin("terminalreporter")
+    if note and tr is not None:
+        tr.write_line(note, yellow=True)
+    return result
+
+
 def _tags(item: pytest.Item, marker: str) -> list[str]:
     """A marker's tags, with ``{name}`` filled from the test's parameters."""
     callspec = getattr(item, "callspec", None)
@@ -115,15 +134,37 @@ def _tags(item: pytest.Item, marker: str) -> list[str]:
     return tags
 
 
+@pytest.hookimpl(tryfirst=True)  # before -k/-m deselect: every collected test's tags count
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     session = config.stash[SESSION_KEY]
+    known: set[str] = set()
     for item in items:
         trained, controls = _tags(item, "trained_for"), _tags(item, "control")
+        known.update(trained, controls)
         if not trained and not controls:
             continue
         reason = session.applies(trained, controls)
         if reason:
             item.add_marker(pytest.mark.skip(reason=reason))
+    _warn_unknown_tags(config, session, sorted(known))
+
+
+def _warn_unknown_tags(config: pytest.Config, session: Session, known: list[str]) -> None:
+    """One warning per run for declared tags that no collected test's tag matches
+    (``acrostik:HELLO``): they enable nothing, and the positives the user meant
+    to run are skipped as not applicable. Under xdist every worker collects the
+    same tests, so only the first says it."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and workerinput.get("workerid") != "gw0":
+        return
+    unknown = session.unknown_tags(known)
+    if unknown:
+        shown = ", ".join(known[:20]) + (f" (+{len(known) - 20} more)" if len(known) > 20 else "")
+        warnings.warn(pytest.PytestWarning(
+            f"behavtest: declared training {', '.join(repr(t) for t in unknown)} matches no "
+            f"collected test's trained_for/control tag, so it enables nothing; known tags: "
+            f"{shown or 'none'}; fix: check the spelling ({TRAINED_ON_OPTION} or {MODEL_CARD})"
+        ), stacklevel=1)
 
 
 @pytest.fixture(scope="session")

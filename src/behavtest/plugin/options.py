@@ -16,6 +16,7 @@ from typing import Any, Literal
 import pytest
 
 from behavtest.cache import CACHE_MODES
+from behavtest.files import check_writable, write_problem
 from behavtest.providers.kind import DEFAULT_BATCH_SIZE, ProviderConfig
 from behavtest.providers.registry import DEFAULT_MODEL
 from behavtest.session import CORRECTIONS, FAMILY_MODES, Session
@@ -183,7 +184,9 @@ def _choice(config: pytest.Config, name: str, default: str) -> str:
         return default
     choices = next(o.choices for o in OPTIONS if o.ini == name)
     if choices is not None and raw not in choices:
-        raise pytest.UsageError(f"{name} {raw!r} is not one of {', '.join(choices)}")
+        raise pytest.UsageError(f"{name} {raw!r} is not one of {', '.join(choices)}; fix: e.g. "
+                                f"{name} = {choices[0]} in the ini file, or {_label(name)} "
+                                f"{choices[0]}")
     return str(raw)
 
 
@@ -205,9 +208,18 @@ def _lines(config: pytest.Config, name: str) -> list[str]:
     return out
 
 
+def _tags(config: pytest.Config) -> list[str]:
+    """``--trained-on`` tags, repeated or comma-separated, each stripped; unlike
+    ``_lines`` an empty one is kept, for ``Session.create`` to refuse: a tag
+    left empty by mistake must not quietly enable nothing."""
+    return [t.strip() for entry in value(config, "behav_trained_on") or []
+            for t in str(entry).split(",")]
+
+
 def build_session(config: pytest.Config, workers: int) -> Session:
     """The run's Session from its options (raises UsageError / BehavtestError)."""
     profile = _choice(config, "behav_profile", default_profile_name())
+    engine_enabled(config)  # checked here, in every process: the controller stops a bad value
     changes: dict[str, Any] = {}
     for name, kind in [("behav_samples", int), ("behav_alpha", float), ("behav_seed", int),
                        ("behav_icc", float), ("behav_min_mass", float)]:
@@ -241,7 +253,7 @@ def build_session(config: pytest.Config, workers: int) -> Session:
         model_spec=value(config, "behav_model") or DEFAULT_MODEL,
         baseline_spec=value(config, "behav_baseline"),
         checkpoints=value(config, "behav_checkpoints") or (),
-        trained_on=_lines(config, "behav_trained_on"),
+        trained_on=_tags(config),
         cache_path=cache_root / "samples.sqlite",
         # Session.create checks these (the command line's choices cannot check ini keys).
         cache_mode=value(config, "behav_cache") or "use",
@@ -289,6 +301,12 @@ def output_path(config: pytest.Config, name: str, png_beside: bool = False) -> P
     if not os.access(path.parent, os.W_OK):
         raise pytest.UsageError(f"{where}: folder {path.parent} is not writable; fix: name a "
                                 "file in a folder you can write to")
+    try:  # what os.access cannot see: folders that take no files (/proc), FUSE, quotas
+        check_writable(path)
+    except OSError as exc:
+        raise pytest.UsageError(f"{where}: cannot write {path}: "
+                                f"{write_problem(path, exc, f'pass another {flag} path')}"
+                                ) from None
     return path
 
 

@@ -2,6 +2,9 @@
 
 Verdicts are read from call reports, so the same code collects them without
 xdist and on the xdist controller (reports carry ``user_properties`` across).
+An output file (``--behav-report``, ``--behav-summary``) that cannot be written
+at the end makes the run fail (usage error, 4, unless it failed already) with
+one line naming the file and the cause.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from behavtest.plugin.options import REPORT_OPTION, report_path, summary_path
+from behavtest.files import write_atomic, write_problem
+from behavtest.plugin.options import REPORT_OPTION, SUMMARY_OPTION, report_path, summary_path
 from behavtest.plugin.xdist import STATS_KEY, XdistController
 from behavtest.session import VERDICT_END, Record, Session
 from behavtest.verdict import Verdict
@@ -67,6 +71,7 @@ class RunReporter:
         self.failed_outside_verdicts: set[str] = set()  # setup/teardown/other failures
         self.changed: list[Record] = []
         self.pytest_status: int | None = None
+        self.pytest_session: pytest.Session | None = None  # set at the session's end
         # --behav-report: checked now (a bad path stops the run before it starts);
         # written by the controller (or the one process) after the summary.
         self.report: Path | None = None
@@ -74,6 +79,7 @@ class RunReporter:
         if getattr(config, "workerinput", None) is None:
             self.report = report_path(config)
             self.summary = summary_path(config)
+            self._start_summary()
         # Hooks for the HTML report, keyed by html_report.record_key: stored snapshots
         # (rate, low, high, label) drawn beside each rate, and example reply texts.
         self.snapshots: dict[str, Snapshot] = {}
@@ -98,8 +104,26 @@ class RunReporter:
         self.ends[report.nodeid] = end
         if report.failed and end != VERDICT_END:
             self.failed_outside_verdicts.add(report.nodeid)
+            if self.session.snapshots is not None:  # a crash is not a measurement
+                self.session.snapshots.errored.add(report.nodeid)
+
+    def _start_summary(self) -> None:
+        """Replace the summary file of an earlier run now: a run that stops early
+        leaves "did not finish", never the earlier run's verdicts."""
+        from behavtest import markdown
+
+        if self.summary is None or self.config.option.help:  # --help runs nothing
+            return
+        try:
+            write_atomic(self.summary, markdown.started(self.session))
+        except OSError as exc:
+            raise pytest.UsageError(
+                f"{SUMMARY_OPTION} {self.summary}: cannot write it: "
+                f"{write_problem(self.summary, exc, f'pass another {SUMMARY_OPTION} path')}"
+            ) from None
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.pytest_session = session
         workeroutput = getattr(self.config, "workeroutput", None)
         if workeroutput is not None:
             workeroutput[STATS_KEY] = json.dumps(self.session.local_stats())
@@ -164,12 +188,13 @@ class RunReporter:
                 if markdown.write(self.session, path, append):
                     terminalreporter.write_line(f"behavtest: summary written to {path}")
             except OSError as exc:
-                terminalreporter.write_line(
-                    f"behavtest: could not write the summary {path}: {exc.strerror or exc}",
-                    red=True)
+                other = ("fix $GITHUB_STEP_SUMMARY" if append
+                         else f"pass another {SUMMARY_OPTION} path")
+                self._failed_output(terminalreporter, f"could not write the summary {path}: "
+                                    f"{write_problem(path, exc, other)}")
 
     def _write_report(self, terminalreporter: Any, path: Path) -> None:
-        from behavtest.html_report import write_report
+        from behavtest.html_report import png_path, write_report
 
         snap = self.session.snapshots
         for c in snap.comparisons if snap is not None else []:
@@ -184,8 +209,19 @@ class RunReporter:
         try:
             html, png = write_report(self.session, path, self.snapshots, self.examples)
         except OSError as exc:
-            terminalreporter.write_line(
-                f"behavtest: could not write the report {path}: {exc.strerror or exc}; fix: "
-                f"free space or pass another {REPORT_OPTION} path", red=True)
+            # The OS names a temporary file: which of the two was being written?
+            png = png_path(path)
+            where = png if png.name in f"{exc.filename} {exc.filename2}" else path
+            fix = f"pass another {REPORT_OPTION} path"
+            self._failed_output(terminalreporter, f"could not write the report {where}: "
+                                f"{write_problem(where, exc, fix)}")
             return
         terminalreporter.write_line(f"behavtest: report written to {html} (and {png})")
+
+    def _failed_output(self, terminalreporter: Any, message: str) -> None:
+        """An output file could not be written: say why on one line, and fail a run
+        that would otherwise pass (a CI job must not go green without its report)."""
+        terminalreporter.write_line(f"behavtest: {message}", red=True)
+        session = self.pytest_session
+        if session is not None and int(session.exitstatus) == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR

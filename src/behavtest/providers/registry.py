@@ -14,10 +14,12 @@ imported. This module knows no particular kind.
 from __future__ import annotations
 
 import functools
+import os
 from importlib.metadata import EntryPoint, entry_points
 
-from behavtest.errors import InvalidArgument
+from behavtest.errors import InvalidArgument, ModelNotFound
 from behavtest.providers.base import Provider
+from behavtest.providers.folders import looks_like_path
 from behavtest.providers.kind import ProviderConfig, ProviderKind
 
 ENTRY_POINT_GROUP = "behavtest.providers"
@@ -91,10 +93,34 @@ def join_spec(prefix: str, name: str) -> str:
     return f"{prefix}/{name}"
 
 
+def _check_not_a_bare_path(spec: str) -> None:
+    """A spec that no kind's prefix starts but that reads as a local path
+    (``./ckpt``, ``/models/x``, ``~/run``, a folder that exists) is a checkpoint
+    given without its provider: say so, name the path and whether it exists,
+    instead of calling ``.`` or ``''`` an unknown provider."""
+    spec = spec.strip()
+    if spec.startswith("+"):
+        raise InvalidArgument(f"model spec {spec!r} has no base model before '+'; fix: name "
+                              "it, e.g. embedded+./my-adapter or hf/<base>+./my-adapter")
+    if not looks_like_path(spec):
+        return
+    if os.path.exists(os.path.expanduser(spec)):
+        raise InvalidArgument(f"model spec {spec!r} is a local path without a provider; "
+                              f"fix: --model hf/{spec}")
+    raise ModelNotFound(f"model spec {spec!r} is a local path that does not exist (and a "
+                        f"path needs its provider, hf/{spec}); fix: pass an existing "
+                        "checkpoint folder as hf/<folder>")
+
+
 def kind_of(spec: str) -> tuple[ProviderKind, str]:
     """The kind a spec names, and the spec without its prefix."""
     prefix, name = split_spec(spec)
-    return kind(prefix), name
+    try:
+        return kind(prefix), name
+    except InvalidArgument:
+        if prefix not in _entry_points():  # unknown, rather than registered but broken
+            _check_not_a_bare_path(spec)
+        raise
 
 
 def expand_spec(spec: str) -> list[str]:

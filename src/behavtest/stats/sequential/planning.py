@@ -4,6 +4,7 @@ power target needs.
 
 from __future__ import annotations
 
+from behavtest.stats.power import randomized_binomial_power as _randomized_power
 from behavtest.stats.sequential.build import DEFAULT_FUTILITY, DEFAULT_SPENDING, sequential_design
 from behavtest.stats.sequential.design import SequentialDesign, check_threshold_alpha, to_plan
 from behavtest.stats.sequential.recursion import sweep
@@ -26,20 +27,6 @@ def sequential_oc(d: SequentialDesign, p: float) -> tuple[float, float, float]:
     expected_n = sum(n * s for n, s in zip(plan.looks, ended, strict=False))
     expected_n += plan.looks[-1] * reach_last
     return min(1.0, sum(sw.cross_up)), min(1.0, sum(sw.cross_low)), expected_n
-
-
-def _randomized_power(n: int, p1: float, p0: float, alpha: float) -> float:
-    """Power of the randomized UMP one-sided binomial test (p1 > p0): an upper bound on
-    the power of *any* level-alpha test on n Bernoulli draws, sequential or not."""
-    from scipy import stats as _st
-    k = int(_st.binom.isf(alpha, n, p0))  # roughly the critical count
-    while k > 0 and _st.binom.sf(k - 1, n, p0) <= alpha:
-        k -= 1
-    while _st.binom.sf(k, n, p0) > alpha:
-        k += 1
-    # P0(X > k) <= alpha < P0(X >= k): reject above k, randomize at k
-    gamma = (alpha - _st.binom.sf(k, n, p0)) / _st.binom.pmf(k, n, p0)
-    return float(_st.binom.sf(k, n, p1) + gamma * _st.binom.pmf(k, n, p1))
 
 
 def sequential_budget_for_power(
