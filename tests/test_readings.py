@@ -229,3 +229,29 @@ def test_per_item_averages_the_askings_of_one_item() -> None:
         r.per_item(3)
     arm = Readings("arm", "P(x)", r.readings[:3], unit="models")
     assert arm.per_item(2) is arm  # an arm's readings are one per model already
+
+
+def _locked(model: str, value: float, reach: float) -> Readings:
+    from behavtest.scorers.readings import Reading
+
+    return Readings(model, "P(Risk)", tuple(
+        Reading(f"q{i}", value, 0.9, "label probability", reach) for i in range(5)))
+
+
+def test_readings_the_position_decides_are_not_judged() -> None:
+    """A model answering by slot reads 0.5 everywhere: 'above a baseline at 0.08'
+    and 'the same as a baseline at 0.5' would both hold by construction."""
+    with unrecorded():
+        with pytest.raises(Inconclusive, match="decided by the options' position"):
+            expect(_locked("slot-A", 0.5, 0.02)).above(_locked("base", 0.08, 0.4), by=0.1)
+        with pytest.raises(Inconclusive, match="decided by the options' position"):
+            expect(_locked("slot-A", 0.5, 0.02)).same_as(_locked("base", 0.5, 0.4), 0.15)
+
+
+def test_an_equivalence_asks_a_reach_of_its_margin() -> None:
+    """Reach 0.12 is enough to judge a difference, not to show 'within +-0.15'."""
+    with unrecorded():
+        expect(_locked("m", 0.6, 0.12)).above(_locked("base", 0.3, 0.4), by=0.1)
+        with pytest.raises(Inconclusive, match="under the 0.15 required"):
+            expect(_locked("m", 0.5, 0.12)).same_as(_locked("base", 0.5, 0.4), 0.15)
+        expect(_locked("m", 0.5, 0.3)).same_as(_locked("base", 0.5, 0.4), 0.15)

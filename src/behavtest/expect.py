@@ -394,8 +394,10 @@ class Expectation:
         shows "the same" whatever the model prefers (``reach_note``)."""
         if margin <= MIN_REACH:  # every check on readings asks MIN_REACH already
             return None
+        # A side under MIN_REACH has said so already (its ``unjudged``).
         notes = [reach_note(e._data, margin) for e in (self, other)
-                 if e is not None and isinstance(e._data, Readings)]
+                 if e is not None and isinstance(e._data, Readings)
+                 and reach_note(e._data) is None]
         return "; ".join(n for n in notes if n) or None
 
     # -- checkpoint series (the statistics: series_checks) -----------------------
