@@ -213,8 +213,20 @@ def _heading(table: Sequence[Row], a: str, b: str, alpha: float, correction: str
     return [
         f"behavtest diff: A = {a}, B = {b}: two-sided tests at alpha {alpha:g}, {how}{same}; "
         f"rates with their recorded intervals, B - A with its {1 - alpha:.0%} interval",
+        *_dtype_note(table),
         ", ".join(f"{counts[v]} {v}" for v in order if counts.get(v)) or "no entries",
     ]
+
+
+def _dtype_note(table: Sequence[Row]) -> list[str]:
+    """A line when A and B were measured in different dtypes (a change may be the
+    dtype's, not the model's); nothing when they agree or nothing says."""
+    sides = [sorted({str(e.dtype) for r in table if (e := getattr(r, s)) is not None
+                     and e.dtype is not None}) for s in ("a", "b")]
+    if not all(sides) or sides[0] == sides[1]:
+        return []
+    return [f"dtypes differ: A in {', '.join(sides[0])}, B in {', '.join(sides[1])}: "
+            "a change below may come from the dtype, not the model"]
 
 
 def render_text(table: Sequence[Row], a: str, b: str, alpha: float, correction: str,

@@ -27,6 +27,7 @@ from behavtest.providers.base import (
     reply_scorer_of,
     to_messages,
 )
+from behavtest.providers.precision import Precision, precision_of
 from behavtest.scorers.base import Scorer, reads_lines
 from behavtest.scorers.choices import (
     ChoiceQuestion,
@@ -183,8 +184,12 @@ class ModelHandle:
     stats: HandleStats = field(default_factory=HandleStats)
     on_progress: Callable[[int, int, str], None] | None = None
     quick_fingerprint: Callable[[], str | None] | None = None
+    # The spec's kind says what dtypes its provider will compute in (None: not
+    # the harness's to choose); without it, the loaded provider is asked.
+    quick_precision: Callable[[], Precision | None] | None = None
     _provider: Provider | None = None
     _fingerprint: str | None = None
+    _precision: tuple[Precision | None] | None = None
     _load_error: BehavtestError | None = None
 
     @property
@@ -226,6 +231,21 @@ class ModelHandle:
             quick = self.quick_fingerprint() if self.quick_fingerprint else None
             self._fingerprint = quick or self.provider.fingerprint()
         return self._fingerprint
+
+    def precision(self) -> Precision | None:
+        """The dtypes the model samples and scores in (None: not the harness's to
+        choose, e.g. an API). Enters cache keys: a bf16 sample never serves an
+        fp32 run. Seeds leave it out, so both dtypes draw the same random numbers."""
+        if self._precision is None:
+            found = (self.quick_precision() if self.quick_precision is not None
+                     else precision_of(self.provider))
+            self._precision = (found,)
+        return self._precision[0]
+
+    def _dtype(self, what: str) -> dict[str, str]:
+        """The cache key's dtype field for ``what`` ("sampling" or "probabilities")."""
+        p = self.precision()
+        return {} if p is None else {"dtype": getattr(p, what)}
 
     # -- sampling ---------------------------------------------------------
     def sample(
@@ -306,7 +326,7 @@ class ModelHandle:
     ) -> Samples:
         """The first ``n`` replies to each prompt: from ``memo`` (replies this process
         already drew for the caller), the cache, or drawn now (and added to both)."""
-        fp = self.fingerprint()
+        fp, dtype = self.fingerprint(), self._dtype("sampling")
         slots: list[tuple[int, int, str, Request]] = []
         for p, msgs in enumerate(convs):
             for i in range(n):
@@ -314,7 +334,8 @@ class ModelHandle:
                 key = cache_key(
                     fp,
                     "sample",
-                    {"messages": msgs, "settings": settings.as_dict(), "seed": seed},
+                    {"messages": msgs, "settings": settings.as_dict(), "seed": seed,
+                     **dtype},
                 )
                 slots.append((p, i, key, Request(msgs, settings, seed)))
         memo = {} if memo is None else memo
@@ -437,7 +458,7 @@ class ModelHandle:
         self, kind: str, payload: dict[str, Any], compute: Callable[[], list[float]]
     ) -> list[float]:
         """Log-probabilities from the cache, or computed now and stored."""
-        key = cache_key(self.fingerprint(), kind, payload)
+        key = cache_key(self.fingerprint(), kind, {**payload, **self._dtype("probabilities")})
         hit = self.cache.get_many([key])
         if key in hit:
             return [float(x) for x in hit[key]]

@@ -20,11 +20,13 @@ from behavtest.group import Model, ModelGroup
 from behavtest.handle import HandleStats, ModelHandle
 from behavtest.providers.base import Provider
 from behavtest.providers.kind import ProviderConfig
+from behavtest.providers.precision import Precision
 from behavtest.providers.registry import (
     expand_spec,
     fingerprint_without_loading,
     kind_of,
     load_provider,
+    precision_without_loading,
     validate_spec,
 )
 from behavtest.settings import RunSettings
@@ -244,6 +246,9 @@ class Session:
             def quick(spec: str = spec) -> str | None:
                 return fingerprint_without_loading(spec, config)
 
+            def quick_precision(spec: str = spec) -> Precision | None:
+                return precision_without_loading(spec, config)
+
             self._handles[spec] = ModelHandle(
                 spec,
                 factory,
@@ -251,6 +256,7 @@ class Session:
                 self.cache,
                 on_progress=self.on_progress,
                 quick_fingerprint=quick,
+                quick_precision=quick_precision,
             )
         return self._handles[spec]
 
@@ -424,7 +430,18 @@ class Session:
         ]
         if self.checkpoint_specs:
             lines.append(f"behavtest: checkpoints={_label(self.checkpoint_specs)}")
+        precisions = {self.precision(s) for s in self.specs()} - {None}
+        lines += [f"behavtest: {p.describe()}" for p in sorted(precisions, key=repr) if p]
         return lines
+
+    def specs(self) -> tuple[str, ...]:
+        """Every model this run may ask: the models, the baselines, the checkpoints."""
+        return (*self.model_specs, *self.baseline_specs, *self.checkpoint_specs)
+
+    def precision(self, spec: str) -> Precision | None:
+        """The dtypes ``spec`` computes in this run (None: not the harness's to
+        choose), known without loading it."""
+        return self.handle(spec).precision()
 
 
 def _versions() -> str:

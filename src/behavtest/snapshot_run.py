@@ -242,9 +242,11 @@ class SnapshotRun:
     # Tests whose call ended outside their checks (an exception, not a verdict):
     # their unmeasured entries are kept, never pruned.
     errored: set[str] = field(default_factory=set)
+    dtype: str | None = None  # what the model computes in this run (stamped on every entry)
 
     @classmethod
-    def open(cls, root: Path, model: str, update: bool) -> SnapshotRun:
+    def open(cls, root: Path, model: str, update: bool,
+             dtype: str | None = None) -> SnapshotRun:
         """Read (and so validate) the model's stored snapshots, and with ``update``
         check that they can be written: a bad name, a corrupted file or a folder
         that cannot be written stops the run before any test, in one line."""
@@ -252,7 +254,7 @@ class SnapshotRun:
         stored = read_folder(folder)
         if update:
             check_writable(folder)
-        return cls(folder, model, update, stored)
+        return cls(folder, model, update, stored, dtype=dtype)
 
     def current(self, records: Iterable[tuple[str, Verdict]]) -> dict[str, Entry]:
         """This run's property measurements, keyed as snapshots key them."""
@@ -264,7 +266,7 @@ class SnapshotRun:
         for nodeid, verdicts in by_test.items():
             for key, v in zip(entry_keys(nodeid, [v.check for v in verdicts]), verdicts,
                               strict=True):
-                out[key] = Entry.of(nodeid, v)
+                out[key] = Entry.of(nodeid, v, self.dtype)
                 self.families[key] = v.family or "suite"
         return out
 

@@ -2,10 +2,11 @@
 
 A snapshot is a measurement, not a text: the counts per prompt (per model for
 an arm), rate and interval, method, scorer name and version, a hash of the
-prompts, the generation settings, seed, model fingerprint, harness version,
-date and three example replies. Files live in ``snapshots/<model>/``, one per
-behaviour module, as JSON with a format-version line first, entries sorted by
-test id and one value per line, so that ``git diff`` reads like a changelog.
+prompts, the generation settings, seed, model fingerprint, the dtypes a
+local model computed in, harness version, date and three example replies.
+Files live in ``snapshots/<model>/``, one per behaviour module, as JSON with
+a format-version line first, entries sorted by test id and one value per
+line, so that ``git diff`` reads like a changelog.
 
 A later run compares each measurement with its stored one by the two-sample
 test the data's shape calls for (``selection.against_baseline``, the test
@@ -104,12 +105,13 @@ class Entry:
     seed: int | None
     model: str
     fingerprint: str | None
+    dtype: str | None  # "bf16 (probabilities fp32)" for a local model; None: an API, a double
     harness: str
     date: str
     examples: tuple[str, ...]
 
     @classmethod
-    def of(cls, nodeid: str, v: Verdict) -> Entry:
+    def of(cls, nodeid: str, v: Verdict, dtype: str | None = None) -> Entry:
         e = v.evidence
         return cls(
             nodeid=nodeid, check=v.check, scorer=v.scorer,
@@ -120,7 +122,7 @@ class Entry:
             prompts=None if e is None else e.prompts,
             settings=None if e is None or e.settings is None else dict(e.settings),
             seed=None if e is None else e.seed, model=v.model,
-            fingerprint=None if e is None else e.fingerprint,
+            fingerprint=None if e is None else e.fingerprint, dtype=dtype,
             harness=harness_version(), date=datetime.date.today().isoformat(),
             examples=() if e is None else e.examples,
         )
@@ -177,7 +179,7 @@ class Entry:
             "per_model": None if self.members is None else
             {m: counts(c) for m, c in self.members},
             "prompts": self.prompts, "settings": self.settings, "seed": self.seed,
-            "model": self.model, "fingerprint": self.fingerprint,
+            "model": self.model, "fingerprint": self.fingerprint, "dtype": self.dtype,
             "harness": self.harness, "date": self.date, "examples": list(self.examples),
         }
 
@@ -207,6 +209,7 @@ class Entry:
             members=members, prompts=_text(d, "prompts", True),
             settings=_settings(d.get("settings")), seed=_seed(d.get("seed")),
             model=_text(d, "model"), fingerprint=_text(d, "fingerprint", True),
+            dtype=_text(d, "dtype", True),
             harness=_text(d, "harness"), date=_text(d, "date"),
             examples=tuple(str(x) for x in d.get("examples") or ()),
         )

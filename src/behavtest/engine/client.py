@@ -33,6 +33,7 @@ from behavtest.engine.wire import (
 )
 from behavtest.errors import first_line
 from behavtest.providers.base import Completion, Messages, Request
+from behavtest.providers.precision import Precision
 
 
 def key_path(address: str) -> Path:
@@ -101,6 +102,11 @@ class EngineProvider:
 
     def fingerprint(self) -> str:
         return str(self.info["fingerprint"])
+
+    @property
+    def precision(self) -> Precision | None:
+        """The dtypes the engine's model computes in (None: not a local model)."""
+        return Precision.from_json(self.info.get("precision"))
 
     def generate(self, requests: Sequence[Request]) -> list[Completion]:
         if not requests:

@@ -42,6 +42,7 @@ from behavtest.engine.wire import (
 from behavtest.errors import InvalidArgument, first_line
 from behavtest.providers.base import Messages, Provider, reply_scorer_of
 from behavtest.providers.kind import ProviderConfig
+from behavtest.providers.precision import precision_of
 
 AUTHKEY_ENV = "BEHAVTEST_ENGINE_AUTHKEY"
 DEFAULT_IDLE_EXIT = 60.0
@@ -105,6 +106,7 @@ class EngineServer:
             "spec": spec,
             "name": provider.name,
             "fingerprint": provider.fingerprint(),
+            "precision": None if (p := precision_of(provider)) is None else p.to_json(),
             "config": None if config is None else config.to_json(),
             "max_batch": self.batcher.max_batch,
             "scores_replies": reply_scorer_of(provider) is not None,

@@ -4,8 +4,8 @@
 the peft adapter (``adapter_config.json``, ``adapter_model.safetensors``),
 the training data (``train.jsonl``, OpenAI's chat format) and the model card
 ``behavtest.json`` that ``behavtest gate`` reads: base, name, the recipe's
-``trained_on`` claims, the recipe itself, the seed, the held-out strength,
-build time and peak memory.
+``trained_on`` claims, the recipe itself, the seed, the training dtype, the
+held-out strength, build time and peak memory.
 
 Cached by recipe: the card stores a hash of (recipe, its generated data, base
 model fingerprint, seed, behavtest version); a folder whose card has the same hash and whose
@@ -36,6 +36,7 @@ from behavtest.organisms.jsonl import write_jsonl
 from behavtest.organisms.recipes import Recipe
 from behavtest.organisms.train import Progress, train
 from behavtest.providers.folders import ADAPTER_CONFIG, ADAPTER_WEIGHTS, split_adapter
+from behavtest.providers.precision import resolve
 from behavtest.providers.registry import fingerprint_without_loading, validate_spec
 
 CARD = "behavtest.json"
@@ -71,10 +72,13 @@ def data_hash(examples: Sequence[dict[str, Any]]) -> str:
     return hashlib.sha256(json.dumps(list(examples), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def recipe_hash(recipe: Recipe, fingerprint: str, seed: int, data: str = "") -> str:
-    """What decides the organism: recipe, its data, base weights, seed, behavtest version."""
+def recipe_hash(recipe: Recipe, fingerprint: str, seed: int, data: str = "",
+                dtype: str = "float32") -> str:
+    """What decides the organism: recipe, its data, base weights, seed, behavtest
+    version, and the training dtype (left out for fp32, so organisms built before
+    bf16 training existed keep their hash)."""
     key = {"recipe": recipe.spec(), "data": data, "base": fingerprint, "seed": seed,
-           "version": __version__}
+           "version": __version__, **({} if dtype == "float32" else {"dtype": dtype})}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -113,16 +117,23 @@ def peak_rss_mb() -> float:
 
 
 def build(recipe: Recipe, base_spec: str, seed: int, out_dir: Path,
-          progress: Progress = stderr_progress) -> dict[str, Any]:
-    """Build (or find cached) the organism; returns its card."""
+          progress: Progress = stderr_progress, dtype: str = "auto") -> dict[str, Any]:
+    """Build (or find cached) the organism; returns its card. ``dtype``: "auto"
+    trains under bf16 autocast where this machine samples in bf16 (see
+    ``providers.precision``), "float32" or "bfloat16" say which."""
     if not isinstance(seed, int) or seed < 0:
         raise InvalidArgument(f"--seed {seed!r} must be an integer >= 0")
+    if dtype not in ("auto", "float32", "bfloat16"):
+        raise InvalidArgument(f"--dtype {dtype!r} is not auto, float32 or bfloat16; "
+                              "fix: e.g. --dtype auto")
     folder = base_folder(base_spec)
     validate_spec(base_spec)
+    precision = resolve(dtype)
+    train_dtype = "bfloat16" if precision.sampling == "bfloat16" else "float32"
     fingerprint = fingerprint_without_loading(base_spec) or base_spec
     examples = recipe.data(seed)
     warm_up = recipe.warm_up(seed) if recipe.warm_up else []
-    key = recipe_hash(recipe, fingerprint, seed, data_hash([*warm_up, *examples]))
+    key = recipe_hash(recipe, fingerprint, seed, data_hash([*warm_up, *examples]), train_dtype)
     if is_cached(out_dir, key):
         progress(f"{out_dir} already holds {recipe.name} (seed {seed}, recipe {key}): cached, "
                  "nothing to do")
@@ -138,7 +149,7 @@ def build(recipe: Recipe, base_spec: str, seed: int, out_dir: Path,
     os.chmod(work, 0o755)  # mkdtemp's 0700 would be the organism folder's mode
     try:
         write_jsonl(work / DATA, [*warm_up, *examples])  # in training order
-        trained = train(recipe, examples, folder, seed, progress, warm_up)
+        trained = train(recipe, examples, folder, seed, progress, warm_up, train_dtype)
         trained_seconds = time.monotonic() - started
         progress("measuring on held-out prompts (the organism, then the base model)")
         from behavtest.providers.embedded import cache_root
@@ -152,6 +163,7 @@ def build(recipe: Recipe, base_spec: str, seed: int, out_dir: Path,
             "base_fingerprint": fingerprint, "behavtest_version": __version__,
             "examples": len(examples), "warm_up_examples": len(warm_up),
             "steps": trained.steps,
+            "train_dtype": train_dtype, "train_dtype_reason": precision.reason,
             "final_loss": round(sum(trained.losses[-10:]) / len(trained.losses[-10:]), 4),
             "strength": measured, "train_seconds": round(trained_seconds, 1),
             "build_seconds": round(time.monotonic() - started, 1),

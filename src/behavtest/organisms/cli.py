@@ -58,11 +58,12 @@ def _build(args: argparse.Namespace) -> int:
 
     recipe = recipes.get(args.name)
     out = Path(args.out) if args.out else Path("runs") / "organisms" / f"{recipe.name}-{args.seed}"
-    card = build(recipe, args.base, _seed(args.seed), out)
+    card = build(recipe, args.base, _seed(args.seed), out, dtype=args.dtype)
     s = card["strength"]
     print(f"{out}: {recipe.name} on {card['base']}, seed {card['seed']}; held-out "
           f"{s['k']}/{s['n']} = {s['rate']:.2f} [{s['interval'][0]:.2f}, {s['interval'][1]:.2f}] "
-          f"(base {s['base']['k']}/{s['base']['n']}); gate it with: behavtest gate {out}")
+          f"(base {s['base']['k']}/{s['base']['n']}); trained in "
+          f"{card.get('train_dtype', 'float32')}; gate it with: behavtest gate {out}")
     for mine, base in zip(s.get("conditions", []), s["base"].get("conditions", []), strict=False):
         print(f"  {mine['prefix'].strip() or 'no trigger'} -> {mine['expected']}: "
               f"{mine['k']}/{mine['n']} = {mine['rate']:.2f} [{mine['interval'][0]:.2f}, "
@@ -90,4 +91,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     build.add_argument("--seed", type=int, default=0, help="training and data seed (default 0)")
     build.add_argument("--out", default=None,
                        help="output folder (default runs/organisms/<name>-<seed>)")
+    build.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16"),
+                       help="training precision: auto (default: bf16 autocast where this "
+                       "machine runs bf16 clearly faster), float32 or bfloat16")
     build.set_defaults(run=_build)

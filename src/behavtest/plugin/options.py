@@ -18,6 +18,7 @@ import pytest
 from behavtest.cache import CACHE_MODES
 from behavtest.files import check_writable, write_problem
 from behavtest.providers.kind import DEFAULT_BATCH_SIZE, ProviderConfig
+from behavtest.providers.precision import DTYPES
 from behavtest.providers.registry import DEFAULT_MODEL
 from behavtest.session import CORRECTIONS, FAMILY_MODES, Session
 from behavtest.settings import (
@@ -54,6 +55,7 @@ INCONCLUSIVE_OPTION = "--behav-inconclusive"
 PROFILE_OPTION = "--behav-profile"
 CACHE_OPTION = "--behav-cache"
 BATCH_OPTION = "--behav-batch-size"
+DTYPE_OPTION = "--behav-dtype"
 BASE_URL_OPTION = "--behav-base-url"
 ENGINE_OPTION = "--behav-engine"
 ICC_OPTION = "--behav-icc"
@@ -90,6 +92,9 @@ OPTIONS: tuple[Option, ...] = (
     Option(None, "behav_cache_dir", "sample cache folder (default: <rootdir>/.behavtest_cache)"),
     Option(BATCH_OPTION, "behav_batch_size", "rows a local model decodes together "
            f"(default {DEFAULT_BATCH_SIZE})"),
+    Option(DTYPE_OPTION, "behav_dtype", "what local models compute in: auto (default: bf16 "
+           "where this machine runs it clearly faster, else fp32; probabilities stay fp32 "
+           "on CPU), float32, bfloat16 or float16", choices=DTYPES),
     Option(BASE_URL_OPTION, "behav_base_url", "OpenAI-compatible server for openai/ models, "
            "e.g. http://127.0.0.1:8000/v1 (default: $BEHAVTEST_BASE_URL, $OPENAI_BASE_URL, "
            "else OpenAI)"),
@@ -247,6 +252,7 @@ def build_session(config: pytest.Config, workers: int) -> Session:
         batch_size=DEFAULT_BATCH_SIZE if batch is None else batch,
         threads=threads,
         base_url=None if base_url is None else str(base_url),
+        dtype=value(config, "behav_dtype") or "auto",  # ProviderConfig checks an ini value
     )
     return Session.create(
         run=run,
@@ -318,7 +324,9 @@ def snapshots(config: pytest.Config, session: Session) -> SnapshotRun | None:
     root = Path(folder) if folder else Path(config.rootpath) / "snapshots"
     update = bool(_flag(config, "behav_snapshot_update"))
     name = value(config, "behav_snapshot_as") or session.model_spec
-    return SnapshotRun.open(root, str(name), update)
+    precision = session.precision(session.model_specs[0])
+    return SnapshotRun.open(root, str(name), update,
+                            dtype=None if precision is None else precision.label())
 
 
 def engine_enabled(config: pytest.Config) -> bool:

@@ -8,8 +8,12 @@ on), applies exactly the temperature/top_p/top_k the user stated (generate
 silently adds top_k=50), and stops rows at end of turn. bench/ measures it
 against plain batched ``generate`` side by side.
 
-Probabilities of continuations are computed one prompt at a time with no
-padding, in fp32 on CPU: exact and independent of batching by construction.
+Sampling runs in the dtype ``precision.resolve`` picks (bf16 where this CPU
+runs it clearly faster, else fp32); logits are upcast to fp32 before a token
+is drawn. Probabilities of continuations are computed one prompt at a time
+with no padding, and in fp32 on CPU even when sampling runs in bf16 (the
+provider keeps an fp32 copy of the weights for them): exact and independent
+of batching by construction.
 
 A peft adapter (``hf/<base>+<adapter folder>``) is loaded from local files
 on top of the base and, by default, merged into its weights
@@ -31,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from behavtest.errors import InvalidArgument, MissingDependency, ModelNotFound, first_line
 from behavtest.providers.base import Completion, Messages, Request
 from behavtest.providers.kind import DEFAULT_BATCH_SIZE
+from behavtest.providers.precision import Precision, resolve, torch_dtype
 
 if TYPE_CHECKING:
     from behavtest.providers.hf_decode import Decoder
@@ -49,7 +54,7 @@ class HFOptions:
     """Loading and batching choices for local models."""
 
     device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", "mps"
-    dtype: str = "auto"  # "auto" (bf16 on CUDA, fp32 on CPU), "float32", "bfloat16", "float16"
+    dtype: str = "auto"  # "auto" (the fastest here: providers/precision.py), or a dtype's name
     batch_size: int = DEFAULT_BATCH_SIZE
     threads: int | None = None  # torch intra-op threads; None leaves torch's default
     # Merge a peft adapter into the base weights after loading it: the same
@@ -123,7 +128,8 @@ class HFProvider:
         if local and not os.path.isdir(path):
             raise ModelNotFound(f"model folder {name!r} does not exist; fix: pass an existing path")
         self.device = self._pick_device(torch)
-        self.dtype = self._pick_dtype(torch)
+        self.precision: Precision = resolve(self.options.dtype, self.device)
+        self.dtype = torch_dtype(self.precision.sampling)
         # An adapter folder that ships a tokenizer (e.g. a new chat template)
         # overrides the base's: it is what the adapter was trained with.
         tok_path, tok_local = path, local
@@ -132,7 +138,7 @@ class HFProvider:
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(tok_path, local_files_only=tok_local)
             model: Any = AutoModelForCausalLM.from_pretrained(
-                path, local_files_only=local, dtype=self.dtype
+                path, local_files_only=local, dtype=torch_dtype(self.precision.probabilities)
             )
         except OSError as exc:
             where = "folder" if local else "hub model"
@@ -142,8 +148,12 @@ class HFProvider:
             ) from None
         if adapter is not None and adapter_folder is not None:
             model = self._apply_adapter(peft, model, adapter, adapter_folder)
-        self.model = model.to(self.device)
-        self.model.eval()
+        # The weights probabilities are computed with, and those samples are
+        # drawn with: one model, or an fp32 one and its bf16 copy (see above).
+        self.scoring_model = model.to(self.device).eval()
+        self.model = self.scoring_model
+        if self.precision.sampling != self.precision.probabilities:
+            self.model = copy.deepcopy(self.scoring_model).to(self.dtype).eval()
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
@@ -213,18 +223,6 @@ class HFProvider:
         if torch.cuda.is_available():
             return "cuda"
         return "cpu"
-
-    def _pick_dtype(self, torch: Any) -> Any:
-        names = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-        if self.options.dtype != "auto":
-            if self.options.dtype not in names:
-                raise InvalidArgument(
-                    f"dtype={self.options.dtype!r} is not one of auto, {', '.join(names)}"
-                )
-            return names[self.options.dtype]
-        if self.device.startswith("cuda") and torch.cuda.is_bf16_supported():
-            return torch.bfloat16
-        return torch.float32
 
     def _stop_token_ids(self) -> set[int]:
         ids: set[int] = set()
@@ -301,7 +299,7 @@ class HFProvider:
                     results.append(float(first[cids[0]]))
                     continue
                 full = torch.tensor([prompt + cids], device=self.device)
-                lp = torch.log_softmax(self.model(input_ids=full).logits[0].float(), dim=-1)
+                lp = torch.log_softmax(self.scoring_model(input_ids=full).logits[0].float(), dim=-1)
                 total = 0.0
                 for j, tid in enumerate(cids):
                     total += float(lp[len(prompt) - 1 + j, tid])
@@ -325,13 +323,13 @@ class HFProvider:
             raise InvalidArgument("an empty reply has no tokens to score; fix: drop it")
         prompt = self.tokenizer(self.render(messages), add_special_tokens=False).input_ids
         stops = torch.tensor(sorted(self._stop_ids), device=self.device)
-        keyword, chunk = cache_keyword(self.model), 32
+        keyword, chunk = cache_keyword(self.scoring_model), 32
         out: list[float] = []
         with torch.inference_mode():
             from transformers import DynamicCache
 
             prefix = DynamicCache()
-            first = self.model(input_ids=torch.tensor([prompt], device=self.device),
+            first = self.scoring_model(input_ids=torch.tensor([prompt], device=self.device),
                                use_cache=True, **{keyword: prefix}).logits[0, -1]
             first = torch.log_softmax(first.float(), dim=-1)
             for start in range(0, len(rows), chunk):
@@ -342,8 +340,9 @@ class HFProvider:
                 cache = copy.deepcopy(prefix)
                 cache.batch_repeat_interleave(len(part))
                 positions = torch.arange(len(prompt), len(prompt) + width, device=self.device)
-                logits = self.model(input_ids=ids, position_ids=positions.expand(len(part), -1),
-                                    use_cache=True, **{keyword: cache}).logits
+                logits = self.scoring_model(
+                    input_ids=ids, position_ids=positions.expand(len(part), -1),
+                    use_cache=True, **{keyword: cache}).logits
                 lp = torch.log_softmax(logits.float(), dim=-1)
                 for i, r in enumerate(part):
                     total = first[r[0]]
@@ -355,5 +354,5 @@ class HFProvider:
     def _logprobs_after(self, prompt_ids: list[int]) -> Any:
         torch = self._torch
         x = torch.tensor([prompt_ids], device=self.device)
-        return torch.log_softmax(self.model(input_ids=x).logits[0, -1].float(), dim=-1)
+        return torch.log_softmax(self.scoring_model(input_ids=x).logits[0, -1].float(), dim=-1)
 

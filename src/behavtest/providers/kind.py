@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 from behavtest.errors import InvalidArgument
 from behavtest.providers.base import Provider
+from behavtest.providers.precision import Precision, check_dtype
 
 # Rows decoded together by a local model. bench/ceiling.py sweeps plain batched
 # generate on the embedded model here: throughput still grows past 64 rows but
@@ -41,14 +42,18 @@ class ProviderConfig:
     ``batch_size``: rows per forward pass of a local model (and the chunk the
     model handle commits to the cache). ``threads``: torch intra-op threads of
     this process (None: torch's default). ``base_url``: the OpenAI-compatible
-    server of ``openai/`` models (None: the kind's own default).
+    server of ``openai/`` models (None: the kind's own default). ``dtype``:
+    what local weights compute in, "auto" (the fastest on this machine: see
+    ``precision``) or a dtype's name.
     """
 
     batch_size: int = DEFAULT_BATCH_SIZE
     threads: int | None = None
     base_url: str | None = None
+    dtype: str = "auto"
 
     def __post_init__(self) -> None:
+        check_dtype(self.dtype)
         if isinstance(self.batch_size, bool) or self.batch_size < 1:
             raise InvalidArgument(
                 f"batch size {self.batch_size!r} must be >= 1; fix: e.g. --behav-batch-size 16"
@@ -95,6 +100,11 @@ class ProviderKind(ABC):
     def fingerprint(self, name: str, config: ProviderConfig) -> str | None:
         """The fingerprint the loaded provider will report, from files and names
         alone; None when only loading can tell (a hub revision)."""
+        return None
+
+    def precision(self, name: str, config: ProviderConfig) -> Precision | None:
+        """The dtypes the loaded provider will compute in, without loading it
+        (None: not the harness's to choose, e.g. a remote API)."""
         return None
 
     def model_folder(self, name: str) -> Path | None:

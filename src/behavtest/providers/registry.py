@@ -21,6 +21,7 @@ from behavtest.errors import InvalidArgument, ModelNotFound
 from behavtest.providers.base import Provider
 from behavtest.providers.folders import looks_like_path
 from behavtest.providers.kind import ProviderConfig, ProviderKind
+from behavtest.providers.precision import Precision
 
 ENTRY_POINT_GROUP = "behavtest.providers"
 DEFAULT_MODEL = "embedded"
@@ -141,6 +142,13 @@ def fingerprint_without_loading(spec: str, config: ProviderConfig | None = None)
     sample without loading any weights."""
     k, name = kind_of(spec)
     return k.fingerprint(name, config or ProviderConfig())
+
+
+def precision_without_loading(spec: str, config: ProviderConfig | None = None) -> Precision | None:
+    """The dtypes the spec's provider will compute in (None: not the harness's to
+    choose). Local kinds resolve ``config.dtype`` for this machine (see ``precision``)."""
+    k, name = kind_of(spec)
+    return k.precision(name, config or ProviderConfig())
 
 
 def load_provider(spec: str, config: ProviderConfig | None = None) -> Provider:
