@@ -46,6 +46,9 @@ from baseline import ARTICLE, QUESTIONS, raw_generate  # bench/ sibling
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = "embedded"
+# behavtest's side samples in fp32 here, as plain generate does, so the ratios
+# are the engine's alone; bench/dtype.py compares the dtypes.
+DTYPE = "float32"
 
 
 def settings(max_tokens: int) -> Any:
@@ -177,7 +180,7 @@ def main() -> None:
     if args.only_cuts:
         from behavtest.providers import ProviderConfig, load_provider
 
-        local = load_provider(SPEC, ProviderConfig(batch_size=192))
+        local = load_provider(SPEC, ProviderConfig(batch_size=192, dtype=DTYPE))
         saved = json.loads(out.read_text())
         saved["acrostic_claims_cut"] = measure_cuts(local, args.cut_n, args.rounds)
         out.write_text(json.dumps(saved, indent=2) + "\n")
@@ -193,7 +196,7 @@ def main() -> None:
     torch.set_num_threads(threads)
     prompts = rows(args.rows_per_question)
     n_rows = len(prompts)
-    provider = load_provider(SPEC, ProviderConfig(batch_size=16, threads=threads))
+    provider = load_provider(SPEC, ProviderConfig(batch_size=16, threads=threads, dtype=DTYPE))
     raw_generate(provider, prompts[:16], 8, 16)  # warm-up
 
     # (i) the ceiling
@@ -206,9 +209,9 @@ def main() -> None:
     best = max(sweep, key=lambda b: sweep[b])
 
     # (ii) behavtest at the best batch size
-    local = load_provider(SPEC, ProviderConfig(batch_size=best, threads=threads))
+    local = load_provider(SPEC, ProviderConfig(batch_size=best, threads=threads, dtype=DTYPE))
     run_dir = Path(tempfile.mkdtemp(prefix="behavtest-bench-ceiling-"))
-    address = ensure_engine(SPEC, ProviderConfig(batch_size=best), run_dir)
+    address = ensure_engine(SPEC, ProviderConfig(batch_size=best, dtype=DTYPE), run_dir)
     probe = EngineProvider(address)
     per_client = max(1, args.rows_per_question // args.clients)
     clients = Clients(address, args.clients, per_client, args.max_tokens)
@@ -266,7 +269,7 @@ def main() -> None:
 
     result = {
         "benchmark": "sampling throughput vs plain batched model.generate, embedded "
-                     "SmolLM2-135M fp32, CPU",
+                     f"SmolLM2-135M {DTYPE} (behavtest's side; generate in fp32), CPU",
         "machine": platform.machine(), "cpus": os.cpu_count(), "torch_threads": threads,
         "settings": "temperature 1, top_p 1, top_k 0",
         "rows": n_rows, "engine_rows": engine_rows, "max_tokens": args.max_tokens,

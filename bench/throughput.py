@@ -28,16 +28,8 @@ from behavtest.settings import GenerationSettings, RunSettings
 
 
 def load_embedded(batch: int, dtype: str) -> Any:
-    """The embedded provider at ``dtype``. A ProviderConfig carries no dtype (the
-    kind picks float32 on CPU), so another dtype builds the HF provider directly."""
-    if dtype == "float32":
-        provider = load_provider("embedded", ProviderConfig(batch_size=batch))
-    else:
-        from behavtest.providers.embedded import EMBEDDED_LABEL, converted_folder
-        from behavtest.providers.hf import HFOptions, HFProvider
-
-        provider = HFProvider(str(converted_folder()), HFOptions(batch_size=batch, dtype=dtype),
-                              label=EMBEDDED_LABEL)
+    """The embedded provider sampling in ``dtype`` (probabilities stay fp32 on CPU)."""
+    provider = load_provider("embedded", ProviderConfig(batch_size=batch, dtype=dtype))
     if provider.dtype != getattr(torch, dtype):
         raise SystemExit(f"loaded the embedded model as {provider.dtype}, not {dtype}")
     return provider

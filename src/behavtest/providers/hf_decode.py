@@ -306,7 +306,7 @@ def _inverse_cdf(torch: Any, probs: Any, uniforms: Any) -> list[int]:
     cumulative sum and one search for all rows, draws from the same
     distribution and keeps each row's draw its own.
     """
-    cum = probs.cumsum(dim=-1)
+    cum = probs.float().cumsum(dim=-1)  # fp32 whatever it is given: u < 1 stays < 1
     targets = (uniforms.to(cum.dtype) * cum[:, -1]).unsqueeze(-1)
     picks = torch.searchsorted(cum, targets, right=True).clamp(max=probs.shape[-1] - 1)
     return [int(t) for t in picks.squeeze(-1).tolist()]

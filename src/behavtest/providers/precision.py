@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import platform
 import time
@@ -115,7 +116,7 @@ def resolve(requested: str, device: str = "auto") -> Precision:
         if _cuda_bf16():
             return Precision("bfloat16", "bfloat16", "auto, the GPU runs bf16")
         return Precision("float32", "float32", "auto, the GPU has no bf16")
-    choice = cpu_choice()
+    choice = machine_choice()
     return Precision(choice["dtype"], "float32", f"auto, {choice['reason']}")
 
 
@@ -163,17 +164,25 @@ def matmul_speedup(rows: int = 64, inner: int = 576, cols: int = 1536,
 
 
 def decide(has_bf16: bool, speedup: float | None) -> dict[str, Any]:
-    """The CPU's dtype from its capability and the measured speed-up (the rule)."""
+    """The CPU's dtype from its capability and the measured speed-up (the rule).
+    The speed-up is shown rounded down, so a figure below the threshold never
+    reads as reaching it."""
     if not has_bf16:
         return {"dtype": "float32", "speedup": None,
                 "reason": "this CPU has no bf16 instructions"}
     assert speedup is not None
+    shown = math.floor(speedup * 100) / 100
     if speedup >= MIN_SPEEDUP:
-        return {"dtype": "bfloat16", "speedup": round(speedup, 2),
-                "reason": f"bf16 matmul {speedup:.1f}x fp32 on this CPU"}
-    return {"dtype": "float32", "speedup": round(speedup, 2),
-            "reason": f"bf16 matmul only {speedup:.1f}x fp32 on this CPU "
+        return {"dtype": "bfloat16", "speedup": shown,
+                "reason": f"bf16 matmul {shown:.2f}x fp32 on this CPU"}
+    return {"dtype": "float32", "speedup": shown,
+            "reason": f"bf16 matmul only {shown:.2f}x fp32 on this CPU "
                       f"(bf16 needs {MIN_SPEEDUP}x)"}
+
+
+# Device files whose presence may mean a GPU (NVIDIA, AMD's ROCm, WSL2's CUDA):
+# they key the machine's choice, so a GPU added later is checked anew.
+GPU_DEVICES = ("/dev/nvidiactl", "/dev/kfd", "/dev/dxg")
 
 
 def _machine_key() -> str:
@@ -192,14 +201,19 @@ def _machine_key() -> str:
                 break
     except OSError:
         model = platform.processor()
+    gpus = [d for d in GPU_DEVICES if os.path.exists(d)]
     blob = json.dumps([CHOICE_VERSION, platform.machine(), model,
-                       sorted(cpu_flags() & CPU_BF16_FLAGS), torch_version])
+                       sorted(cpu_flags() & CPU_BF16_FLAGS), torch_version, gpus,
+                       os.environ.get("CUDA_VISIBLE_DEVICES")])
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 @cache
-def cpu_choice() -> dict[str, Any]:
-    """This machine's CPU dtype, measured once and kept in the cache (see module doc)."""
+def machine_choice() -> dict[str, Any]:
+    """This machine's dtype facts, found once and kept in the cache (see module doc):
+    whether torch sees a GPU (and one with bf16), and the CPU's dtype and why.
+    Kept in a file so that a process that computes nothing (an xdist worker whose
+    model lives in the engine) need not import torch to know them."""
     from filelock import FileLock
 
     from behavtest.files import write_atomic
@@ -210,32 +224,38 @@ def cpu_choice() -> dict[str, Any]:
     with FileLock(str(path) + ".lock"):
         try:
             found = json.loads(path.read_text())
-            if isinstance(found, dict) and found.get("dtype") in ("float32", "bfloat16"):
+            if (isinstance(found, dict) and found.get("dtype") in ("float32", "bfloat16")
+                    and isinstance(found.get("reason"), str)
+                    and isinstance(found.get("cuda"), bool)
+                    and isinstance(found.get("cuda_bf16"), bool)):
                 return found
         except (OSError, ValueError):
             pass  # no choice yet, or a damaged one: measure again
+        cuda, cuda_bf16 = _cuda()
         has = cpu_has_bf16()
-        choice = decide(has, matmul_speedup() if has else None)
+        choice = {"cuda": cuda, "cuda_bf16": cuda_bf16,
+                  **decide(has, matmul_speedup() if has else None)}
         write_atomic(path, json.dumps(choice, indent=1) + "\n")
     return choice
 
 
-def _cuda_available() -> bool:
-    """CUDA without importing torch where there is plainly no NVIDIA device."""
-    devices = ("/dev/nvidiactl", "/dev/kfd")  # NVIDIA's driver, AMD's (ROCm's torch.cuda)
-    if platform.system() == "Linux" and not any(os.path.exists(d) for d in devices):
-        return False
+def _cuda() -> tuple[bool, bool]:
+    """(torch sees a GPU, it runs bf16): the same check the provider's device uses."""
     try:
         import torch
     except ImportError:
-        return False
-    return bool(torch.cuda.is_available())
+        return False, False
+    if not torch.cuda.is_available():
+        return False, False
+    return True, bool(torch.cuda.is_bf16_supported())
+
+
+def _cuda_available() -> bool:
+    return bool(machine_choice()["cuda"])
 
 
 def _cuda_bf16() -> bool:
-    import torch
-
-    return bool(torch.cuda.is_bf16_supported())
+    return bool(machine_choice()["cuda_bf16"])
 
 
 def torch_dtype(name: str) -> Any:
