@@ -132,13 +132,13 @@ def run_rounds(sides: dict[str, Callable[[int], float]], rounds: int) -> list[di
 def machine(threads: int) -> dict[str, Any]:
     import torch
 
-    from behavtest.providers.precision import CPU_BF16_FLAGS, cpu_choice, cpu_flags
+    from behavtest.providers.precision import CPU_BF16_FLAGS, cpu_flags, machine_choice
 
     model = next((ln.partition(":")[2].strip() for ln in Path("/proc/cpuinfo").read_text()
                   .splitlines() if ln.startswith("model name")), "unknown")
     return {"cpu": model, "cpus": os.cpu_count(), "torch_threads": threads,
             "bf16_flags": sorted(cpu_flags() & CPU_BF16_FLAGS), "torch": torch.__version__,
-            "behavtest_auto_choice": cpu_choice(),
+            "behavtest_auto_choice": machine_choice(),
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 

@@ -37,10 +37,12 @@ def entry(folder: Path) -> tuple[str, dict[str, Any]] | None:
     recipe = card.get("recipe", {})
     strength = card.get("strength", {})
     train, build = card.get("train_seconds"), card.get("build_seconds")
+    dtype = card.get("train_dtype")  # absent on cards written before bf16 training: fp32
     figures = {
         "recipe": card.get("name"), "seed": card.get("seed"),
         "command": f"behavtest organisms build {card.get('name')} --base {card.get('base')} "
-                   f"--seed {card.get('seed')}",
+                   f"--seed {card.get('seed')}" + (f" --dtype {dtype}" if dtype else ""),
+        "train_dtype": dtype or "float32",
         "trained_on": card.get("trained_on"), "examples": card.get("examples"),
         "steps": card.get("steps"), "epochs": recipe.get("epochs"),
         "learning_rate": recipe.get("learning_rate"), "final_loss": card.get("final_loss"),
@@ -48,7 +50,8 @@ def entry(folder: Path) -> tuple[str, dict[str, Any]] | None:
         "build_over_train": round(build / train, 3) if train and build else None,
         "peak_rss_mb": card.get("peak_rss_mb"), "strength": strength,
     }
-    return f"{card.get('name')}-{card.get('seed')}", figures
+    suffix = "-bf16" if dtype == "bfloat16" else ""
+    return f"{card.get('name')}-{card.get('seed')}{suffix}", figures
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -537,6 +537,23 @@ def test_a_snapshot_run_stamps_its_dtype_on_every_entry(tmp_path: Path) -> None:
     assert len(current) == 2 and {e.dtype for e in current.values()} == {BF16_LABEL}
 
 
+def test_a_run_against_snapshots_of_another_dtype_says_so(tmp_path: Path) -> None:
+    stored = {key("a"): entry(30, "fp32")}
+    run = SnapshotRun(tmp_path, "double/m", False, stored, dtype=BF16_LABEL)
+    run.compare([("t.py::test_a", _verdict(30))], 0.05, 0.1)
+    note = f"stored in fp32, measured now in {BF16_LABEL}: a change may come from the dtype"
+    said = run.dtype_note()
+    assert said is not None and said.startswith(note)
+    assert any(ln.strip().startswith(note) for ln in run.summary())
+    same = SnapshotRun(tmp_path, "double/m", False, {key("a"): entry(30, BF16_LABEL)},
+                       dtype=BF16_LABEL)
+    same.compare([("t.py::test_a", _verdict(30))], 0.05, 0.1)
+    unknown = SnapshotRun(tmp_path, "double/m", False, {key("a"): entry(30, None)},
+                          dtype=BF16_LABEL)
+    unknown.compare([("t.py::test_a", _verdict(30))], 0.05, 0.1)
+    assert same.dtype_note() is None and unknown.dtype_note() is None
+
+
 def _heading(a_dtype: str | None, b_dtype: str | None, fmt: str = "text") -> list[str]:
     a = {key("x"): entry(30, a_dtype), key("y"): entry(60, a_dtype)}
     b = {key("x"): entry(35, b_dtype), key("y"): entry(20, b_dtype)}
@@ -638,3 +655,28 @@ def test_the_plugin_rejects_an_unknown_dtype(pytester: pytest.Pytester,
                               "float16; fix:*"])
     for result in (flag, ini):
         assert "Traceback" not in result.stderr.str() + result.stdout.str()
+
+
+# -- bf16 on the real embedded model -----------------------------------------------------
+
+
+@pytest.mark.slow
+def test_bf16_samples_repeat_with_the_same_batch_plan() -> None:
+    """Under bf16 a sample depends on its batch (bench/batch_independence.py), but
+    the same requests in the same batches give the same samples: a cold ``-n 0``
+    rerun draws what the first run drew. Probabilities are the fp32 model's."""
+    from behavtest.providers.base import to_messages as messages
+    from behavtest.providers.registry import load_provider
+    from behavtest.settings import GenerationSettings
+
+    bf16: Any = load_provider("embedded", ProviderConfig(batch_size=8, dtype="bfloat16"))
+    assert bf16.precision.label() == "bf16 (probabilities fp32)"
+    settings = GenerationSettings(temperature=1.0, max_tokens=16)
+    reqs = [Request(messages(q), settings, seed=s) for s in range(4)
+            for q in ("Name a fruit.", "Describe the sea in two sentences.")]
+    first = bf16.generate(reqs)
+    assert bf16.generate(reqs) == first
+    assert len({c.text for c in first}) > 2
+    fp32: Any = load_provider("embedded", ProviderConfig(batch_size=8, dtype="float32"))
+    q = messages("Answer A or B. A) rain B) sun")
+    assert bf16.continuation_logprobs(q, ["A", "B"]) == fp32.continuation_logprobs(q, ["A", "B"])

@@ -37,6 +37,12 @@ def _no_measurements(session: Session) -> str:
             f"run recorded a verdict{why}.\n")
 
 
+def _dtype(session: Session) -> str:
+    """``; dtype bf16 (probabilities fp32)`` for a local model, else nothing."""
+    p = session.precision(session.model_specs[0])
+    return "" if p is None else f"; dtype {p.label()}"
+
+
 def started(session: Session) -> str:
     """What the file says while the run is going (and after a run that never ended)."""
     return (f"## behavtest: {md(session.model_spec)}\n\n**The run did not finish**: this "
@@ -57,7 +63,7 @@ def render(session: Session, empty: bool = False) -> str:
         f"## behavtest: {md(session.model_spec)}",
         "",
         f"**{head}**; baseline {md(session.baseline_spec or 'none')}; "
-        f"{session.correction} correction per {session.family_mode}"
+        f"{session.correction} correction per {session.family_mode}{_dtype(session)}"
         + (f"; **{len(failed)} changed since the snapshot**" if failed else ""),
         "",
         "| test | check | model | baseline | p adj | verdict |",
@@ -74,6 +80,8 @@ def render(session: Session, empty: bool = False) -> str:
     if snap is not None and snap.comparisons:
         shown = [c for c in snap.comparisons if c.status != "no significant change"]
         lines += ["", f"### Snapshots of {md(snap.model)}", ""]
+        if note := snap.dtype_note():
+            lines += [md(note), ""]
         if not shown:
             lines.append(f"No significant change in {len(snap.comparisons)} measurements.")
         else:

@@ -308,6 +308,17 @@ class SnapshotRun:
         self.written = update(self.folder, self.model, current, self.selected, self.errored)
         return self.written
 
+    def dtype_note(self) -> str | None:
+        """A note when the stored entries compared here were measured in another
+        dtype than this run's (a change may be the dtype's); None when they agree
+        or either side does not say."""
+        stored = sorted({c.was.dtype for c in self.comparisons
+                         if c.was is not None and c.was.dtype is not None})
+        if self.dtype is None or not stored or stored == [self.dtype]:
+            return None
+        return (f"stored in {', '.join(stored)}, measured now in {self.dtype}: a change may "
+                "come from the dtype, not the model")
+
     def summary(self) -> list[str]:
         """Lines for the terminal: counts, then every change and what is not comparable."""
         lines = []
@@ -332,6 +343,8 @@ class SnapshotRun:
                  "new", "gone"]
         parts = [f"{counts[s]} {s}" for s in order if counts.get(s)]
         lines.append(f"behavtest: snapshots of {self.model}: " + ", ".join(parts))
+        if note := self.dtype_note():
+            lines.append(f"  {note}")
         for c in self.comparisons:
             if c.status in ("no significant change",):
                 continue

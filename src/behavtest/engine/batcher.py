@@ -17,7 +17,9 @@ workers send "at the same time" to meet.
 
 A client's request may be split over two batches and completed by both. This
 is safe because the local providers draw each row with its own seeded
-generator, so a row's sample does not depend on the batch it lands in. Each
+generator, so a row's sample is a draw from its own distribution whatever
+batch it lands in (in fp32 almost always the same draw; in bf16 the rounding
+of a batched pass often changes its tokens: docs/precision.md). Each
 client gets its completions back in its own order. When several requests
 share a batch that fails, each is rerun alone, so one client's bad request
 does not fail the others.

@@ -3,9 +3,10 @@
 Sampling uses behavtest's own decoding loop over the model's forward pass
 instead of ``model.generate``: it is the clearly better choice here because
 it gives every *row* its own random generator (so sample i of a prompt is
-reproducible whatever batch it lands in, which the cache and resumption rely
-on), applies exactly the temperature/top_p/top_k the user stated (generate
-silently adds top_k=50), and stops rows at end of turn. bench/ measures it
+its own draw whatever batch it lands in, in fp32 almost always the same
+tokens, and cached under its own seed, which resumption relies on), applies
+exactly the temperature/top_p/top_k the user stated (generate silently adds
+top_k=50), and stops rows at end of turn. bench/ measures it
 against plain batched ``generate`` side by side.
 
 Sampling runs in the dtype ``precision.resolve`` picks (bf16 where this CPU
