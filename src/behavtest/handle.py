@@ -15,7 +15,7 @@ import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, overload
+from typing import Any, Literal, TypeVar, overload
 
 from behavtest.cache import SampleCache, cache_key
 from behavtest.errors import BehavtestError, InvalidArgument
@@ -242,7 +242,7 @@ class ModelHandle:
             self._precision = (found,)
         return self._precision[0]
 
-    def _dtype(self, what: str) -> dict[str, str]:
+    def _dtype(self, what: Literal["sampling", "probabilities"]) -> dict[str, str]:
         """The cache key's dtype field for ``what`` ("sampling" or "probabilities")."""
         p = self.precision()
         return {} if p is None else {"dtype": getattr(p, what)}

@@ -430,8 +430,8 @@ class Session:
         ]
         if self.checkpoint_specs:
             lines.append(f"behavtest: checkpoints={_label(self.checkpoint_specs)}")
-        precisions = {self.precision(s) for s in self.specs()} - {None}
-        lines += [f"behavtest: {p.describe()}" for p in sorted(precisions, key=repr) if p]
+        precisions = {p for s in self.specs() if (p := self.precision(s)) is not None}
+        lines += [f"behavtest: {p.describe()}" for p in sorted(precisions, key=repr)]
         return lines
 
     def specs(self) -> tuple[str, ...]:

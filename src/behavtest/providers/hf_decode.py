@@ -25,8 +25,8 @@ Reproducibility: each row draws one uniform number from its own
 ``torch.Generator`` seeded by its request per token it produces (inverse-CDF
 sampling, :func:`_inverse_cdf`), so sample i of a prompt is the same draw in
 any batch, up to float rounding of batched matmuls: in fp32 that rounding
-almost never changes a token, in bf16 it sometimes does (docs/speed.md has
-the measured shares).
+seldom changes a token, in bf16 it usually does within a few tokens
+(docs/precision.md has the measured shares).
 Rows may differ in settings: sampling groups rows by settings and applies
 temperature, top-k and top-p per group.
 """
