@@ -238,12 +238,22 @@ def test_fingerprints_match_without_loading(
 
 
 @pytest.mark.slow
-def test_adapter_is_applied(base_provider: Any, adapted: Any) -> None:
+def test_adapter_is_applied(made: dict[str, Path], base_provider: Any, adapted: Any) -> None:
+    """In the probabilities (fp32), in the sampling weights of whatever dtype auto
+    chose (exactly the q/v projections the adapter trains), and in greedy replies
+    in fp32. This small adapter's greedy replies can equal the base's in bf16,
+    whose rounding is of the size of its effect on 8 tokens."""
     a_base, b_base = base_provider.continuation_logprobs(Q, ["A", "B"])
     a_lora, b_lora = adapted.continuation_logprobs(Q, ["A", "B"])
     assert abs(a_base - a_lora) > 1e-2 or abs(b_base - b_lora) > 1e-2
+    changed = {name.rsplit(".", 2)[-2] for (name, mine), (_, theirs) in zip(
+        adapted.model.named_parameters(), base_provider.model.named_parameters(), strict=True)
+        if not bool((mine == theirs).all())}
+    assert changed == {"q_proj", "v_proj"}
+    fp32 = ProviderConfig(batch_size=4, dtype="float32")
+    base, lora = load_provider("embedded", fp32), load_provider(f"embedded+{made['lora']}", fp32)
     same = [Request(to_messages("Name a fruit."), GREEDY, seed=0)]
-    assert adapted.generate(same)[0].text != base_provider.generate(same)[0].text
+    assert lora.generate(same)[0].text != base.generate(same)[0].text
 
 
 @pytest.mark.slow

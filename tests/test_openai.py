@@ -47,6 +47,7 @@ from behavtest.providers.registry import (
     fingerprint_without_loading,
     kind,
     load_provider,
+    precision_without_loading,
     validate_spec,
 )
 from behavtest.settings import GenerationSettings
@@ -533,7 +534,8 @@ def test_real_server_n_emulation_through_the_handle_is_cached(
     def handle(cache: SampleCache) -> ModelHandle:
         run = RunSettings(seed=3, generation=GenerationSettings(max_tokens=8))
         return ModelHandle(spec, factory, run, cache,
-                           quick_fingerprint=lambda: fingerprint_without_loading(spec))
+                           quick_fingerprint=lambda: fingerprint_without_loading(spec),
+                           quick_precision=lambda: precision_without_loading(spec))
 
     h1 = handle(SampleCache(tmp_path / "c.sqlite"))
     first = h1.sample("Name a colour.", n=5)

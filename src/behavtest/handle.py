@@ -185,7 +185,8 @@ class ModelHandle:
     on_progress: Callable[[int, int, str], None] | None = None
     quick_fingerprint: Callable[[], str | None] | None = None
     # The spec's kind says what dtypes its provider will compute in (None: not
-    # the harness's to choose); without it, the loaded provider is asked.
+    # the harness's to choose); without it, the loaded provider is asked, so a
+    # cached rerun then loads it (the session always gives one).
     quick_precision: Callable[[], Precision | None] | None = None
     _provider: Provider | None = None
     _fingerprint: str | None = None
