@@ -8,7 +8,8 @@ the training data (``train.jsonl``, OpenAI's chat format) and the model card
 held-out strength, build time and peak memory.
 
 Cached by recipe: the card stores a hash of (recipe, its generated data, base
-model fingerprint, seed, behavtest version); a folder whose card has the same hash and whose
+model fingerprint, seed, behavtest version, the training dtype when it is not
+fp32); a folder whose card has the same hash and whose
 adapter is there is left alone ("cached"), so a rerun is free. A new build
 is made in a temporary folder beside ``out_dir`` and swapped in at the end,
 so an interrupted build leaves the old organism (or nothing), never half of
