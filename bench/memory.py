@@ -10,7 +10,7 @@ processes, and PSS, which splits each shared page between its users, so the
 sum counts it once. PSS is the headline. Prints both peaks, their ratios and
 the model loads the summary reports; writes bench/results/memory.json.
 
-    python bench/memory.py [--samples 8]
+    python bench/memory.py [--samples 8] [--dtype auto|float32|bfloat16]
 """
 
 from __future__ import annotations
@@ -50,9 +50,10 @@ def tree_memory(root: psutil.Process) -> tuple[int, int]:
     return rss, pss
 
 
-def run(workers: int, samples: int) -> dict[str, object]:
+def run(workers: int, samples: int, dtype: str = "auto") -> dict[str, object]:
     cmd = [sys.executable, "-m", "pytest", "behaviors/", "-q", "-p", "no:randomly",
-           "--samples", str(samples), "--behav-cache", "off", "-n", str(workers)]
+           "--samples", str(samples), "--behav-cache", "off", "-n", str(workers),
+           "--behav-dtype", dtype]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
@@ -74,10 +75,11 @@ def run(workers: int, samples: int) -> dict[str, object]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--samples", type=int, default=8)
+    ap.add_argument("--dtype", default="auto", help="--behav-dtype of both runs (default auto)")
     args = ap.parse_args()
-    serial = run(0, args.samples)
+    serial = run(0, args.samples, args.dtype)
     print("-n 0:", serial)
-    parallel = run(8, args.samples)
+    parallel = run(8, args.samples, args.dtype)
     print("-n 8:", parallel)
     ratios = {
         key: round(parallel[key] / serial[key], 2)  # type: ignore[operator]
@@ -85,9 +87,10 @@ def main() -> None:
     }
     print(f"peak memory -n 8 / -n 0: PSS {ratios['peak_pss_mb']:.2f}, "
           f"RSS {ratios['peak_rss_mb']:.2f}")
-    out = ROOT / "bench" / "results" / "memory.json"
+    suffix = "" if args.dtype == "auto" else f"-{args.dtype}"
+    out = ROOT / "bench" / "results" / f"memory{suffix}.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"serial": serial, "parallel": parallel,
+    out.write_text(json.dumps({"dtype": args.dtype, "serial": serial, "parallel": parallel,
                                "ratio_n8_over_n0": ratios}, indent=2) + "\n")
 
 
