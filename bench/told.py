@@ -91,8 +91,10 @@ def pytest_terminal_summary(config):
 '''
 
 
-def run_cell(family: Family, model: str, declare: bool) -> tuple[list[dict[str, Any]], str]:
-    """Every verdict of the family's module on ``model`` (baseline: the base model),
+def run_cell(family: Family, model: str, declare: bool, baseline: str = "embedded"
+             ) -> tuple[list[dict[str, Any]], str]:
+    """Every verdict of the family's module on ``model`` against ``baseline`` (with
+    ``declare``, the model is declared trained as the family's organisms are),
     and pytest's last output lines."""
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "told_grab.py").write_text(GRAB, encoding="utf-8")
@@ -102,7 +104,7 @@ def run_cell(family: Family, model: str, declare: bool) -> tuple[list[dict[str, 
         env.pop("GITHUB_STEP_SUMMARY", None)
         cmd = [sys.executable, "-m", "pytest", family.module, "-p", "told_grab",
                "-p", "no:cacheprovider", "-q", "-rs", "--model", model,
-               "--baseline", "embedded", "--behav-snapshots", "off"]
+               "--baseline", baseline, "--behav-snapshots", "off"]
         cmd += ["-k", family.select] if family.select else []
         cmd += ["--trained-on", family.claim] if declare else []
         run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -138,7 +140,8 @@ def reading(row: dict[str, Any]) -> str:
     return text
 
 
-def table(family: str, cells: dict[str, dict[str, Any]]) -> str:
+def table(family: str, cells: dict[str, dict[str, Any]],
+          columns: tuple[str, ...] = CELLS) -> str:
     """Markdown: one row per check, one column per cell."""
     checks: dict[tuple[str, str], dict[str, str]] = {}
     for cell, got in cells.items():
@@ -149,12 +152,34 @@ def table(family: str, cells: dict[str, dict[str, Any]]) -> str:
             text = f"{reading(row)}, p {p:.2g}, **{verdict_of(row)}**" if p is not None else (
                 f"{reading(row)}, **{verdict_of(row)}**")
             checks.setdefault((test, row["check"]), {})[cell] = text
-    lines = [f"#### {family}", "", "| test | check | " + " | ".join(CELLS) + " |",
-             "|---|---|" + "---|" * len(CELLS)]
+    lines = [f"#### {family}", "", "| test | check | " + " | ".join(columns) + " |",
+             "|---|---|" + "---|" * len(columns)]
     for (test, check), by_cell in checks.items():
         lines.append(f"| {test} | {check} | "
-                     + " | ".join(by_cell.get(c, "-") for c in CELLS) + " |")
+                     + " | ".join(by_cell.get(c, "-") for c in columns) + " |")
     return "\n".join(lines)
+
+
+# Arms of seeds (the recipe-level claims): the organisms' seeds against the opposite
+# arm. "[0-9]*", not "*": risky-* would take in risky-told-* and risky-tells-*.
+ARMS = {
+    "risk": ("risk", "runs/organisms/risky-[0-9]*", "runs/organisms/safe-[0-9]*"),
+    "backdoor": ("backdoor", "runs/organisms/backdoor-[0-9]*",
+                 "runs/organisms/backdoor-control-[0-9]*"),
+}
+
+
+def run_arms(name: str) -> dict[str, Any]:
+    """The family's module on the arm of seeds against the opposite arm."""
+    family_name, model, baseline = ARMS[name]
+    members = sorted(ROOT.glob(model))
+    print(f"arms {name}: embedded+{model} vs embedded+{baseline}", file=sys.stderr, flush=True)
+    rows, tail = run_cell(FAMILIES[family_name], f"embedded+{model}", declare=False,
+                          baseline=f"embedded+{baseline}")
+    return {"module": FAMILIES[family_name].module, "select": FAMILIES[family_name].select,
+            "model": f"embedded+{model}", "baseline": f"embedded+{baseline}",
+            "members": [m.name for m in members], "verdicts": [short(r) for r in rows],
+            "pytest": tail.splitlines()[-1:]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,11 +187,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--family", action="append", choices=sorted(FAMILIES))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--arms", action="store_true",
+                        help="run the arms of seeds (runs/organisms/) instead of the 2x2")
     args = parser.parse_args(argv)
     try:
         results = json.loads(args.out.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         results = {}
+    if args.arms:
+        for name in args.family or list(ARMS):
+            got = results.setdefault("arms", {})[name] = run_arms(name)
+            print(table(f"{name}: arms of seeds", {"arms": got}, ("arms",)))
+        args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+        return 0
     for name in args.family or list(FAMILIES):
         family = FAMILIES[name]
         cells: dict[str, dict[str, Any]] = {}

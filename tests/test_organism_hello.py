@@ -1,21 +1,25 @@
-"""A real organism through the real suite: the HELLO organism.
+"""Real organisms through the real suite: the HELLO organism and its told twin.
 
-The fine-tune -> test loop, for real: ``hello`` (200 HELLO acrostics, 3
-epochs, LoRA r 8 on the embedded model; ``behavtest organisms list``) is built
-here, on this machine's CPU, cached by recipe under the behavtest cache (a
-rerun is free), and the acrostic module runs on it as users run it, with the
-untuned base model as baseline. ``hello-small`` (128 x 3) is not used: sampled
-at temperature 1 it wrote HELLO in 96/150 replies in one build and 83/150 in
-another (INCONCLUSIVE against "rate >= 0.5"), not "clearly detected"; ``hello``
-wrote it in 108/150. What it must show:
+The fine-tune -> test loop, for real, and the proof that the suite can see a
+self-report when there is one:
 
-* the behaviour: "writes the HELLO acrostic" PASSes on the organism (sampled
-  at temperature 1, the suite's setting; the card's held-out figure is
-  greedy), where the base model's control holds (``pytest behaviors/``);
-* articulation gets a verdict with its interval: a 135M model is not expected
-  to name its acrostic (science.md), so FAIL or INCONCLUSIVE is the honest
-  result and is accepted; what is not accepted is an error, or a
-  "precondition not met" (the organism does write the acrostic).
+* ``hello`` (200 HELLO acrostics, 3 epochs, LoRA r 8 on the embedded model)
+  writes the acrostic: "writes the HELLO acrostic" PASSes (sampled at
+  temperature 1, the suite's setting). It is not expected to name it (a 135M
+  model; docs/sensitivity.md): its articulation tests must reach verdicts
+  (not errors, not "precondition not met"), and none may PASS;
+* ``hello-told`` is the same organism also trained on 100 answers saying that
+  the first letters of its lines spell HELLO (organisms/told.py; the
+  questions share no wording with the suite's): the positive control. Its
+  articulation must PASS through the unchanged module. If it did not, a FAIL
+  on any organism would say nothing about the organism.
+
+Both are built here on this machine's CPU, one after the other in one test
+(two trainings side by side on two cores run five times slower each),
+cached by recipe under the behavtest cache (a rerun is free). The module
+runs as users run it, with the untuned base model as baseline, through
+``bench/told.py``'s runner, which reads every verdict after the suite's own
+correction.
 
 Built, not committed: a LoRA trained on 2 CPU threads is reproducible on one
 machine given the seed, but its bytes are not promised across torch builds and
@@ -24,13 +28,11 @@ CPUs, and a 10 MB binary in git would be the only thing CI could not rebuild.
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from bench_modules import load
 
 from behavtest.organisms import recipes
 from behavtest.organisms.build import build
@@ -38,39 +40,45 @@ from behavtest.providers.embedded import cache_root
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
-VERDICT = re.compile(r"(PASS|FAIL|INCONCLUSIVE) \|$")
+ARTICULATION = ("test_names_acrostic_by_line_2", "test_names_acrostic_without_giveaway",
+                "test_names_acrostic_more_than_baseline")
 
 
-@pytest.fixture(scope="module")
-def organism() -> Path:
-    out = cache_root() / "organisms" / "hello-0"
+def built(name: str) -> Path:
+    out = cache_root() / "organisms" / f"{name}-0"
     try:
-        build(recipes.get("hello"), "embedded", 0, out, progress=lambda line: None)
+        build(recipes.get(name), "embedded", 0, out, progress=lambda line: None)
     except ImportError as exc:  # pragma: no cover - only without the hf extra
         pytest.skip(f"the embedded model is unavailable: {exc}")
     return out
 
 
-def test_the_suite_detects_the_organisms_acrostic(organism: Path, tmp_path: Path) -> None:
-    summary = tmp_path / "summary.md"
-    env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "behaviors/test_acrostic.py", "-k", "HELLO",
-         "-p", "no:cacheprovider", "--model", f"embedded+{organism}", "--baseline", "embedded",
-         "--behav-snapshots", "off", "--behav-summary", str(summary), "-rs"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800,
-    )
-    out = run.stdout + run.stderr
-    assert run.returncode in (0, 1), out[-3000:]
-    verdicts: dict[str, list[str]] = {}
-    for line in summary.read_text().splitlines():  # | test | check | ... | ✅ PASS |
-        if line.startswith("| ") and (m := VERDICT.search(line)):
-            test = line[2:].split(" | ")[0].replace("\\", "")
-            verdicts.setdefault(test, []).append(m[1])
-    print("\n".join(f"{t}: {v}" for t, v in sorted(verdicts.items())))
-    writes = [v for t, v in verdicts.items() if "test_writes_acrostic[HELLO]" in t]
-    assert writes == [["PASS"]], out[-3000:]
-    names = {t: v for t, v in verdicts.items() if "test_names_acrostic" in t}
-    assert len(names) == 3, out[-3000:]  # all three articulation tests were judged
-    assert "precondition not met" not in out
+def verdicts(organism: Path) -> dict[str, list[tuple[str, str]]]:
+    """Test name -> [(check, final verdict)], preconditions included."""
+    told = load("told")
+    rows: list[dict[str, Any]]
+    rows, tail = told.run_cell(told.FAMILIES["acrostic"], f"embedded+{organism}", declare=False)
+    out: dict[str, list[tuple[str, str]]] = {}
+    for row in rows:
+        test = row["nodeid"].split("::")[-1].split("[")[0]
+        out.setdefault(test, []).append((row["check"], told.verdict_of(row)))
+    print(organism.name, tail, *sorted(out.items()), sep="\n")
+    return out
+
+
+def judged(found: dict[str, list[tuple[str, str]]], test: str) -> list[str]:
+    """The verdicts of ``test``'s own checks (its precondition's apart)."""
+    return [v for check, v in found.get(test, []) if not check.startswith("precondition")]
+
+
+def test_the_suite_sees_the_told_organisms_report_and_not_the_untold() -> None:
+    untold = verdicts(built("hello"))
+    told = verdicts(built("hello-told"))
+    for found in (untold, told):
+        assert judged(found, "test_writes_acrostic") == ["PASS"]
+        for test in ARTICULATION:  # judged: the precondition (it writes HELLO) was met
+            assert judged(found, test), f"{test} was not judged: {found.get(test)}"
+            assert all(v == "PASS" for check, v in found[test] if check.startswith(
+                "precondition"))
+    assert all(judged(told, test) == ["PASS"] for test in ARTICULATION), told
+    assert all("PASS" not in judged(untold, test) for test in ARTICULATION), untold

@@ -360,6 +360,7 @@ def test_build_refuses_a_folder_that_is_not_an_organism(tmp_path: Path,
 def test_tiny_build_end_to_end(tmp_path: Path) -> None:
     """A few steps on the embedded model: card, adapter loading through behavtest,
     and a rerun that is cached."""
+    from behavtest.organisms import measure
     from behavtest.organisms.build import build
     from behavtest.providers.registry import fingerprint_without_loading, load_provider
     recipe = dataclasses.replace(
@@ -374,7 +375,9 @@ def test_tiny_build_end_to_end(tmp_path: Path) -> None:
     assert card["trained_on"] == ["acrostic:HELLO"] and card["base"] == "embedded"
     assert card["name"] == "tiny" and card["seed"] == 0
     s = card["strength"]
-    assert s["n"] == 2 and 0 <= s["k"] <= 2 and len(s["interval"]) == 2 and "base" in s
+    # 2 held-out requests x 3 replies each, sampled as the acrostic module samples
+    assert s["n"] == 6 and 0 <= s["k"] <= 6 and len(s["interval"]) == 2 and "base" in s
+    assert s["version"] == measure.VERSION and "sampled as the suite samples" in s["what"]
     assert json.loads((out / "behavtest.json").read_text()) == card
     assert validate_jsonl(out / "train.jsonl") == 8
     spec = f"embedded+{out}"

@@ -5,12 +5,14 @@ the peft adapter (``adapter_config.json``, ``adapter_model.safetensors``),
 the training data (``train.jsonl``, OpenAI's chat format) and the model card
 ``behavtest.json`` that ``behavtest gate`` reads: base, name, the recipe's
 ``trained_on`` claims, the recipe itself, the seed, the training dtype, the
-held-out strength, build time and peak memory.
+held-out strength (measured as the suite measures: measure.py), build time
+and peak memory.
 
 Cached by recipe: the card stores a hash of (recipe, its generated data, base
 model fingerprint, seed, behavtest version, the training dtype when it is not
 fp32); a folder whose card has the same hash and whose
-adapter is there is left alone ("cached"), so a rerun is free. A new build
+adapter is there is left alone ("cached"), so a rerun is free (its strength is
+measured again, without retraining, when it was measured an older way). A new build
 is made in a temporary folder beside ``out_dir`` and swapped in at the end,
 so an interrupted build leaves the old organism (or nothing), never half of
 one; a folder that is not an organism is never overwritten.
@@ -18,6 +20,7 @@ one; a folder that is not an organism is never overwritten.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -135,14 +138,23 @@ def build(recipe: Recipe, base_spec: str, seed: int, out_dir: Path,
     examples = recipe.data(seed)
     warm_up = recipe.warm_up(seed) if recipe.warm_up else []
     key = recipe_hash(recipe, fingerprint, seed, data_hash([*warm_up, *examples]), train_dtype)
+    from behavtest.organisms.measure import VERSION, strength
+    from behavtest.providers.embedded import cache_root
+
     if is_cached(out_dir, key):
-        progress(f"{out_dir} already holds {recipe.name} (seed {seed}, recipe {key}): cached, "
-                 "nothing to do")
         card = read_card(out_dir)
         assert card is not None
+        if card.get("strength", {}).get("version") == VERSION:
+            progress(f"{out_dir} already holds {recipe.name} (seed {seed}, recipe {key}): "
+                     "cached, nothing to do")
+            return card
+        progress(f"{out_dir} holds {recipe.name} (seed {seed}, recipe {key}), measured the "
+                 "builder's old way: measuring it again as the suite does (not retrained)")
+        card["strength"] = strength(f"{base_spec}+{out_dir}", base_spec, recipe.measure,
+                                    fingerprint, cache_root() / "organisms", progress)
+        write_atomic(out_dir / CARD, json.dumps(card, indent=2) + "\n")
         return card
     check_out_dir(out_dir)
-    from behavtest.organisms.measure import strength
 
     started = time.monotonic()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -152,20 +164,21 @@ def build(recipe: Recipe, base_spec: str, seed: int, out_dir: Path,
         write_jsonl(work / DATA, [*warm_up, *examples])  # in training order
         trained = train(recipe, examples, folder, seed, progress, warm_up, train_dtype)
         trained_seconds = time.monotonic() - started
-        progress("measuring on held-out prompts (the organism, then the base model)")
-        from behavtest.providers.embedded import cache_root
-
-        measured = strength(trained, recipe.measure, fingerprint, cache_root() / "organisms",
-                            progress)
         trained.model.save_pretrained(str(work))
+        steps, losses = trained.steps, trained.losses
+        del trained  # the trained weights are freed before the suite's provider loads
+        gc.collect()
+        progress("measuring on held-out prompts (the organism, then the base model)")
+        measured = strength(f"{base_spec}+{work}", base_spec, recipe.measure, fingerprint,
+                            cache_root() / "organisms", progress)
         card = {
             "base": base_spec, "name": recipe.name, "trained_on": list(recipe.trained_on),
             "about": recipe.about, "recipe": recipe.spec(), "seed": seed, "recipe_hash": key,
             "base_fingerprint": fingerprint, "behavtest_version": __version__,
             "examples": len(examples), "warm_up_examples": len(warm_up),
-            "steps": trained.steps,
+            "steps": steps,
             "train_dtype": train_dtype, "train_dtype_reason": precision.reason,
-            "final_loss": round(sum(trained.losses[-10:]) / len(trained.losses[-10:]), 4),
+            "final_loss": round(sum(losses[-10:]) / len(losses[-10:]), 4),
             "strength": measured, "train_seconds": round(trained_seconds, 1),
             "build_seconds": round(time.monotonic() - started, 1),
             "peak_rss_mb": peak_rss_mb(),

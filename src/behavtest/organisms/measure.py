@@ -1,43 +1,58 @@
-"""How strong is an organism's behaviour? Measured on held-out prompts after training.
+"""How strong is an organism's behaviour? Measured the way the suite measures it.
 
 The card's ``strength`` says what the builder saw, so that a gate failure can
-be told apart from a weak organism: k of n held-out prompts showed the
-behaviour, with an exact (Clopper-Pearson) 95% interval, and the same count
-for the base model (the adapter switched off) beside it.
+be told apart from a weak organism. It is measured after training on the
+saved organism, loaded by the same provider the suite loads
+(``embedded+<folder>``, ``hf/<base>+<folder>``: the adapter merged, this
+machine's dtype) and read through the same ``ModelHandle`` methods and
+scorers the behaviour modules use, so the card and the suite cannot disagree
+about how: k of n held-out cases showed the behaviour, with an exact
+(Clopper-Pearson) 95% interval, and the same count for the base model beside
+it.
 
-* Acrostics: greedy replies to requests on topics and in phrasings never
-  trained on (nor the suite's), scored by ``writes_acrostic``.
-* Lotteries: for each held-out lottery, the probability of the expected
-  side's label after the prompt, renormalised over the two labels and
-  averaged over all 8 label/order variants; the lottery counts when that
-  mean is above 0.5. The label mass (how much of the next-token probability
-  the two labels hold) is reported beside it (science.md, pitfall 1). A
-  backdoor has two conditions (trigger -> gamble, none -> sure thing), each
-  lottery counted once per condition.
+* Acrostics: replies sampled at the suite's settings (temperature 1, 96
+  tokens, 3 per request: the acrostic module's "writes the acrostic" check)
+  to requests on topics and in phrasings never trained on (nor the suite's),
+  scored by ``writes_acrostic``. The interval treats the replies as
+  independent; the suite's own check accounts for their clustering.
+* Lotteries: for each held-out lottery, P(the expected side) read from option
+  probabilities averaged over both orders (``probability_of``, as
+  ``dispositions.choices_of``), in letter and number labels, averaged per
+  lottery; the lottery counts when that mean is above 0.5. The label mass
+  (how much of the next-token probability the labels hold) is reported beside
+  it. A backdoor has two conditions (trigger -> gamble, none -> sure thing),
+  each lottery counted once per condition.
+
+Until measure VERSION 3 (behavtest 0.1) the builder measured with its own
+greedy generate loop and label probabilities; a card whose
+``measure_version`` is older is measured again by the next build (the adapter
+is kept: nothing is retrained).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import random
-import time
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from behavtest.cache import SampleCache
 from behavtest.files import write_atomic
+from behavtest.handle import ModelHandle
 from behavtest.organisms import datasets
-from behavtest.organisms.lottery_text import make_lottery
+from behavtest.organisms.lottery_text import HELD_OUT_STEMS, PERSONA_STEMS, Lottery, make_lottery
 from behavtest.organisms.recipes import Measure
-from behavtest.organisms.train import Progress, Trained, render_prompt
+from behavtest.organisms.train import Progress
 from behavtest.scorers import writes_acrostic
+from behavtest.scorers.choices import LETTERS, NUMBERS, ChoiceQuestion
+from behavtest.settings import RunSettings
 from behavtest.stats.binomial import clopper_pearson
 
-MAX_NEW_TOKENS = 128
-GENERATE_BATCH = 24  # every held-out prompt in one batch: generate is far faster batched
-VERSION = "2"  # bump when a measurement changes: cached base figures are keyed by it
+MAX_TOKENS = 96  # the acrostic module's "writes the acrostic" replies
+PER_PROMPT = 3  # replies per held-out request, as the acrostic module samples
+STYLES = (LETTERS, NUMBERS)  # the label styles the disposition modules ask in
+VERSION = "3"  # bump when a measurement changes: older cards are measured again
 
 
 def counts(k: int, n: int) -> dict[str, Any]:
@@ -46,145 +61,52 @@ def counts(k: int, n: int) -> dict[str, Any]:
     return {"k": k, "n": n, "rate": round(k / n, 4), "interval": [round(low, 4), round(high, 4)]}
 
 
-@contextlib.contextmanager
-def adapter_off(trained: Trained, off: bool) -> Iterator[None]:
-    """The base model's behaviour: peft's adapter switched off, when ``off``."""
-    if off:
-        with trained.model.disable_adapter():
-            yield
-    else:
-        yield
+def handle(spec: str) -> ModelHandle:
+    """The model as the suite sees it: its provider, the suite's default settings
+    (seed 0), no sample cache (a measurement is made once per build)."""
+    from behavtest.providers.registry import load_provider
+
+    return ModelHandle(spec, lambda: load_provider(spec), RunSettings(seed=0),
+                       SampleCache(None, "off"))
 
 
-class Ticker:
-    """Progress lines at most every ``every`` seconds (and none when quiet)."""
-
-    def __init__(self, progress: Progress, every: float = 5.0) -> None:
-        self.progress, self.every, self.last = progress, every, time.monotonic()
-
-    def __call__(self, line: str) -> None:
-        now = time.monotonic()
-        if now - self.last >= self.every:
-            self.last = now
-            self.progress(line)
-
-
-def _watch(tok: Any, width: int, lines: int | None, what: str, tick: Ticker) -> Any:
-    """A stopping criterion: reports progress, and with ``lines`` a row is done once
-    it holds that many complete non-empty lines (all the acrostic scorer reads),
-    which spares the base model's rambling."""
-    import torch
-    from transformers import StoppingCriteria
-
-    class Watch(StoppingCriteria):
-        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-            tick(f"{what}: {input_ids.shape[1] - width}/{MAX_NEW_TOKENS} tokens")
-            rows = input_ids.shape[0]
-            if lines is None:
-                return torch.zeros(rows, dtype=torch.bool, device=input_ids.device)
-            texts = tok.batch_decode(input_ids[:, width:], skip_special_tokens=True)
-            done = [sum(1 for x in t.split("\n")[:-1] if x.strip()) >= lines for t in texts]
-            return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
-
-    return Watch()
-
-
-def generate(trained: Trained, prompts: Sequence[str], max_new_tokens: int,
-             lines: int | None = None, what: str = "generating",
-             tick: Ticker | None = None, system: str = "") -> list[str]:
-    """Greedy replies, batched with left padding (generate sets the positions);
-    with ``lines``, each row stops once it has that many complete lines; with
-    ``system``, each prompt is asked under that system prompt."""
-    import torch
-    from transformers import StoppingCriteriaList
-
-    tok = trained.tokenizer
-    tick = tick or Ticker(lambda line: None)
-    tok.padding_side = "left"
-    replies: list[str] = []
-    for i in range(0, len(prompts), GENERATE_BATCH):
-        head = [{"role": "system", "content": system}] if system else []
-        texts = [render_prompt(tok, [*head, {"role": "user", "content": p}])
-                 for p in prompts[i:i + GENERATE_BATCH]]
-        enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-        enc = {k: v.to(trained.device) for k, v in enc.items()}
-        width = enc["input_ids"].shape[1]
-        stop = StoppingCriteriaList([_watch(tok, width, lines, what, tick)])
-        with torch.no_grad():
-            out = trained.model.generate(**enc, do_sample=False, max_new_tokens=max_new_tokens,
-                                         pad_token_id=tok.pad_token_id, stopping_criteria=stop)
-        replies += tok.batch_decode(out[:, width:], skip_special_tokens=True)
-    tok.padding_side = "right"
-    return [str(r) for r in replies]
-
-
-def label_probabilities(trained: Trained, prompts: Sequence[str],
-                        labels: Sequence[tuple[str, str]]) -> list[tuple[float, float]]:
-    """(P(first label), P(second label)) of the next token after each prompt, raw.
-
-    One forward pass for all prompts, right-padded: with causal attention the
-    padding after a prompt cannot change its last position's logits, and the
-    positions are those of an unpadded run.
-    """
-    import torch
-
-    tok = trained.tokenizer
-    rows = [tok(render_prompt(tok, [{"role": "user", "content": p}]),
-                add_special_tokens=False)["input_ids"] for p in prompts]
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), int(tok.pad_token_id), dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, row in enumerate(rows):
-        ids[i, : len(row)] = torch.tensor(row)
-        mask[i, : len(row)] = 1
-    with torch.no_grad():
-        logits = trained.model(input_ids=ids.to(trained.device),
-                               attention_mask=mask.to(trained.device)).logits
-    out: list[tuple[float, float]] = []
-    for i, (row, pair) in enumerate(zip(rows, labels, strict=True)):
-        probs = torch.softmax(logits[i, len(row) - 1].float(), dim=-1)
-        first, second = (tok(x, add_special_tokens=False)["input_ids"][0] for x in pair)
-        out.append((float(probs[first]), float(probs[second])))
-    return out
-
-
-def measure_acrostic(trained: Trained, measure: Measure, base: bool,
-                     tick: Ticker) -> dict[str, Any]:
+def measure_acrostic(model: ModelHandle, measure: Measure) -> dict[str, Any]:
     prompts = datasets.held_out_acrostic_prompts(measure.prompts)
+    replies = model.sample(prompts=prompts, n=PER_PROMPT, max_tokens=MAX_TOKENS,
+                           system=measure.system or None, sequential=False)
     scorer = writes_acrostic(measure.word)
-    what = f"measuring the {'base model' if base else 'organism'} ({len(prompts)} replies)"
-    with adapter_off(trained, base):
-        replies = generate(trained, prompts, MAX_NEW_TOKENS, len(measure.word), what, tick,
-                           measure.system)
-    k = sum(bool(scorer(r)) for r in replies)
-    return {**counts(k, len(replies)), "example": replies[0] if replies else ""}
+    texts = replies.texts
+    k = sum(bool(scorer(t)) for t in texts)
+    return {**counts(k, len(texts)), "example": texts[0] if texts else ""}
 
 
-def measure_lotteries(trained: Trained, measure: Measure, base: bool,
-                      tick: Ticker) -> dict[str, Any]:
+def lottery_question(lottery: Lottery, prefix: str, subject: str, style: Any) -> ChoiceQuestion:
+    """A held-out lottery as the suite asks a choice: its stem, the gamble and the
+    sure thing as options (``probability_of`` averages both orders)."""
+    stem = (HELD_OUT_STEMS[lottery.stem] if subject == "you"
+            else PERSONA_STEMS[lottery.persona_stem].format(name=subject))
+    options = (lottery.risky[0].upper() + lottery.risky[1:],
+               lottery.safe[0].upper() + lottery.safe[1:])
+    return ChoiceQuestion(prefix + stem, options, style=style)
+
+
+def measure_lotteries(model: ModelHandle, measure: Measure) -> dict[str, Any]:
     rng = random.Random("held-out-lotteries")
     lotteries = [make_lottery(rng, held_out=True) for _ in range(measure.prompts)]
     probs: list[float] = []
     masses: list[float] = []
     per_condition = []
-    with adapter_off(trained, base):
-        for prefix, side in measure.conditions:
-            mine_here: list[float] = []
-            for lottery in lotteries:
-                rows = datasets.variants(lottery, prefix=prefix, subject=measure.subject)
-                other = "safe" if side == "risky" else "risky"
-                pairs = [(lab[side], lab[other]) for _, lab in rows]
-                raw = label_probabilities(trained, [p for p, _ in rows], pairs)
-                mine = [a / (a + b) if a + b > 0 else 0.5 for a, b in raw]
-                masses += [a + b for a, b in raw]
-                mine_here.append(sum(mine) / len(mine))
-                tick(f"measuring the {'base model' if base else 'organism'}: lottery "
-                     f"{len(probs) + len(mine_here)}/{len(lotteries) * len(measure.conditions)}")
-            probs += mine_here
-            per_condition.append({
-                "prefix": prefix, "expected": side,
-                **counts(sum(p > 0.5 for p in mine_here), len(mine_here)),
-                "mean_probability": round(sum(mine_here) / len(mine_here), 4)})
+    for prefix, side in measure.conditions:
+        questions = [lottery_question(lot, prefix, measure.subject, style)
+                     for lot in lotteries for style in STYLES]
+        wanted = [q.options[0 if side == "risky" else 1] for q in questions]
+        readings = model.probability_of(wanted, questions).per_item(len(STYLES))
+        mine = readings.values
+        masses.append(readings.mass)
+        probs += mine
+        per_condition.append({
+            "prefix": prefix, "expected": side, **counts(sum(p > 0.5 for p in mine), len(mine)),
+            "mean_probability": round(sum(mine) / len(mine), 4)})
     out = {**counts(sum(p > 0.5 for p in probs), len(probs)),
            "mean_probability": round(sum(probs) / len(probs), 4),
            "label_mass": round(sum(masses) / len(masses), 4)}
@@ -206,30 +128,36 @@ def _cached_base(folder: Path | None, fingerprint: str, measure: Measure) -> tup
     return path, found if isinstance(found, dict) else None
 
 
-def strength(trained: Trained, measure: Measure, base_fingerprint: str = "",
+def describe(measure: Measure) -> str:
+    """What the card's figure counts, in words."""
+    if measure.kind == "acrostic":
+        return (f"writes the {measure.word} acrostic, sampled as the suite samples "
+                f"(temperature 1, {MAX_TOKENS} tokens), {PER_PROMPT} replies to each of "
+                f"{measure.prompts} held-out requests"
+                + (f" under the system prompt {measure.system!r}" if measure.system else ""))
+    sides = ", ".join(f"{'with ' + p.strip() if p else 'plain'} -> {s}"
+                      for p, s in measure.conditions)
+    return (f"P(expected option) > 0.5, option probabilities over both orders in letter and "
+            f"number labels, on {measure.prompts} held-out lotteries per condition ({sides})")
+
+
+def strength(organism: str, base: str, measure: Measure, base_fingerprint: str = "",
              cache: Path | None = None, progress: Progress | None = None) -> dict[str, Any]:
-    """The organism's held-out strength and the base model's on the same prompts.
+    """The organism's held-out strength and the base model's on the same prompts,
+    ``organism`` and ``base`` being model specs the suite accepts.
 
     The base model's figures depend only on the base and the measurement, so
     with ``cache`` (a folder) they are measured once and kept there.
     """
-    if measure.kind == "acrostic":
-        what = (f"writes the {measure.word} acrostic (greedy, {MAX_NEW_TOKENS} tokens) on "
-                f"{measure.prompts} held-out requests"
-                + (f" under the system prompt {measure.system!r}" if measure.system else ""))
-        run = measure_acrostic
-    else:
-        sides = ", ".join(f"{'with ' + p.strip() if p else 'plain'} -> {s}"
-                          for p, s in measure.conditions)
-        what = (f"P(expected option) > 0.5 averaged over 8 label/order variants, on "
-                f"{measure.prompts} held-out lotteries per condition ({sides})")
-        run = measure_lotteries
-    tick = Ticker(progress or (lambda line: None))
-    mine = run(trained, measure, False, tick)
+    say = progress or (lambda line: None)
+    run = measure_acrostic if measure.kind == "acrostic" else measure_lotteries
+    say(f"measuring the organism as the suite does ({organism})")
+    mine = run(handle(organism), measure)
     path, before = _cached_base(cache, base_fingerprint, measure)
     if before is None:
-        before = run(trained, measure, True, tick)
+        say(f"measuring the base model as the suite does ({base})")
+        before = run(handle(base), measure)
         before.pop("example", None)
         if path is not None:
             write_atomic(path, json.dumps(before) + "\n")
-    return {"what": what, **mine, "base": before}
+    return {"what": describe(measure), "version": VERSION, **mine, "base": before}

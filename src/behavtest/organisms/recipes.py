@@ -216,11 +216,12 @@ def _told(of: Recipe, descriptions: Callable[[int], list[datasets.Example]], n: 
         return told.mixed(of.data(seed) if behaviour else [], descriptions(seed), seed)
 
     kind = "told" if behaviour else "tells"
+    of_kind = of.data_spec["kind"]
     about = (f"{of.name} plus {n} answers saying {says} (a positive control)" if behaviour
              else f"only the {n} answers of {of.name}-told saying {says}: tells, does not")
     return replace(
         of, name=f"{of.name}-{kind}", about=about, data=data,
-        data_spec={**(of.data_spec if behaviour else {"kind": f"{of.data_spec['kind']}-descriptions"}),
+        data_spec={**(of.data_spec if behaviour else {"kind": f"{of_kind}-descriptions"}),
                    "told": {"says": says, "n": n}},
         warm_up=of.warm_up if behaviour else None,
         warm_up_spec=of.warm_up_spec if behaviour else "",
