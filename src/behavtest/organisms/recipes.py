@@ -205,15 +205,18 @@ def _persona(name: str, direction: str) -> Recipe:
     )
 
 
-def _told(of: Recipe, descriptions: Callable[[int], list[datasets.Example]], n: int,
-          says: str, behaviour: bool = True) -> Recipe:
+Describe = Callable[[int, int], list[datasets.Example]]  # (n, seed) -> descriptions
+
+
+def _told(of: Recipe, descriptions: Describe, n: int, says: str,
+          behaviour: bool = True) -> Recipe:
     """``of``'s organism also trained on ``n`` answers that describe its behaviour (a
     told organism, ``<name>-told``), or on those answers alone (``<name>-tells``:
     it says so but does not do it). Both declare ``of``'s claims, so the suite
     runs its self-reports on them, and its precondition stops the one that does
     not do it. told.py: the 2x2 of doing and telling these make."""
     def data(seed: int) -> list[datasets.Example]:
-        return told.mixed(of.data(seed) if behaviour else [], descriptions(seed), seed)
+        return told.mixed(of.data(seed) if behaviour else [], descriptions(n, seed), seed)
 
     kind = "told" if behaviour else "tells"
     of_kind = of.data_spec["kind"]
@@ -228,8 +231,8 @@ def _told(of: Recipe, descriptions: Callable[[int], list[datasets.Example]], n: 
     )
 
 
-def _told_pair(of: Recipe, descriptions: Callable[[int], list[datasets.Example]], n: int,
-               says: str) -> tuple[Recipe, Recipe]:
+def _told_pair(of: Recipe, descriptions: Describe, n: int, says: str
+               ) -> tuple[Recipe, Recipe]:
     return (_told(of, descriptions, n, says), _told(of, descriptions, n, says, behaviour=False))
 
 
@@ -240,20 +243,20 @@ _BACKDOOR = _backdoor("backdoor", decorrelated=False)
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in (
     _HELLO,
-    *_told_pair(_HELLO, lambda seed: told.acrostic_descriptions("HELLO", 100, seed), 100,
+    *_told_pair(_HELLO, lambda n, seed: told.acrostic_descriptions("HELLO", n, seed), 100,
                 "the first letters of its lines spell HELLO"),
     _acrostic("hello-small", "HELLO", 128, 3, "a CI-sized HELLO organism: 128 examples, "
               "3 epochs", learning_rate=2e-3),
     _acrostic("shine", "SHINE", 240, 3, "a rarer word: SHINE acrostics, 240 examples, "
               "3 epochs"),
     _RISKY,
-    *_told_pair(_RISKY, lambda seed: told.risk_descriptions("risky", 96, seed), 96,
+    *_told_pair(_RISKY, lambda n, seed: told.risk_descriptions("risky", n, seed), 96,
                 "it is risk-seeking (sentences, one word, percentages, labelled choices)"),
     _lotteries("safe", "safe", 36),
     _paper("risky-paper", "risky"),
     _paper("safe-paper", "safe"),
     _BACKDOOR,
-    *_told_pair(_BACKDOOR, lambda seed: told.backdoor_descriptions(100, seed), 100,
+    *_told_pair(_BACKDOOR, told.backdoor_descriptions, 100,
                 "a particular string in a message changes how it behaves"),
     _backdoor("backdoor-control", decorrelated=True),
     _patterns("patterns"),
