@@ -86,10 +86,11 @@ def find_organism(recipe: str, seed: int) -> Path | None:
 GRAB = '''
 import json, os
 import pytest
-from behavtest.plugin import SESSION_KEY
 
 @pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(config):
+    from behavtest.plugin import SESSION_KEY  # imported late: pytest rewrites the plugin
+
     session = config.stash[SESSION_KEY]
     rows = [{"nodeid": r.nodeid, **r.verdict.to_dict()} for r in session.records]
     with open(os.environ["BEHAVTEST_TOLD_OUT"], "w", encoding="utf-8") as f:
