@@ -174,6 +174,7 @@ ARMS = {
     "risk": ("risk", "runs/organisms/risky-[0-9]*", "runs/organisms/safe-[0-9]*"),
     "backdoor": ("backdoor", "runs/organisms/backdoor-[0-9]*",
                  "runs/organisms/backdoor-control-[0-9]*"),
+    "risk-told": ("risk", "runs/organisms/risky-told-[0-9]*", "runs/organisms/safe-[0-9]*"),
 }
 
 
@@ -192,12 +193,17 @@ def run_arms(name: str) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--family", action="append", choices=sorted(FAMILIES))
+    parser.add_argument("--family", action="append", choices=sorted({*FAMILIES, *ARMS}),
+                        help="a family of the 2x2 (with --arms: an arm, e.g. risk-told)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--arms", action="store_true",
                         help="run the arms of seeds (runs/organisms/) instead of the 2x2")
     args = parser.parse_args(argv)
+    known = ARMS if args.arms else FAMILIES
+    if unknown := [f for f in args.family or [] if f not in known]:
+        parser.error(f"--family {unknown[0]} is not one of {', '.join(known)}"
+                     f"{'' if args.arms else ' (without --arms)'}")
     try:
         results = json.loads(args.out.read_text(encoding="utf-8"))
     except (OSError, ValueError):
