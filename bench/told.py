@@ -17,6 +17,12 @@ Markdown table per family is printed (docs/sensitivity.md holds it):
 
     python bench/told.py                       # every family, seed 0
     python bench/told.py --family acrostic --seed 0
+    python bench/told.py --told-vs-tells       # what the tells-only twins say
+    python bench/told.py --arms                # the arms of seeds (runs/organisms/)
+
+The tells-only twin's own run never asks its self-report (its precondition
+stops it first); run as the *baseline* of its told organism, the comparison
+shows what it says.
 
 The organisms are looked up in ``runs/organisms/<name>-<seed>`` (what
 ``behavtest organisms build <name> --seed <seed>`` writes), then in the
@@ -191,14 +197,70 @@ def run_arms(name: str) -> dict[str, Any]:
             "pytest": tail.splitlines()[-1:]}
 
 
+def family_baseline(family: Family, seed: int) -> str:
+    """The spec every cell of ``family`` is compared with."""
+    if family.baseline is None:
+        return "embedded"
+    against = find_organism(family.baseline, seed)
+    if against is None:
+        raise SystemExit(f"the baseline {family.baseline}-{seed} is not built; fix: behavtest "
+                         f"organisms build {family.baseline} --seed {seed}")
+    return f"embedded+{against}"
+
+
+def run_family(name: str, seed: int) -> dict[str, Any]:
+    """The family's 2x2: every cell's verdicts, with its organism's card figure."""
+    family = FAMILIES[name]
+    baseline = family_baseline(family, seed)
+    cells: dict[str, dict[str, Any]] = {}
+    for cell, recipe in family.recipes().items():
+        folder = None if recipe is None else find_organism(recipe, seed)
+        if recipe is not None and folder is None:
+            print(f"{name} / {cell}: {recipe}-{seed} is not built; fix: behavtest organisms "
+                  f"build {recipe} --seed {seed}", file=sys.stderr)
+            cells[cell] = {"organism": f"{recipe}-{seed}", "missing": True}
+            continue
+        model = "embedded" if folder is None else f"embedded+{folder}"
+        print(f"{name} / {cell}: {model}", file=sys.stderr, flush=True)
+        rows, tail = run_cell(family, model, declare=folder is None, baseline=baseline)
+        card = {} if folder is None else json.loads((folder / "behavtest.json").read_text())
+        cells[cell] = {
+            "organism": None if recipe is None else f"{recipe}-{seed}",
+            "model": model.replace(str(Path.home()), "~"),
+            "card_strength": card.get("strength"), "train_dtype": card.get("train_dtype"),
+            "verdicts": [short(r) for r in rows], "pytest": tail.splitlines()[-1:],
+        }
+    return {"module": family.module, "select": family.select, "claim": family.claim,
+            "baseline": baseline.replace(str(Path.home()), "~"), "cells": cells}
+
+
+def run_told_vs_tells(name: str, seed: int) -> dict[str, Any]:
+    """The told organism against its tells-only twin as the baseline: the
+    comparisons' baseline figures are what the twin says, which its own run
+    never asks (its precondition stops it first)."""
+    family = FAMILIES[name]
+    told, tells = (find_organism(f"{family.organism}-{k}", seed) for k in ("told", "tells"))
+    if told is None or tells is None:
+        raise SystemExit(f"{name}: build {family.organism}-told and {family.organism}-tells "
+                         f"(seed {seed}) first")
+    print(f"{name}: {told.name} vs {tells.name}", file=sys.stderr, flush=True)
+    rows, tail = run_cell(family, f"embedded+{told}", declare=False,
+                          baseline=f"embedded+{tells}")
+    return {"model": told.name, "baseline": tells.name, "verdicts": [short(r) for r in rows],
+            "pytest": tail.splitlines()[-1:]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--family", action="append", choices=sorted({*FAMILIES, *ARMS}),
                         help="a family of the 2x2 (with --arms: an arm, e.g. risk-told)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--arms", action="store_true",
-                        help="run the arms of seeds (runs/organisms/) instead of the 2x2")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--arms", action="store_true",
+                      help="run the arms of seeds (runs/organisms/) instead of the 2x2")
+    mode.add_argument("--told-vs-tells", action="store_true",
+                      help="run each told organism against its tells-only twin as baseline")
     args = parser.parse_args(argv)
     known = ARMS if args.arms else FAMILIES
     if unknown := [f for f in args.family or [] if f not in known]:
@@ -208,45 +270,17 @@ def main(argv: list[str] | None = None) -> int:
         results = json.loads(args.out.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         results = {}
-    if args.arms:
-        for name in args.family or list(ARMS):
+    for name in args.family or list(known):
+        if args.arms:
             got = results.setdefault("arms", {})[name] = run_arms(name)
             print(table(f"{name}: arms of seeds", {"arms": got}, ("arms",)))
-        args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-        return 0
-    for name in args.family or list(FAMILIES):
-        family = FAMILIES[name]
-        cells: dict[str, dict[str, Any]] = {}
-        baseline = "embedded"
-        if family.baseline is not None:
-            against = find_organism(family.baseline, args.seed)
-            if against is None:
-                print(f"{name}: the baseline {family.baseline}-{args.seed} is not built; fix: "
-                      f"behavtest organisms build {family.baseline} --seed {args.seed}",
-                      file=sys.stderr)
-                return 2
-            baseline = f"embedded+{against}"
-        for cell, recipe in family.recipes().items():
-            folder = None if recipe is None else find_organism(recipe, args.seed)
-            if recipe is not None and folder is None:
-                print(f"{name} / {cell}: {recipe}-{args.seed} is not built; fix: behavtest "
-                      f"organisms build {recipe} --seed {args.seed}", file=sys.stderr)
-                cells[cell] = {"organism": f"{recipe}-{args.seed}", "missing": True}
-                continue
-            model = "embedded" if folder is None else f"embedded+{folder}"
-            print(f"{name} / {cell}: {model}", file=sys.stderr, flush=True)
-            rows, tail = run_cell(family, model, declare=folder is None, baseline=baseline)
-            card = {} if folder is None else json.loads((folder / "behavtest.json").read_text())
-            cells[cell] = {
-                "organism": None if recipe is None else f"{recipe}-{args.seed}",
-                "model": model.replace(str(Path.home()), "~"),
-                "card_strength": card.get("strength"), "train_dtype": card.get("train_dtype"),
-                "verdicts": [short(r) for r in rows], "pytest": tail.splitlines()[-1:],
-            }
-        results[f"{name}-seed{args.seed}"] = {
-            "module": family.module, "select": family.select, "claim": family.claim,
-            "baseline": baseline.replace(str(Path.home()), "~"), "cells": cells}
-        print(table(name, cells))
+        elif args.told_vs_tells:
+            got = results.setdefault("told_vs_tells", {})[f"{name}-seed{args.seed}"] = (
+                run_told_vs_tells(name, args.seed))
+            print(table(f"{name}: told vs tells", {"told vs tells": got}, ("told vs tells",)))
+        else:
+            got = results[f"{name}-seed{args.seed}"] = run_family(name, args.seed)
+            print(table(name, got["cells"]))
     args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
