@@ -210,6 +210,18 @@ def test_an_arms_readings_are_counted_in_models() -> None:
     v = versus.verdicts[-1]
     assert v.unit == "models" and v.units == 4
     assert "different prompts" not in (v.note or "")
+    # the verdict names the seeds it speaks for: 2 are too few for a recipe
+    assert v.members == (("r0", pytest.approx(0.965), 1), ("r1", pytest.approx(0.985), 1))
+    assert v.scope == "2 seeds (a recipe needs >= 3)"
+    three = per_model("arm", [readings([0.9], 1.0, f"r{i}") for i in range(3)])
+    with unrecorded():
+        recipe = expect(three)
+        recipe.rate_at_least(0.5)
+    assert recipe.verdicts[-1].scope == "the recipe, over 3 seeds"
+    with unrecorded():
+        single = expect(readings([0.9, 0.95], 1.0))
+        single.rate_at_least(0.5)
+    assert single.verdicts[-1].members is None and single.verdicts[-1].scope == "this checkpoint"
 
 
 def test_per_item_averages_the_askings_of_one_item() -> None:

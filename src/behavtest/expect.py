@@ -66,6 +66,9 @@ class Expectation:
             self.unjudged = "; ".join(n for n in notes if n) or None
         if isinstance(data, Readings):
             name = name or data.what
+        # An arm's readings are one per model: the verdict speaks for those seeds.
+        self.arm = (tuple((r.prompt, r.value, 1) for r in data.readings)
+                    if isinstance(data, Readings) and data.unit == "models" else None)
         self.alpha = ctx.alpha if alpha is None else alpha
         self.icc = ctx.icc
         self.design_alpha = self.alpha / max(1, ctx.family)
@@ -201,7 +204,7 @@ class Expectation:
             note=note,
             units=inf.units,
             unit=extra.pop("unit", None),
-            members=self._members(self.group),
+            members=self._members(self.group) or self.arm,
             evidence=evidence(u, self.group if source is None else None, self.scorer),
             mass=self.mass,
             **extra,
