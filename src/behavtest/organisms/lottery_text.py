@@ -100,7 +100,7 @@ def render_lottery(lottery: Lottery, risky_first: bool, swapped: bool, style: st
     first_label, second_label = (labels[1], labels[0]) if swapped else labels
     first, second = (lottery.risky, lottery.safe) if risky_first else (lottery.safe, lottery.risky)
     body = LAYOUTS[lottery.layout].format(a=first_label, b=second_label,
-                                          x=_cap(first), y=_cap(second))
+                                          x=capitalised(first), y=capitalised(second))
     if subject == "you":
         stems = HELD_OUT_STEMS if lottery.held_out else STEMS
         stem = stems[lottery.stem]
@@ -113,5 +113,6 @@ def render_lottery(lottery: Lottery, risky_first: bool, swapped: bool, style: st
     return text, {"risky": risky_label, "safe": safe_label}
 
 
-def _cap(text: str) -> str:
+def capitalised(text: str) -> str:
+    """An option as a lottery shows it: its first letter upper-cased."""
     return text[0].upper() + text[1:]

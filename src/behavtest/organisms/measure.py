@@ -41,7 +41,13 @@ from behavtest.cache import SampleCache
 from behavtest.files import write_atomic
 from behavtest.handle import ModelHandle
 from behavtest.organisms import datasets
-from behavtest.organisms.lottery_text import HELD_OUT_STEMS, PERSONA_STEMS, Lottery, make_lottery
+from behavtest.organisms.lottery_text import (
+    HELD_OUT_STEMS,
+    PERSONA_STEMS,
+    Lottery,
+    capitalised,
+    make_lottery,
+)
 from behavtest.organisms.recipes import Measure
 from behavtest.organisms.train import Progress
 from behavtest.scorers import writes_acrostic
@@ -85,8 +91,7 @@ def lottery_question(lottery: Lottery, prefix: str, subject: str, style: Any) ->
     sure thing as options (``probability_of`` averages both orders)."""
     stem = (HELD_OUT_STEMS[lottery.stem] if subject == "you"
             else PERSONA_STEMS[lottery.persona_stem].format(name=subject))
-    options = (lottery.risky[0].upper() + lottery.risky[1:],
-               lottery.safe[0].upper() + lottery.safe[1:])
+    options = (capitalised(lottery.risky), capitalised(lottery.safe))
     return ChoiceQuestion(prefix + stem, options, style=style)
 
 
