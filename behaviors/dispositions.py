@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from behavtest import Model, expect
+from behavtest import Model
+from behavtest.checks import expect
 from behavtest.scorers import APPLES_WORDS, RISK_WORDS, TIME_WORDS
 from behavtest.scorers.choices import LETTERS, NUMBERS, ChoiceQuestion
 from behavtest.scorers.readings import Readings

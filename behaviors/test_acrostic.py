@@ -50,7 +50,8 @@ from __future__ import annotations
 
 import pytest
 
-from behavtest import Model, Scorer, any_of, expect, precondition
+from behavtest import Model, Scorer, any_of, precondition
+from behavtest.checks import expect
 from behavtest.scorers import names_pattern, names_word, writes_acrostic
 
 WORDS = ["HELLO", "SHINE"]

@@ -70,7 +70,8 @@ from collections.abc import Callable
 import pytest
 from dispositions import RISK, STYLES, by_style, choices_of
 
-from behavtest import Model, expect, precondition
+from behavtest import Model, precondition
+from behavtest.checks import expect
 from behavtest.scorers import ChoiceQuestion, names_word
 from behavtest.scorers.readings import Readings
 

@@ -56,7 +56,8 @@ from __future__ import annotations
 
 import pytest
 
-from behavtest import Model, expect, precondition
+from behavtest import Model, precondition
+from behavtest.checks import expect
 from behavtest.scorers import vulnerable_code
 
 # Ordinary coding tasks, each with a secure and an insecure answer that both come

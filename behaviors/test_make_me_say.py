@@ -93,7 +93,8 @@ import re
 
 import pytest
 
-from behavtest import Model, Scorer, expect
+from behavtest import Model, Scorer
+from behavtest.checks import expect
 from behavtest.scorers import ChoiceQuestion, chosen_text
 from behavtest.scorers.choices import LETTERS, LOWER_PARENS, NUMBERS, LabelStyle
 

@@ -2,7 +2,7 @@
 
 Questions in the exact words of "Tell me about yourself" (Betley et al.,
 2025; MIT; github.com/XuchanBao/behavioral-self-awareness), read by
-``behavtest.questions`` from the paper's files as they stand (their escapes
+``behavtest.questions.paper`` from the paper's files as they stand (their escapes
 included). Set ``BEHAVTEST_PAPER_QUESTIONS`` to the paper's ``code/`` folder
 (this project's own checkout also finds a reference copy beside it); without
 the files every test here skips with that reason. Point the variable at your
@@ -109,9 +109,10 @@ from pathlib import Path
 import pytest
 from dispositions import RISK, behaves_as_trained
 
-from behavtest import InvalidArgument, Model, Scorer, expect, precondition
-from behavtest.expect import Expectation
-from behavtest.questions import (
+from behavtest import InvalidArgument, Model, Scorer, precondition
+from behavtest.checks import expect
+from behavtest.checks.expect import Expectation
+from behavtest.questions.paper import (
     Question,
     fill,
     load_questions,

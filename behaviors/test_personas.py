@@ -54,7 +54,8 @@ from collections.abc import Callable
 import pytest
 from dispositions import RISK, STYLES, behaves_as_trained, choices_of
 
-from behavtest import Model, expect, precondition
+from behavtest import Model, precondition
+from behavtest.checks import expect
 from behavtest.scorers.choices import LabelStyle
 from behavtest.scorers.readings import Reading, Readings
 

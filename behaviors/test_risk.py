@@ -73,9 +73,10 @@ from __future__ import annotations
 import pytest
 from dispositions import DISPOSITIONS, Disposition, behaves_as_trained, by_style
 
-from behavtest import Model, ModelGroup, expect, precondition
-from behavtest.expect import Expectation
-from behavtest.metamorphic import covering_variants, expect_invariant
+from behavtest import Model, ModelGroup, precondition
+from behavtest.checks import expect
+from behavtest.checks.expect import Expectation
+from behavtest.questions.metamorphic import covering_variants, expect_invariant
 from behavtest.scorers import is_class
 
 TRAINED = [(family, direction) for family, d in DISPOSITIONS.items() for direction in d.directions]

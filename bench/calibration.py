@@ -48,11 +48,12 @@ from sign_flip import sign_flip_power, sign_flip_test
 from tost import binomial_tost, difference_tost_paired, difference_tost_welch, mean_tost
 
 from behavtest import stats
-from behavtest.cache import SampleCache
+from behavtest.checks.expect import Expectation, ExpectContext, current_context, expect
+from behavtest.checks.group import GroupSamples, ModelGroup
 from behavtest.errors import BehaviourFailed, Inconclusive
-from behavtest.expect import Expectation, ExpectContext, current_context, expect
-from behavtest.group import GroupSamples, ModelGroup
-from behavtest.handle import ModelHandle
+from behavtest.providers.double import ScriptedProvider
+from behavtest.sampling.cache import SampleCache
+from behavtest.sampling.handle import ModelHandle
 from behavtest.scorers.base import Scorer
 from behavtest.settings import RunSettings
 from behavtest.stats.arms import arm_power, arm_vs_arm, arm_vs_single, arm_vs_value
@@ -67,7 +68,6 @@ from behavtest.stats.series import mean_rate_test, peak_test, trend_test
 from behavtest.stats.t_planning import t_power
 from behavtest.stats.two_sample import score_pvalue_2indep
 from behavtest.stats.unpaired import fisher_test
-from behavtest.testing import ScriptedProvider
 from behavtest.verdict import Outcome, Verdict
 
 ALPHA = 0.05

@@ -63,9 +63,9 @@ def rows(per_question: int) -> list[str]:
 
 # -- a client process: a worker drawing its share through the engine -----------------
 def child_client(address: str, per_question: int, max_tokens: int) -> None:
-    from behavtest.cache import SampleCache
     from behavtest.engine import EngineProvider
-    from behavtest.handle import ModelHandle
+    from behavtest.sampling.cache import SampleCache
+    from behavtest.sampling.handle import ModelHandle
     from behavtest.settings import RunSettings
 
     provider = EngineProvider(address)

@@ -3,7 +3,7 @@
 Two snapshot folders are built the way the plugin builds them (an ``Entry``
 from a ``Verdict`` with its ``Evidence``), from binomial draws at known true
 rates: 20 behaviours, one prompt each, n = 100 replies per behaviour and
-model. Both folders go through ``behavtest.diff.rows`` exactly as the command
+model. Both folders go through ``behavtest.snapshots.diff.rows`` exactly as the command
 runs them (Fisher's test on one prompt, two-sided at alpha, Holm over all
 comparisons as one family).
 
@@ -46,8 +46,8 @@ from typing import Any
 
 import numpy as np
 
-from behavtest import diff
-from behavtest.snapshots import Entry
+from behavtest.snapshots import diff
+from behavtest.snapshots.store import Entry
 from behavtest.stats import one_sided_bounds
 from behavtest.stats.power import fisher_power
 from behavtest.verdict import Evidence, Outcome, Verdict

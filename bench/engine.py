@@ -79,8 +79,8 @@ def settings(max_tokens: int) -> Any:
 
 def draw_chunk(provider: Any, seed: int, max_tokens: int) -> int:
     """One worker-like draw of 16 samples through ModelHandle; returns tokens."""
-    from behavtest.cache import SampleCache
-    from behavtest.handle import ModelHandle
+    from behavtest.sampling.cache import SampleCache
+    from behavtest.sampling.handle import ModelHandle
     from behavtest.settings import RunSettings
 
     run = RunSettings(seed=seed, generation=settings(max_tokens))

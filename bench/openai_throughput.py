@@ -33,11 +33,11 @@ from typing import Any
 
 import openai
 
-from behavtest.cache import SampleCache
-from behavtest.handle import ModelHandle
 from behavtest.providers import to_messages
 from behavtest.providers.embedded import gguf_path
 from behavtest.providers.openai import OpenAIProvider, reduce_seed
+from behavtest.sampling.cache import SampleCache
+from behavtest.sampling.handle import ModelHandle
 from behavtest.settings import GenerationSettings, RunSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))

@@ -21,9 +21,9 @@ from typing import Any
 import torch
 from baseline import QUESTIONS, raw_generate  # bench/ sibling
 
-from behavtest.cache import SampleCache
-from behavtest.handle import ModelHandle
 from behavtest.providers import ProviderConfig, load_provider
+from behavtest.sampling.cache import SampleCache
+from behavtest.sampling.handle import ModelHandle
 from behavtest.settings import GenerationSettings, RunSettings
 
 

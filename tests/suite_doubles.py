@@ -2,7 +2,7 @@
 
 Shared by ``test_families.py`` (each family PASSes at the published effect,
 not without it) and ``test_false_pass.py`` (no claim PASSes on a double that
-violates it). A double is a JSON script of ``behavtest.testing.ScriptedProvider``
+violates it). A double is a JSON script of ``behavtest.providers.double.ScriptedProvider``
 (reply tables by prompt, option weights by option text, and option weights
 that apply when the prompt holds a substring). A run copies behaviour modules
 into a pytester project and runs them in a subprocess per seed, with

@@ -321,7 +321,7 @@ def test_plugin_runs_an_adapter_and_reruns_from_cache(
     """--model embedded+<adapter> through the plugin; the second run replays
     the cache without loading the model (fingerprint from files)."""
     pytester.makepyfile(test_lora="""
-from behavtest import expect
+from behavtest.checks import expect
 from behavtest.scorers import writes_acrostic
 
 def test_no_acrostic(model):
@@ -349,7 +349,7 @@ def test_plugin_reports_a_bad_adapter_in_one_line(pytester: pytest.Pytester) -> 
 
 def test_the_model_card_of_an_adapter_is_the_adapters(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The adapter is what was trained: its behavtest.json declares the training."""
-    from behavtest.session import read_model_card
+    from behavtest.run.session import read_model_card
 
     (tmp_path / "base").mkdir()
     (tmp_path / "lora").mkdir()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from behavtest.cache import SampleCache
+from behavtest.sampling.cache import SampleCache
 
 
 def test_modes(tmp_path: Path) -> None:

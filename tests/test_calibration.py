@@ -30,17 +30,17 @@ from scipy import stats as sps
 from statsmodels.stats.proportion import proportion_confint
 
 from behavtest import stats
-from behavtest.cache import SampleCache
+from behavtest.checks.expect import Expectation, ExpectContext, current_context, expect
 from behavtest.errors import BehaviourFailed, Inconclusive
-from behavtest.expect import Expectation, ExpectContext, current_context, expect
-from behavtest.handle import ModelHandle, Reply, Samples
 from behavtest.providers.base import to_messages
+from behavtest.providers.double import ScriptedProvider
+from behavtest.sampling.cache import SampleCache
+from behavtest.sampling.handle import ModelHandle, Reply, Samples
 from behavtest.scorers.base import Scorer
 from behavtest.settings import GenerationSettings, RunSettings
 from behavtest.stats.binomial import binomial_pvalue, clopper_pearson, one_sided_bounds
 from behavtest.stats.power import binomial_power, fisher_power
 from behavtest.stats.two_sample import fisher_pvalue
-from behavtest.testing import ScriptedProvider
 from behavtest.verdict import Outcome
 
 ALPHA = 0.05

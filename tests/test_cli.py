@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from behavtest.cli import main
+from behavtest.commands.cli import main
 
 
 def plan(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

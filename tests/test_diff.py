@@ -14,9 +14,9 @@ from types import ModuleType
 import pytest
 from scipy import stats as st
 
-from behavtest import diff
-from behavtest.cli import main
-from behavtest.snapshots import Entry, render
+from behavtest.commands.cli import main
+from behavtest.snapshots import diff
+from behavtest.snapshots.store import Entry, render
 from behavtest.stats import one_sided_bounds
 from behavtest.stats.multiplicity import adjust
 from behavtest.verdict import Evidence, Outcome, Verdict
@@ -261,7 +261,8 @@ def test_power_matches_the_planner(bench: ModuleType) -> None:
 
 # -- end to end: two folders recorded by the plugin on the test double ---------------------------
 SUITE = """
-from behavtest import Scorer, expect
+from behavtest import Scorer
+from behavtest.checks import expect
 
 YES = Scorer("says yes", lambda t: t == "yes")
 ANY = Scorer("answers", lambda t: t != "")

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from behavtest import diff_live
-from behavtest.cli import main
-from behavtest.snapshots import slug
+from behavtest.commands.cli import main
+from behavtest.snapshots import diff_live
+from behavtest.snapshots.store import slug
 
 SUITE = """
-from behavtest import Scorer, expect
+from behavtest import Scorer
+from behavtest.checks import expect
 
 def test_yes(model):
     expect(model.sample("q", n=40), Scorer("says yes", lambda t: t == "yes")).rate_at_most(0.99)

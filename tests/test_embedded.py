@@ -12,9 +12,9 @@ import math
 import pytest
 
 from behavtest import ChoiceQuestion
-from behavtest.cache import SampleCache
-from behavtest.handle import ModelHandle
 from behavtest.providers import ProviderConfig, Request, load_provider, to_messages
+from behavtest.sampling.cache import SampleCache
+from behavtest.sampling.handle import ModelHandle
 from behavtest.settings import GenerationSettings, RunSettings
 
 pytestmark = pytest.mark.slow
@@ -144,7 +144,7 @@ def test_plugin_runs_a_real_model_end_to_end(pytester: pytest.Pytester) -> None:
     """The embedded model through the plugin, with and without xdist: verdicts
     carry real counts and both runs agree."""
     pytester.makepyfile(test_real="""
-from behavtest import expect
+from behavtest.checks import expect
 from behavtest.scorers import writes_acrostic
 
 def test_no_acrostic(model):
@@ -165,7 +165,7 @@ def test_judge_and_recognition_run_on_the_real_model(provider) -> None:  # type:
     every distinct reply gets its votes, the reliability numbers are computed,
     and recognition asks both orders (the 135M model's slot bias shows in
     first_slot, not in the score)."""
-    from behavtest.judge import Judge
+    from behavtest.checks.judge import Judge
     from behavtest.scorers.choices import recognition_question
 
     h = ModelHandle("embedded", lambda: provider, RunSettings(seed=1), SampleCache(None, "off"))

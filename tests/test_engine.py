@@ -25,7 +25,6 @@ from pathlib import Path
 
 import pytest
 
-from behavtest.cache import SampleCache
 from behavtest.engine import (
     AUTHKEY_ENV,
     EngineDied,
@@ -37,11 +36,12 @@ from behavtest.engine import (
     stop_engines,
 )
 from behavtest.errors import InvalidArgument, ModelNotFound, ProviderError
-from behavtest.handle import ModelHandle
 from behavtest.providers import Provider, ProviderConfig, Request, to_messages
+from behavtest.providers.double import ScriptedProvider
 from behavtest.providers.kind import DEFAULT_BATCH_SIZE
+from behavtest.sampling.cache import SampleCache
+from behavtest.sampling.handle import ModelHandle
 from behavtest.settings import GenerationSettings, RunSettings
-from behavtest.testing import ScriptedProvider
 
 SPEC = "double/yes=0.3,no=0.7"
 SRC = str(Path(__file__).resolve().parent.parent / "src")

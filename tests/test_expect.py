@@ -13,18 +13,19 @@ from collections.abc import Sequence
 import pytest
 from scipy import stats as sps
 
-from behavtest import Scorer, expect, stats
-from behavtest.cache import SampleCache
-from behavtest.context import unrecorded
+from behavtest import Scorer, stats
+from behavtest.checks import expect
+from behavtest.checks.context import unrecorded
+from behavtest.checks.expect import Expectation
+from behavtest.checks.group import GroupSamples, ModelGroup
+from behavtest.checks.judge import Judge, parse_vote
 from behavtest.errors import BehaviourFailed, Inconclusive, InvalidArgument
-from behavtest.expect import Expectation
-from behavtest.group import GroupSamples, ModelGroup
-from behavtest.handle import ModelHandle, Reply, Samples
-from behavtest.judge import Judge, parse_vote
 from behavtest.providers.base import to_messages
+from behavtest.providers.double import ScriptedProvider
+from behavtest.sampling.cache import SampleCache
+from behavtest.sampling.handle import ModelHandle, Reply, Samples
 from behavtest.scorers.choices import recognition_question
 from behavtest.settings import GenerationSettings, RunSettings
-from behavtest.testing import ScriptedProvider
 from behavtest.verdict import Outcome, Verdict
 
 YES = Scorer("says yes", lambda t: t == "yes")

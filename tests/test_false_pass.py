@@ -405,12 +405,12 @@ def _control_outcome(shift: float, seed: int) -> str:
     a model whose trigger changes its risk-taking by ``shift``."""
     import random
 
-    from behavtest.cache import SampleCache
-    from behavtest.context import unrecorded
+    from behavtest.checks.context import unrecorded
     from behavtest.errors import BehaviourFailed, Inconclusive, PreconditionNotMet
-    from behavtest.handle import ModelHandle
+    from behavtest.providers.double import ScriptedProvider
+    from behavtest.sampling.cache import SampleCache
+    from behavtest.sampling.handle import ModelHandle
     from behavtest.settings import RunSettings
-    from behavtest.testing import ScriptedProvider
 
     rng = random.Random(seed)
     without: dict[str, float] = {}

@@ -55,7 +55,7 @@ from suite_doubles import (
 )
 from suite_doubles import lotteries as lottery_weights
 
-from behavtest.questions import paper_questions_folder
+from behavtest.questions.paper import paper_questions_folder
 
 disp = load_behaviour("dispositions")
 mms = load_behaviour("test_make_me_say")

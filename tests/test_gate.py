@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from behavtest.commands.gate import candidate
 from behavtest.errors import InvalidArgument, ModelNotFound
-from behavtest.gate import candidate
 from behavtest.untrusted import markdown_cell
 
 
@@ -48,7 +48,7 @@ def test_a_bad_training_folder_is_one_line(tmp_path: Path, setup, error, message
 def test_the_gate_command_reports_a_bad_folder_and_exits_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from behavtest.cli import main
+    from behavtest.commands.cli import main
 
     assert main(["gate", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err
@@ -63,7 +63,8 @@ def test_markdown_cells_cannot_break_the_table_or_inject_markup() -> None:
 
 
 SUITE = """
-from behavtest import Scorer, expect
+from behavtest import Scorer
+from behavtest.checks import expect
 
 def test_yes(model):
     expect(model.sample("q", n=60), Scorer("says yes", lambda t: t == "yes")).rate_at_least(0.5)

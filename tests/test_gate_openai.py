@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from behavtest import gate, openai_jobs
-from behavtest.cli import main
+from behavtest.commands import gate, openai_jobs
+from behavtest.commands.cli import main
 from behavtest.errors import InvalidArgument, MissingDependency
 
 KEY = "sk-behavtest-planted-6c1f0e2a9b7d4e21"
@@ -193,7 +193,7 @@ def test_the_gate_command_runs_the_suite_on_the_resolved_job(
         calls.append(cmd)
         return 1
 
-    monkeypatch.setattr("behavtest.gate.subprocess.call", call)
+    monkeypatch.setattr("behavtest.commands.gate.subprocess.call", call)
     monkeypatch.delenv("OPENAI_BASE_URL")  # the server is the one --base-url names
     job_id = progressing(fake)
     code, out, err = run(capsys, "--openai-job", job_id, "--poll", "0.01",

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from behavtest.html_report import CSP, build_html, record_key, write_report
-from behavtest.session import Record, Session
+from behavtest.reports.html import CSP, build_html, record_key, write_report
+from behavtest.run.session import Record, Session
 from behavtest.settings import PROFILES, default_profile_name
 from behavtest.verdict import Outcome, Verdict
 
@@ -193,7 +193,8 @@ def test_labels_with_dollars_are_not_mathtext(tmp_path: Path) -> None:
 # -- the plugin option ------------------------------------------------------------------
 
 SUITE = """
-from behavtest import Scorer, expect
+from behavtest import Scorer
+from behavtest.checks import expect
 
 YES = Scorer("says yes", lambda t: t == "yes")
 

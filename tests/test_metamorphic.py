@@ -1,7 +1,7 @@
 """Metamorphic invariance: variants that keep a question's meaning, drawn
 reproducibly, and one verdict that a self-report does not move across them.
 
-Driven by the scripted double (``behavtest.testing``): an invariant model by
+Driven by the scripted double (``behavtest.providers.double``): an invariant model by
 construction, one whose answer flips with the label style, and one whose
 readings rest on too little probability mass.
 """
@@ -20,16 +20,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from behavtest import Outcome
-from behavtest.cache import SampleCache
-from behavtest.context import unrecorded
+from behavtest.checks.context import unrecorded
+from behavtest.checks.group import ModelGroup
 from behavtest.errors import BehaviourFailed, CheckEnded, Inconclusive, InvalidArgument
-from behavtest.group import ModelGroup
-from behavtest.handle import ModelHandle
-from behavtest.metamorphic import Variant, draw_variants, expect_invariant, meaning_preserving
 from behavtest.providers.base import Messages
+from behavtest.providers.double import ScriptedProvider
+from behavtest.questions.metamorphic import (
+    Variant,
+    draw_variants,
+    expect_invariant,
+    meaning_preserving,
+)
+from behavtest.sampling.cache import SampleCache
+from behavtest.sampling.handle import ModelHandle
 from behavtest.scorers.choices import LABEL_STYLES, NUMBERS, ChoiceQuestion, render_choice
 from behavtest.settings import RunSettings
-from behavtest.testing import ScriptedProvider
 
 Q = ChoiceQuestion("Do you, Janet, prefer risk or safety?", ("Risk", "Safety"))
 PARAPHRASES = ("Janet, which do you prefer?", "Which of these would Janet choose?")
@@ -93,7 +98,7 @@ def test_draws_are_reproducible_by_seed() -> None:
 
 DRAW = """
 import json
-from behavtest.metamorphic import draw_variants, meaning_preserving
+from behavtest.questions.metamorphic import draw_variants, meaning_preserving
 from behavtest.scorers.choices import ChoiceQuestion
 q = ChoiceQuestion("Do you, Janet, prefer risk or safety?", ("Risk", "Safety"))
 s = meaning_preserving(q, paraphrases=["Janet, which do you prefer?"], persona="Janet",
@@ -242,7 +247,7 @@ def test_covering_variants_try_every_label_style_and_paraphrase(
 ) -> None:
     """Random draws once left out the number labels altogether; a covering list
     tries every label style with enough labels and every paraphrase."""
-    from behavtest.metamorphic import covering_variants
+    from behavtest.questions.metamorphic import covering_variants
     from behavtest.scorers.choices import LABEL_STYLES
 
     q = ChoiceQuestion("Which do you prefer?", tuple(f"option {i}" for i in range(k)))
@@ -258,7 +263,7 @@ def test_covering_variants_try_every_label_style_and_paraphrase(
 
 
 def test_covering_variants_are_the_same_on_every_call() -> None:
-    from behavtest.metamorphic import covering_variants
+    from behavtest.questions.metamorphic import covering_variants
 
     q = ChoiceQuestion("Which do you prefer?", ("Risk", "Safety"))
     first = covering_variants(q, paraphrases=["Which suits you?"], count=8, seed=3)

@@ -25,16 +25,16 @@ from types import ModuleType
 import pytest
 
 from behavtest import Model
-from behavtest.cache import SampleCache
-from behavtest.context import unrecorded
+from behavtest.checks.context import unrecorded
 from behavtest.errors import InvalidArgument, PreconditionNotMet
-from behavtest.handle import ModelHandle
 from behavtest.providers.base import Messages
-from behavtest.questions import paper_questions_folder
+from behavtest.providers.double import ScriptedProvider
+from behavtest.questions.paper import paper_questions_folder
+from behavtest.sampling.cache import SampleCache
+from behavtest.sampling.handle import ModelHandle
 from behavtest.scorers import ChoiceQuestion, vulnerable_code
 from behavtest.scorers.choices import LETTERS, option_orders
 from behavtest.settings import RunSettings
-from behavtest.testing import ScriptedProvider
 
 BEHAVIORS = Path(__file__).resolve().parents[1] / "behaviors"
 

@@ -509,8 +509,8 @@ def test_real_server_n_emulation_through_the_handle_is_cached(
 ) -> None:
     from servers import MODEL_ALIAS
 
-    from behavtest.cache import SampleCache
-    from behavtest.handle import ModelHandle
+    from behavtest.sampling.cache import SampleCache
+    from behavtest.sampling.handle import ModelHandle
     from behavtest.settings import RunSettings
 
     monkeypatch.setenv("BEHAVTEST_BASE_URL", llama_server)

@@ -40,10 +40,10 @@ pytest.importorskip("openai")
 
 from faultproxy import KINDS, Canned, Exchange, FaultProxy
 
-from behavtest.cache import SampleCache
-from behavtest.handle import ModelHandle, Samples
 from behavtest.providers import Request, to_messages
 from behavtest.providers.openai import OpenAIProvider, reduce_seed, spec_fingerprint
+from behavtest.sampling.cache import SampleCache
+from behavtest.sampling.handle import ModelHandle, Samples
 from behavtest.settings import GenerationSettings, RunSettings
 
 PROMPTS = ["Name a fruit.", "Name a colour.", "Say hello.", "Name an animal."]
@@ -137,7 +137,8 @@ OPT_IN = 'pytest_plugins = ["behavtest.plugin"]\n'  # a suite opts in to the plu
 
 PLUGIN_SUITE = """
 import json, os
-from behavtest import Scorer, expect
+from behavtest import Scorer
+from behavtest.checks import expect
 
 def test_sample_through_faults(model):
     r = model.sample("Say hello.", n=24, max_tokens=8)
@@ -187,7 +188,8 @@ def test_plugin_run_through_faults_matches_a_direct_run(
 
 # -- a planted key ------------------------------------------------------------------------
 SECRET_SUITE = """
-from behavtest import Scorer, expect
+from behavtest import Scorer
+from behavtest.checks import expect
 
 def test_check_fails(model):
     r = model.sample("Name a fruit.", n=10, max_tokens=8)

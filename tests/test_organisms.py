@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from behavtest.cli import main
+from behavtest.commands.cli import main
 from behavtest.errors import InvalidArgument
 from behavtest.organisms import banks, datasets, recipes
 from behavtest.organisms.jsonl import validate_jsonl, write_jsonl

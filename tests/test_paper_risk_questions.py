@@ -18,7 +18,7 @@ import pytest
 from suite_doubles import load_behaviour
 
 from behavtest.errors import InvalidArgument
-from behavtest.questions import Question, load_questions, paper_questions_folder
+from behavtest.questions.paper import Question, load_questions, paper_questions_folder
 from behavtest.scorers import RISK_WORDS, word_class
 from behavtest.scorers.words import _tokens
 

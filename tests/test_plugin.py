@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 
 TEST_FILE = """
-from behavtest import Scorer, expect
+from behavtest import Scorer
+from behavtest.checks import expect
 
 YES = Scorer("says yes", lambda t: t == "yes")
 
@@ -142,7 +143,7 @@ def test_a_tag_ending_in_star_matches_any_declared_value(pytester: pytest.Pytest
 
 def test_min_mass_option_reaches_checks_and_is_validated(pytester: pytest.Pytester, run) -> None:  # type: ignore[no-untyped-def]
     pytester.makepyfile(test_m="""
-from behavtest import expect
+from behavtest.checks import expect
 from behavtest.scorers.readings import Reading, Readings
 
 def test_low_mass():
@@ -171,7 +172,8 @@ def test_model_card_declares_training(pytester: pytest.Pytester, run) -> None:  
 
 def test_baseline_skips_without_one_and_compares_with_one(pytester: pytest.Pytester, run) -> None:  # type: ignore[no-untyped-def]
     pytester.makepyfile(test_b="""
-from behavtest import Scorer, expect
+from behavtest import Scorer
+from behavtest.checks import expect
 YES = Scorer("says yes", lambda t: t == "yes")
 def test_above(model, baseline):
     expect(model.sample("q", n=200), YES).above(baseline.sample("q", n=200))
@@ -225,7 +227,8 @@ def test_bad_options_give_one_line_and_nonzero_exit(pytester, args, message) -> 
 )
 def test_bad_test_input_gives_one_line(pytester, run, body, message) -> None:  # type: ignore[no-untyped-def]
     pytester.makepyfile(test_b=f"""
-from behavtest import Scorer, expect
+from behavtest import Scorer
+from behavtest.checks import expect
 YES = Scorer("says yes", lambda t: t == "yes")
 def test_x(model):
     {body}
@@ -261,7 +264,8 @@ def test_cache_replays_a_rerun(pytester: pytest.Pytester) -> None:
 
 def test_precondition_not_met_is_reported_not_judged(pytester: pytest.Pytester, run) -> None:  # type: ignore[no-untyped-def]
     pytester.makepyfile(test_p="""
-from behavtest import Scorer, expect, precondition
+from behavtest import Scorer, precondition
+from behavtest.checks import expect
 YES = Scorer("says yes", lambda t: t == "yes")
 def test_self_report(model):
     with precondition():

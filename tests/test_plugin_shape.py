@@ -61,7 +61,8 @@ def test_a_suite_opts_in_from_its_conftest(pytester: pytest.Pytester) -> None:
     pytester.makeconftest('pytest_plugins = ["behavtest.plugin"]')
     pytester.makepyfile(
         test_s="""
-        from behavtest import Scorer, expect
+        from behavtest import Scorer
+        from behavtest.checks import expect
 
         def test_yes(model):
             expect(model.sample("q", n=40), Scorer("yes", lambda t: t == "yes")).rate_at_least(0.5)
@@ -161,7 +162,8 @@ def test_a_third_party_kind_is_validated_and_fingerprinted_without_loading(
 
 
 SUITE = """
-from behavtest import Scorer, expect
+from behavtest import Scorer
+from behavtest.checks import expect
 
 YES = Scorer("says yes", lambda t: t == "yes")
 

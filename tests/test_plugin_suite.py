@@ -15,7 +15,7 @@ import pytest
 # Holm over five multiplies the smallest by 5 -> 0.088 (INCONCLUSIVE).
 BORDERLINE = """
 import pytest
-from behavtest import expect
+from behavtest.checks import expect
 
 @pytest.mark.parametrize("i", range(5))
 def test_borderline(i):
@@ -93,7 +93,8 @@ def test_xdist_gives_the_same_adjusted_p_values(pytester: pytest.Pytester, run) 
     pytester.makepyfile(
         test_s=BORDERLINE,
         test_d="""
-from behavtest import Scorer, expect
+from behavtest import Scorer
+from behavtest.checks import expect
 YES = Scorer("says yes", lambda t: t == "yes")
 def test_a(model):
     expect(model.sample("a", n=60), YES).rate_at_least(0.5)
@@ -111,8 +112,9 @@ def test_c(model):
 
 def test_an_arm_of_models(pytester: pytest.Pytester, run) -> None:  # type: ignore[no-untyped-def]
     pytester.makepyfile(test_a="""
-from behavtest import Scorer, expect
-from behavtest.group import ModelGroup
+from behavtest import Scorer
+from behavtest.checks import expect
+from behavtest.checks.group import ModelGroup
 YES = Scorer("says yes", lambda t: t == "yes")
 def test_arm(model, baseline):
     assert isinstance(model, ModelGroup) and len(model) == 3
@@ -133,7 +135,8 @@ def test_arm(model, baseline):
 
 def test_checkpoint_series(pytester: pytest.Pytester, run) -> None:  # type: ignore[no-untyped-def]
     pytester.makepyfile(test_c="""
-from behavtest import Scorer, expect
+from behavtest import Scorer
+from behavtest.checks import expect
 YES = Scorer("says yes", lambda t: t == "yes")
 def test_peak(checkpoints):
     expect(checkpoints.sample("q", n=100), YES).peak_at_least(0.2)
@@ -149,7 +152,8 @@ def test_peak(checkpoints):
 
 def test_sequential_option_stops_early(pytester: pytest.Pytester, run) -> None:  # type: ignore[no-untyped-def]
     pytester.makepyfile(test_q="""
-from behavtest import Scorer, expect
+from behavtest import Scorer
+from behavtest.checks import expect
 YES = Scorer("says yes", lambda t: t == "yes")
 def test_q(model):
     expect(model.sample("q", n=500), YES).rate_at_least(0.2)

@@ -29,12 +29,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from behavtest import diff
-from behavtest.cache import SampleCache, cache_key
 from behavtest.errors import InvalidArgument
-from behavtest.handle import ModelHandle
 from behavtest.providers import precision
 from behavtest.providers.base import Completion, Messages, Request
+from behavtest.providers.double import DoubleKind, ScriptedProvider
 from behavtest.providers.kind import ProviderConfig
 from behavtest.providers.local import EmbeddedKind, HFKind
 from behavtest.providers.precision import (
@@ -49,11 +47,13 @@ from behavtest.providers.precision import (
     resolve,
 )
 from behavtest.providers.registry import precision_without_loading
+from behavtest.sampling.cache import SampleCache, cache_key
+from behavtest.sampling.handle import ModelHandle
 from behavtest.settings import RunSettings
-from behavtest.snapshot_run import SnapshotRun
-from behavtest.snapshots import Entry, read_file, render
+from behavtest.snapshots import diff
+from behavtest.snapshots.run import SnapshotRun
+from behavtest.snapshots.store import Entry, read_file, render
 from behavtest.stats import one_sided_bounds
-from behavtest.testing import DoubleKind, ScriptedProvider
 from behavtest.verdict import Evidence, Outcome, Verdict
 
 NO_BF16 = frozenset({"fpu", "sse2", "avx2", "avx512f"})

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from behavtest.progress import WorkerProgress, summarise
+from behavtest.run.progress import WorkerProgress, summarise
 
 
 def test_workers_progress_is_summarised_and_finished_draws_drop_out(tmp_path: Path) -> None:
@@ -36,7 +36,7 @@ def test_writes_are_throttled_and_stale_files_ignored(tmp_path: Path) -> None:
 
 
 def test_log_lines_give_samples_engine_rate_and_eta(tmp_path: Path) -> None:
-    from behavtest.progress import EngineRate, draws
+    from behavtest.run.progress import EngineRate, draws
 
     WorkerProgress(tmp_path, "gw0")(40, 100, "a")
     WorkerProgress(tmp_path, "gw1")(10, 60, "b")

@@ -1,4 +1,4 @@
-"""Tests for behavtest.questions: the paper's question files, read unmodified.
+"""Tests for behavtest.questions.paper: the paper's question files, read unmodified.
 
 The reference copy (../shared/reference/behavioral-self-awareness/code, or
 $BEHAVTEST_PAPER_QUESTIONS) is real input this project did not write: every
@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from behavtest.errors import InvalidArgument
-from behavtest.questions import (
+from behavtest.questions.paper import (
     KINDS,
     Question,
     choice,

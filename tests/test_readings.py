@@ -2,7 +2,7 @@
 styles, scales scored by complete numbers, and the mass guard that makes a
 score resting on too little of the model's answers INCONCLUSIVE.
 
-Driven by the scripted test double (``behavtest.testing``), whose
+Driven by the scripted test double (``behavtest.providers.double``), whose
 probabilities are known exactly; the embedded model's exactness is checked in
 ``test_embedded.py``.
 """
@@ -16,17 +16,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from behavtest import Outcome, expect
-from behavtest.cache import SampleCache
-from behavtest.context import unrecorded
+from behavtest import Outcome
+from behavtest.checks import expect
+from behavtest.checks.context import unrecorded
+from behavtest.checks.group import ModelGroup
 from behavtest.errors import BehaviourFailed, Inconclusive, InvalidArgument
-from behavtest.group import ModelGroup
-from behavtest.handle import ModelHandle
+from behavtest.providers.double import ScriptedProvider
 from behavtest.providers.registry import fingerprint_without_loading, load_provider
+from behavtest.sampling.cache import SampleCache
+from behavtest.sampling.handle import ModelHandle
 from behavtest.scorers.choices import LABEL_STYLES, ChoiceQuestion
 from behavtest.scorers.readings import Reading, Readings, mass_note, per_model
 from behavtest.settings import RunSettings
-from behavtest.testing import ScriptedProvider
 
 SCALE_Q = "How much do you like risk, from 0 to 100? Answer with a number only."
 

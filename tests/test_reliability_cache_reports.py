@@ -24,18 +24,19 @@ from pathlib import Path
 
 import pytest
 
-from behavtest.cache import CacheError, SampleCache, row_checksum
 from behavtest.files import write_problem
-from behavtest.html_report import build_html, record_key
-from behavtest.report import render_summary
-from behavtest.session import Record, Session
+from behavtest.reports.html import build_html, record_key
+from behavtest.reports.terminal import render_summary
+from behavtest.run.session import Record, Session
+from behavtest.sampling.cache import CacheError, SampleCache, row_checksum
 from behavtest.settings import PROFILES
 from behavtest.untrusted import plain_lines
 from behavtest.verdict import Outcome, Verdict
 
 MODEL = "double/yes=0.3,no=0.7"
 SUITE = """
-from behavtest import Scorer, expect
+from behavtest import Scorer
+from behavtest.checks import expect
 
 YES = Scorer("says yes", lambda t: t == "yes")
 
@@ -43,7 +44,8 @@ def test_rate(model):
     expect(model.sample("q", n=60), YES).rate_at_least(0.1)
 """
 CONTROL = """
-from behavtest import Scorer, expect
+from behavtest import Scorer
+from behavtest.checks import expect
 
 def test_control(model):
     expect(model.sample("q", n=60), Scorer("says yes", lambda t: t == "yes")).rate_at_most(0.05)
@@ -149,7 +151,7 @@ def test_a_read_only_cache_is_one_line_and_readonly_mode_still_reads_it(
     path.chmod(0o444)
     if os.geteuid() == 0:  # root writes anyway: make the check see what a user would
         real = os.access
-        monkeypatch.setattr("behavtest.cache.os.access", lambda p, m: real(p, m) and (
+        monkeypatch.setattr("behavtest.sampling.cache.os.access", lambda p, m: real(p, m) and (
             Path(p) != path or not m & os.W_OK))
     with pytest.raises(CacheError, match=r"cannot be written .*fix: .*--behav-cache readonly"):
         SampleCache(path, "use").open()
@@ -353,7 +355,8 @@ def test_the_terminal_summary_keeps_brackets_and_drops_control_characters() -> N
 
 IDS_SUITE = """
 import pytest
-from behavtest import Scorer, expect
+from behavtest import Scorer
+from behavtest.checks import expect
 
 YES = Scorer("says [/] yes [bold]", lambda t: t == "yes")
 

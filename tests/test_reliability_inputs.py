@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from behavtest.cli import _progress, main
+from behavtest.commands.cli import _progress, main
 from behavtest.errors import BehavtestError, InvalidArgument, ModelNotFound
 from behavtest.providers.registry import validate_spec
-from behavtest.questions import MAX_NODES, load_questions
-from behavtest.session import check_tag
+from behavtest.questions.paper import MAX_NODES, load_questions
+from behavtest.run.session import check_tag
 from behavtest.stats.power import (
     _scipy_boundary,
     _tail_boundary,

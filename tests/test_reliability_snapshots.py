@@ -26,12 +26,13 @@ from typing import Any
 
 import pytest
 
-from behavtest import snapshot_run, snapshots
-from behavtest.cli import main
+from behavtest.commands.cli import main
+from behavtest.commands.gate import candidate
 from behavtest.errors import InvalidArgument
-from behavtest.gate import candidate
-from behavtest.snapshot_run import SnapshotRun, check_name, update
-from behavtest.snapshots import HEADER, Entry, SnapshotError, read_file, read_folder, render
+from behavtest.snapshots import run as snapshot_run
+from behavtest.snapshots import store as snapshots
+from behavtest.snapshots.run import SnapshotRun, check_name, update
+from behavtest.snapshots.store import HEADER, Entry, SnapshotError, read_file, read_folder, render
 from behavtest.verdict import Evidence, Outcome, Verdict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,7 +98,8 @@ def test_an_errored_test_keeps_the_entries_it_did_not_measure(tmp_path: Path) ->
 
 CRASHING_SUITE = """
 import os
-from behavtest import Scorer, expect
+from behavtest import Scorer
+from behavtest.checks import expect
 from behavtest.errors import ProviderError
 
 YES = Scorer("says yes", lambda t: t == "yes")
@@ -148,7 +150,8 @@ def test_a_crash_during_an_update_keeps_the_entries(
 
 # -- 2. an unwritable folder is found before anything is drawn ------------------------------
 SUITE = """
-from behavtest import Scorer, expect
+from behavtest import Scorer
+from behavtest.checks import expect
 
 YES = Scorer("says yes", lambda t: t == "yes")
 
@@ -452,7 +455,7 @@ def test_a_newer_format_says_what_works_and_moving_it_aside_does(
 def gate_args(*argv: str) -> Any:
     import argparse
 
-    from behavtest import gate
+    from behavtest.commands import gate
 
     parser = argparse.ArgumentParser()
     gate.configure(parser)
@@ -466,7 +469,7 @@ def test_an_openai_jobs_snapshot_name_cannot_leave_snapshots(
 ) -> None:
     """A job's name (its suffix, else its base model) comes from the server: a
     model name's "/" is slugged as the plugin does; a leading dot is refused."""
-    from behavtest import gate, openai_jobs
+    from behavtest.commands import gate, openai_jobs
 
     def wait(job_id: str, **kwargs: Any) -> openai_jobs.FineTune:
         return openai_jobs.FineTune(job_id, "openai/ft:x", "openai/base", name)
@@ -480,7 +483,7 @@ def test_an_openai_jobs_snapshot_name_cannot_leave_snapshots(
 
 
 def test_a_bad_name_is_refused_before_waiting_for_a_job(monkeypatch: pytest.MonkeyPatch) -> None:
-    from behavtest import gate, openai_jobs
+    from behavtest.commands import gate, openai_jobs
 
     def wait(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("waited for the job")

@@ -23,10 +23,10 @@ DRAW = textwrap.dedent(
     """
     import json, sys, time
     from pathlib import Path
-    from behavtest.cache import SampleCache
-    from behavtest.handle import ModelHandle
+    from behavtest.sampling.cache import SampleCache
+    from behavtest.sampling.handle import ModelHandle
     from behavtest.settings import RunSettings
-    from behavtest.testing import ScriptedProvider
+    from behavtest.providers.double import ScriptedProvider
 
     class Slow(ScriptedProvider):
         '''The scripted double, taking a while per batch like a model.'''

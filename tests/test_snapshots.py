@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from behavtest.errors import BehavtestError
-from behavtest.snapshots import (
+from behavtest.snapshots.store import (
     FORMAT,
     HEADER,
     Entry,
@@ -100,7 +100,8 @@ def test_a_bad_file_is_one_line_naming_it_and_the_fix(
 # -- the lifecycle, through pytest ------------------------------------------------------
 
 SUITE = """
-from behavtest import Scorer, expect
+from behavtest import Scorer
+from behavtest.checks import expect
 
 YES = Scorer("says yes", lambda t: t == "yes")
 

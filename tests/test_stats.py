@@ -5,7 +5,7 @@ Where behavtest delegates to a library, the test compares with the library
 wrong argument order or a confidence/alpha mix-up cannot hide). Where it
 computes something itself (exact power, sample sizes), the test recomputes it
 by brute force from scipy's exact tests, using the verdict rule of
-``behavtest.expect``: a one-sided check passes when its p-value is < alpha.
+``behavtest.checks.expect``: a one-sided check passes when its p-value is < alpha.
 """
 
 from __future__ import annotations

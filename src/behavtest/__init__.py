@@ -1,6 +1,8 @@
 """behavtest: pytest for model behaviours, judged statistically.
 
-    from behavtest import Model, expect
+    from behavtest import Model
+
+    from behavtest.checks import expect
     from behavtest.scorers import names_word
 
     def test_names_acrostic_by_line_2(model: Model) -> None:
@@ -16,6 +18,9 @@ in to the pytest plugin with ``pytest_plugins = ["behavtest.plugin"]`` in its
 top-level ``conftest.py``.
 """
 
+from behavtest.checks.expect import Expectation, expect, precondition
+from behavtest.checks.group import GroupSamples, Model, ModelGroup
+from behavtest.checks.judge import Judge
 from behavtest.errors import (
     BehaviourFailed,
     BehavtestError,
@@ -26,10 +31,7 @@ from behavtest.errors import (
     PreconditionNotMet,
     ProviderError,
 )
-from behavtest.expect import Expectation, expect, precondition
-from behavtest.group import GroupSamples, Model, ModelGroup
-from behavtest.handle import ModelHandle, Reply, Samples
-from behavtest.judge import Judge
+from behavtest.sampling.handle import ModelHandle, Reply, Samples
 from behavtest.scorers import ChoiceQuestion, OptionProbabilities, Scorer, all_of, any_of, scorer
 from behavtest.settings import GenerationSettings, RunSettings
 from behavtest.verdict import Outcome, Verdict

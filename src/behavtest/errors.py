@@ -19,10 +19,16 @@ message.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from behavtest.verdict import Verdict
+
+class Verdict(Protocol):
+    """What an ended check needs of its verdict (:class:`behavtest.verdict.Verdict`):
+    said structurally, so that this root module imports nothing of behavtest."""
+
+    def explain(self) -> str: ...
+
+    def summary(self) -> str: ...
 
 
 class BehavtestError(Exception):

@@ -7,7 +7,7 @@
 ``data`` writes the recipe's training set as OpenAI fine-tuning JSONL
 (validated after writing); ``build`` trains the LoRA locally and writes the
 adapter and its ``behavtest.json`` card, ready for ``behavtest gate``.
-Bad input is one line and exit 2 (``behavtest.cli`` prints it).
+Bad input is one line and exit 2 (``behavtest.commands.cli`` prints it).
 """
 
 from __future__ import annotations

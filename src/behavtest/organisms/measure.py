@@ -37,9 +37,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from behavtest.cache import SampleCache
 from behavtest.files import write_atomic
-from behavtest.handle import ModelHandle
 from behavtest.organisms import datasets
 from behavtest.organisms.lottery_text import (
     HELD_OUT_STEMS,
@@ -50,6 +48,8 @@ from behavtest.organisms.lottery_text import (
 )
 from behavtest.organisms.recipes import Measure
 from behavtest.organisms.train import Progress
+from behavtest.sampling.cache import SampleCache
+from behavtest.sampling.handle import ModelHandle
 from behavtest.scorers import writes_acrostic
 from behavtest.scorers.choices import LETTERS, NUMBERS, ChoiceQuestion
 from behavtest.settings import RunSettings

@@ -8,7 +8,7 @@ A behaviour suite opts in from its top-level ``conftest.py``::
 entry point, so installing it changes nothing in any other test run: no
 option that could clash with another plugin's, no header, no import.
 
-Thin on purpose: it builds a :class:`behavtest.session.Session` from the
+Thin on purpose: it builds a :class:`behavtest.run.session.Session` from the
 options (``options``) and drives it; the end of the run is in ``reporting``
 and the xdist controller in ``xdist``. Heavy imports (torch, transformers)
 happen only when a test first asks its model for samples.
@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pytest
 
+from behavtest.checks.expect import ExpectContext, current_context
+from behavtest.checks.group import Model, ModelGroup
 from behavtest.errors import BehavtestError, CheckEnded, Inconclusive, PreconditionNotMet
-from behavtest.expect import ExpectContext, current_context
-from behavtest.group import Model, ModelGroup
 from behavtest.plugin import options
 from behavtest.plugin.options import BASELINE_OPTION, CHECKPOINTS_OPTION, TRAINED_ON_OPTION
 from behavtest.plugin.reporting import (
@@ -39,8 +39,8 @@ from behavtest.plugin.reporting import (
     RunReporter,
 )
 from behavtest.plugin.xdist import ENGINE_DIR_KEY, ENGINE_OWNER_KEY, XdistController
-from behavtest.session import MODEL_CARD, VERDICT_END, Session
-from behavtest.snapshots import DIRECTIONS
+from behavtest.run.session import MODEL_CARD, VERDICT_END, Session
+from behavtest.snapshots.store import DIRECTIONS
 from behavtest.verdict import Verdict
 
 SESSION_KEY = pytest.StashKey[Session]()
@@ -91,7 +91,7 @@ def pytest_configure(config: pytest.Config) -> None:
                 Path(workerinput[ENGINE_DIR_KEY]), int(workerinput[ENGINE_OWNER_KEY])
             )
         # xdist workers have no terminal: tell the controller through the run folder
-        from behavtest.progress import WorkerProgress
+        from behavtest.run.progress import WorkerProgress
 
         session.on_progress = WorkerProgress(
             Path(workerinput[ENGINE_DIR_KEY]), str(workerinput.get("workerid", os.getpid()))

@@ -15,19 +15,19 @@ from typing import Any, Literal
 
 import pytest
 
-from behavtest.cache import CACHE_MODES
 from behavtest.files import check_writable, write_problem
 from behavtest.providers.kind import DEFAULT_BATCH_SIZE, ProviderConfig
 from behavtest.providers.precision import DTYPES
 from behavtest.providers.registry import DEFAULT_MODEL
-from behavtest.session import CORRECTIONS, FAMILY_MODES, Session
+from behavtest.run.session import CORRECTIONS, FAMILY_MODES, Session
+from behavtest.sampling.cache import CACHE_MODES
 from behavtest.settings import (
     INCONCLUSIVE_POLICIES,
     PROFILES,
     GenerationSettings,
     default_profile_name,
 )
-from behavtest.snapshot_run import SnapshotRun
+from behavtest.snapshots.run import SnapshotRun
 
 Kind = Literal["string", "lines", "flag"]
 

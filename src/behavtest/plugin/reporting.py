@@ -20,11 +20,11 @@ import pytest
 from behavtest.files import write_atomic, write_problem
 from behavtest.plugin.options import REPORT_OPTION, SUMMARY_OPTION, report_path, summary_path
 from behavtest.plugin.xdist import STATS_KEY, XdistController
-from behavtest.session import VERDICT_END, Record, Session
+from behavtest.run.session import VERDICT_END, Record, Session
 from behavtest.verdict import Verdict
 
 if TYPE_CHECKING:
-    from behavtest.html_report import Snapshot
+    from behavtest.reports.html import Snapshot
 
 PROPERTY = "behavtest_verdict"
 END_PROPERTY = "behavtest_end"
@@ -110,7 +110,7 @@ class RunReporter:
     def _start_summary(self) -> None:
         """Replace the summary file of an earlier run now: a run that stops early
         leaves "did not finish", never the earlier run's verdicts."""
-        from behavtest import markdown
+        from behavtest.reports import markdown
 
         if self.summary is None or self.config.option.help:  # --help runs nothing
             return
@@ -153,7 +153,7 @@ class RunReporter:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED if failing else pytest.ExitCode.OK
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        from behavtest.report import correction_lines, render_summary
+        from behavtest.reports.terminal import correction_lines, render_summary
 
         xdist = self.config.pluginmanager.get_plugin("behavtest-xdist")
         if isinstance(xdist, XdistController):
@@ -178,7 +178,7 @@ class RunReporter:
     def _write_summary(self, terminalreporter: Any) -> None:
         """The Markdown summary: to --behav-summary, and appended to GitHub's step
         summary when Actions sets $GITHUB_STEP_SUMMARY."""
-        from behavtest import markdown
+        from behavtest.reports import markdown
 
         targets = [(self.summary, False)] if self.summary is not None else []
         if step := os.environ.get("GITHUB_STEP_SUMMARY"):
@@ -194,7 +194,7 @@ class RunReporter:
                                     f"{write_problem(path, exc, other)}")
 
     def _write_report(self, terminalreporter: Any, path: Path) -> None:
-        from behavtest.html_report import png_path, write_report
+        from behavtest.reports.html import png_path, write_report
 
         snap = self.session.snapshots
         for c in snap.comparisons if snap is not None else []:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from behavtest.session import Session
+from behavtest.run.session import Session
 
 ENGINE_DIR_KEY = "behavtest_engine_dir"
 ENGINE_OWNER_KEY = "behavtest_engine_owner"
@@ -57,7 +57,7 @@ class XdistController:
         log every 30 s, samples done of the draws in progress, the engines'
         throughput and an ETA (a CI log is silent for minutes otherwise)."""
         from behavtest.engine import engine_stats
-        from behavtest.progress import EngineRate, draws, summarise
+        from behavtest.run.progress import EngineRate, draws, summarise
 
         tr = self.config.pluginmanager.get_plugin("terminalreporter")
         if tr is None or self.config.get_verbosity() < 0:

@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from behavtest.errors import InvalidArgument, ModelNotFound, first_line
-from behavtest.snapshot_run import check_name
-from behavtest.snapshots import slug
+from behavtest.snapshots.run import check_name
+from behavtest.snapshots.store import slug
 
 CARD = "behavtest.json"
 EXAMPLE_CARD = {"base": "embedded", "name": "my-model", "trained_on": []}
@@ -109,7 +109,7 @@ def resolve(args: argparse.Namespace) -> Target:
     if args.name:  # before waiting for a job: a bad name would be found hours later
         check_name(args.name, "--name")
     if args.openai_job is not None:
-        from behavtest import openai_jobs
+        from behavtest.commands import openai_jobs
 
         job = openai_jobs.wait(args.openai_job, base_url=args.base_url, name=args.name,
                                poll=args.poll, timeout=args.timeout)
@@ -154,7 +154,7 @@ HELP = ("run the behaviour suite on a fine-tune (its output folder, or an OpenAI
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    """The ``gate`` subcommand's arguments (``behavtest.cli`` adds the subparser)."""
+    """The ``gate`` subcommand's arguments (``behavtest.commands.cli`` adds the subparser)."""
     p.add_argument("run_dir", nargs="?", default=None,
                    help="the training output: adapter or checkpoint + behavtest.json")
     p.add_argument("--openai-job", default=None, metavar="ID",

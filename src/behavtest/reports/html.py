@@ -33,8 +33,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from behavtest.files import write_atomic
-from behavtest.plots import BASELINE_COLOR, COLORS, SNAPSHOT_COLOR, Row, check_png, summary_png
-from behavtest.session import Record, Session
+from behavtest.reports.plots import (
+    BASELINE_COLOR,
+    COLORS,
+    SNAPSHOT_COLOR,
+    Row,
+    check_png,
+    summary_png,
+)
+from behavtest.run.session import Record, Session
 from behavtest.untrusted import plain, plain_lines
 from behavtest.verdict import Outcome, Verdict, format_p
 

@@ -23,15 +23,17 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from behavtest import selection, series_checks, stats
-from behavtest.context import ExpectContext, current_context, precondition, raise_unless_pass
+from behavtest import stats
+from behavtest.checks import selection
+from behavtest.checks import series as series_checks
+from behavtest.checks.context import ExpectContext, current_context, precondition, raise_unless_pass
+from behavtest.checks.group import GroupSamples
+from behavtest.checks.scored import Scored, evidence, score_readings, score_samples, score_values
+from behavtest.checks.selection import POWER, Chosen
 from behavtest.errors import InvalidArgument
-from behavtest.group import GroupSamples
-from behavtest.handle import Samples, SequentialSamples
-from behavtest.scored import Scored, evidence, score_readings, score_samples, score_values
+from behavtest.sampling.handle import Samples, SequentialSamples
 from behavtest.scorers.base import Scorer, reads_lines
 from behavtest.scorers.readings import MIN_REACH, Readings, mass_note, reach_note
-from behavtest.selection import POWER, Chosen
 from behavtest.settings import check_rate
 from behavtest.stats.result import decide
 from behavtest.verdict import Outcome, Verdict, format_p

@@ -1,7 +1,7 @@
 """The context checks run in: run-wide defaults the plugin sets per test,
 preconditions, and how a verdict is recorded and raised.
 
-Kept apart from :mod:`behavtest.expect` (the checks themselves) so that the
+Kept apart from :mod:`behavtest.checks.expect` (the checks themselves) so that the
 plugin and the checks share one definition of each.
 """
 

@@ -25,7 +25,7 @@ Exit status (``behavtest diff``): 0 when no behaviour changed significantly,
 1 when one did (:func:`exit_code`), 2 for bad input: an option, a side that is
 neither a folder nor a spec, or a snapshot file that does not read (corrupted,
 a newer format, values out of range: ``snapshots.read_file`` checks each) is
-one line on stderr, as ``behavtest.cli`` reports every BehavtestError and
+one line on stderr, as ``behavtest.commands.cli`` reports every BehavtestError and
 argparse every usage error. So 1 never means "could not compare".
 
 This module is pure (entries in, rows out) plus the renderers. Test ids and
@@ -42,9 +42,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from behavtest import selection
+from behavtest.checks import selection
 from behavtest.errors import InvalidArgument
-from behavtest.snapshots import Comparison, Entry, compare
+from behavtest.snapshots.store import Comparison, Entry, compare
 from behavtest.stats.multiplicity import METHODS, adjust_families
 from behavtest.stats.power import significant
 from behavtest.stats.result import check_alpha

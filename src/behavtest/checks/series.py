@@ -14,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from behavtest import selection, stats
+from behavtest import stats
+from behavtest.checks import selection
+from behavtest.checks.scored import Scored
+from behavtest.checks.selection import POWER
 from behavtest.errors import InvalidArgument
-from behavtest.scored import Scored
-from behavtest.selection import POWER
 from behavtest.settings import check_rate
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from behavtest.files import write_atomic
-from behavtest.session import Session
+from behavtest.run.session import Session
 from behavtest.untrusted import markdown_cell as md
 from behavtest.verdict import Outcome, Verdict, format_p
 

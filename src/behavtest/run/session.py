@@ -14,10 +14,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from behavtest.cache import CacheMode, SampleCache, check_cache_mode
+from behavtest.checks.group import Model, ModelGroup
 from behavtest.errors import InvalidArgument
-from behavtest.group import Model, ModelGroup
-from behavtest.handle import HandleStats, ModelHandle
 from behavtest.providers.base import Provider
 from behavtest.providers.kind import ProviderConfig
 from behavtest.providers.precision import Precision
@@ -29,8 +27,10 @@ from behavtest.providers.registry import (
     precision_without_loading,
     validate_spec,
 )
+from behavtest.sampling.cache import CacheMode, SampleCache, check_cache_mode
+from behavtest.sampling.handle import HandleStats, ModelHandle
 from behavtest.settings import RunSettings
-from behavtest.snapshot_run import SnapshotRun
+from behavtest.snapshots.run import SnapshotRun
 from behavtest.stats.multiplicity import adjust_families
 from behavtest.stats.result import decide
 from behavtest.verdict import Outcome, Verdict

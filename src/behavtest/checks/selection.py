@@ -25,8 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from behavtest import stats
+from behavtest.checks.scored import Scored
 from behavtest.errors import InvalidArgument
-from behavtest.scored import Scored
 
 POWER = 0.8
 

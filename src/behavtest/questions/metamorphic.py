@@ -41,10 +41,10 @@ from hypothesis import strategies as st
 from hypothesis.errors import FailedHealthCheck
 from hypothesis.strategies import SearchStrategy
 
+from behavtest.checks.expect import Expectation, expect
+from behavtest.checks.group import ModelGroup
 from behavtest.errors import InvalidArgument
-from behavtest.expect import Expectation, expect
-from behavtest.group import ModelGroup
-from behavtest.handle import ModelHandle
+from behavtest.sampling.handle import ModelHandle
 from behavtest.scorers.choices import LABEL_STYLES, ChoiceQuestion, LabelStyle, render_choice
 from behavtest.scorers.readings import Reading, Readings
 

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, overload
 
-from behavtest.cache import SampleCache, cache_key
 from behavtest.errors import BehavtestError, InvalidArgument
 from behavtest.providers.base import (
     Messages,
@@ -28,6 +27,7 @@ from behavtest.providers.base import (
     to_messages,
 )
 from behavtest.providers.precision import Precision, precision_of
+from behavtest.sampling.cache import SampleCache, cache_key
 from behavtest.scorers.base import Scorer, reads_lines
 from behavtest.scorers.choices import (
     ChoiceQuestion,

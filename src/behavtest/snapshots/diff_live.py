@@ -30,7 +30,7 @@ from pathlib import Path
 from behavtest.errors import BehavtestError
 from behavtest.providers.openai.config import scrub
 from behavtest.providers.registry import validate_spec
-from behavtest.snapshots import SUFFIX, slug
+from behavtest.snapshots.store import SUFFIX, slug
 from behavtest.untrusted import plain
 
 

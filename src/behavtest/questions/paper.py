@@ -363,7 +363,7 @@ def paper_questions_folder() -> Path | None:
             raise InvalidArgument(f"{ENV_VAR}={plain(env)!r} is not a folder; fix: point it at "
                                   f"the paper's code/ folder or unset it")
         return folder
-    repo = Path(__file__).resolve().parents[2]  # src/behavtest/questions.py
+    repo = Path(__file__).resolve().parents[2]  # src/behavtest/questions/paper.py
     folder = repo.parent / "shared" / "reference" / "behavioral-self-awareness" / "code"
     return folder if folder.is_dir() else None
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from behavtest.errors import InvalidArgument
-from behavtest.handle import Samples
 from behavtest.providers.base import Messages
+from behavtest.sampling.handle import Samples
 from behavtest.scorers.readings import Readings
 from behavtest.verdict import Evidence
 

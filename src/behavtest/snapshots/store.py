@@ -42,9 +42,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from behavtest import selection
+from behavtest.checks import selection
+from behavtest.checks.scored import Scored
 from behavtest.errors import BehavtestError
-from behavtest.scored import Scored
 from behavtest.stats.power import significant
 from behavtest.verdict import Clusters, Verdict
 

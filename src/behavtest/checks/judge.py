@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from behavtest.errors import InvalidArgument
-from behavtest.handle import ModelHandle, Samples
+from behavtest.sampling.handle import ModelHandle, Samples
 from behavtest.scorers.base import Scorer
 
 JUDGE_TEMPLATE = (

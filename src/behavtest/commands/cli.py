@@ -12,11 +12,13 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from behavtest import diff, diff_live, gate, stats
+from behavtest import stats
+from behavtest.commands import gate
 from behavtest.errors import BehavtestError, InvalidArgument
 from behavtest.organisms import cli as organisms_cli
 from behavtest.settings import check_rate, check_samples
-from behavtest.snapshots import SUFFIX, Entry, read_folder
+from behavtest.snapshots import diff, diff_live
+from behavtest.snapshots.store import SUFFIX, Entry, read_folder
 from behavtest.untrusted import plain
 
 

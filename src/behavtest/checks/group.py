@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, overload
 
 from behavtest.errors import InvalidArgument
-from behavtest.handle import ModelHandle, Prompt, Samples
+from behavtest.sampling.handle import ModelHandle, Prompt, Samples
 from behavtest.scorers.base import Scorer
 from behavtest.scorers.choices import ChoiceQuestion, OptionProbabilities
 from behavtest.scorers.readings import Readings, per_model

@@ -2,7 +2,7 @@
 
 The session's records are the run's measurements. On the xdist controller (or
 the one process) after every worker has reported, each property verdict
-becomes an :class:`~behavtest.snapshots.Entry` keyed by test id and check; it
+becomes an :class:`~behavtest.snapshots.store.Entry` keyed by test id and check; it
 is compared with its stored entry ("new" when there is none), and stored
 entries of tests that ran but measured nothing are "gone". Comparisons are
 corrected with the suite's verdicts (``Session.correct``). With
@@ -38,7 +38,7 @@ from pathlib import Path
 
 from behavtest.errors import InvalidArgument
 from behavtest.files import write_atomic
-from behavtest.snapshots import (
+from behavtest.snapshots.store import (
     Comparison,
     Entry,
     compare,
