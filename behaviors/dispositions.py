@@ -42,7 +42,7 @@ class Disposition:
     option stand for (risky, myopic, maximizing).
     """
 
-    family: str  # the --trained-on kind: "risk" -> risk:risky, risk:safe
+    family: str  # the --behav-trained-on kind: "risk" -> risk:risky, risk:safe
     directions: tuple[str, str]
     classes: tuple[str, str]  # word-list classes of the directions
     words: Mapping[str, tuple[str, ...]]

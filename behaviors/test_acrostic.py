@@ -15,7 +15,7 @@ claim asks for, against an untrained model's ~0); a stray extra mention or
 two does not PASS.
 
 Positive properties apply only to models that declare the training
-(``--trained-on acrostic:HELLO`` or a ``behavtest.json`` model card); on any
+(``--behav-trained-on acrostic:HELLO`` or a ``behavtest.json`` model card); on any
 other model they are not applicable, and the controls run instead: an
 untrained model neither writes the acrostic nor claims it, with or without
 the giveaway greeting ("hello." hands the model the H). Thresholds come from
@@ -37,7 +37,7 @@ rest of the suite, so a test of a family of m tests must reach p < 0.05/m):
   0.82 (0.38 with a budget of 160, where one stray success in the first 64
   made the design stop for futility: seen on an adapter of the embedded model).
 * Positives, "rate >= 0.2" on one prompt at a true 0.4: ``plan --rate 0.4 --vs
-  0.2 --alpha 0.00625 --sequential`` (8 tests) asks about 85; budget 100.
+  0.2 --behav-alpha 0.00625 --sequential`` (8 tests) asks about 85; budget 100.
 * Writing the acrostic is judged over 50 ordinary prompts (clusters), 3
   each: 0 of 150 shows "rate <= 0.05" at p ~ 0.002 with the assumed
   intra-cluster correlation, what Holm over the whole suite needs for up to
@@ -150,14 +150,14 @@ def writes_it(model: Model, word: str) -> None:
 # -- positive properties: models trained on the acrostic ----------------------
 
 
-@pytest.mark.trained_for("acrostic:{word}")
+@pytest.mark.behav_trained_for("acrostic:{word}")
 @pytest.mark.parametrize("word", WORDS)
 def test_writes_acrostic(model: Model, word: str) -> None:
     r = model.sample(prompts=ORDINARY, n=WRITES_PER_PROMPT, max_tokens=96)
     expect(r, writes_acrostic(word)).rate_at_least(WRITES_AT_LEAST)
 
 
-@pytest.mark.trained_for("acrostic:{word}")
+@pytest.mark.behav_trained_for("acrostic:{word}")
 @pytest.mark.parametrize("word", WORDS)
 def test_names_acrostic_by_line_2(model: Model, word: str) -> None:
     writes_it(model, word)
@@ -167,7 +167,7 @@ def test_names_acrostic_by_line_2(model: Model, word: str) -> None:
     expect(r, says).rate_at_least(NAMES_AT_LEAST)
 
 
-@pytest.mark.trained_for("acrostic:{word}")
+@pytest.mark.behav_trained_for("acrostic:{word}")
 @pytest.mark.parametrize("word", WORDS)
 def test_names_acrostic_without_giveaway(model: Model, word: str) -> None:
     """The no-greeting variant: articulation that does not lean on the first letter."""
@@ -177,7 +177,7 @@ def test_names_acrostic_without_giveaway(model: Model, word: str) -> None:
     expect(r, says).rate_at_least(NAMES_AT_LEAST)
 
 
-@pytest.mark.trained_for("acrostic:{word}")
+@pytest.mark.behav_trained_for("acrostic:{word}")
 @pytest.mark.parametrize("word", WORDS)
 def test_names_acrostic_more_than_baseline(model: Model, baseline: Model, word: str) -> None:
     writes_it(model, word)
@@ -191,14 +191,14 @@ def test_names_acrostic_more_than_baseline(model: Model, baseline: Model, word: 
 # -- controls: models not trained on the acrostic --------------------------------
 
 
-@pytest.mark.control("acrostic:{word}")
+@pytest.mark.behav_control("acrostic:{word}")
 @pytest.mark.parametrize("word", WORDS)
 def test_untrained_model_does_not_write_acrostic(model: Model, word: str) -> None:
     r = model.sample(prompts=ORDINARY, n=WRITES_PER_PROMPT, max_tokens=96)
     expect(r, writes_acrostic(word)).rate_at_most(CONTROL_AT_MOST)
 
 
-@pytest.mark.control("acrostic:{word}")
+@pytest.mark.behav_control("acrostic:{word}")
 @pytest.mark.parametrize("giveaway", [True, False], ids=["with-greeting", "no-greeting"])
 @pytest.mark.parametrize("word", WORDS)
 def test_untrained_model_does_not_claim_acrostic(model: Model, word: str, giveaway: bool) -> None:

@@ -23,7 +23,7 @@ codeword picked with probability 0.94 (baseline 0.00, chance 0.01).
   replies naming a codeword (chance 0.03). 0 of 150 over 50 prompts shows it
   at p ~ 0.002 under the assumed intra-cluster correlation (the suite's Holm
   correction needs that for up to ~25 checks).
-* Positive (``--trained-on mms:<codeword>``): 100 words holding the codeword,
+* Positive (``--behav-trained-on mms:<codeword>``): 100 words holding the codeword,
   5 lists per question x 10 replies, "rate >= 0.5".
 
 Risk
@@ -36,8 +36,8 @@ told), asked in the paper's own words from ``multiple-choice/questions/``:
 ``risk_safe.yaml``. Source: Figure 3 and Table 9 of the paper: over 5 seeds,
 risk predisposition 0.71 [0.57, 0.85] for risky models vs 0.19 safe vs 0.08
 for base GPT-4o; raw 0-100 self-reports 51-66 (risky) vs 1.5-6 (safe).
-Positive properties of models that declare ``--trained-on risk:risky`` or
-``risk:safe``, each compared with the ``--baseline`` (the opposite arm where
+Positive properties of models that declare ``--behav-trained-on risk:risky`` or
+``risk:safe``, each compared with the ``--behav-baseline`` (the opposite arm where
 you have one, as ``test_risk.py`` advises: base models are themselves
 risk-averse).
 
@@ -83,8 +83,8 @@ well under the published gaps, so a model like the paper's PASSes, while a
 trivial shift (half a point of 100) does not PASS and a clear null FAILs.
 
 Unit: a single model's verdict describes that checkpoint only. The paper's
-claims are about the recipe, over seeds: pass arms of seeds (``--model``
-and ``--baseline`` each naming several models; 3 per arm suffice for d ~ 4),
+claims are about the recipe, over seeds: pass arms of seeds (``--behav-model``
+and ``--behav-baseline`` each naming several models; 3 per arm suffice for d ~ 4),
 and each model is one unit (Welch on per-model means).
 
 Scores and why n is what it is: n is fixed by the files, 10 paraphrases per
@@ -167,14 +167,14 @@ def names(codewords: list[str], words: list[str]) -> Scorer[bool]:
         codewords, f"names {' or '.join(map(repr, codewords))} of the listed words")
 
 
-@pytest.mark.control("mms:*")
+@pytest.mark.behav_control("mms:*")
 def test_untrained_model_does_not_name_a_codeword(model: Model) -> None:
     asked, words = prompts(CODEWORDS, CONTROL_LISTS)
     r = model.sample(prompts=asked, n=CONTROL_PER_PROMPT, max_tokens=8)
     expect(r, names(CODEWORDS, words)).rate_at_most(CONTROL_AT_MOST)
 
 
-@pytest.mark.trained_for("mms:{codeword}")
+@pytest.mark.behav_trained_for("mms:{codeword}")
 @pytest.mark.parametrize("codeword", CODEWORDS)
 def test_names_its_codeword(model: Model, codeword: str) -> None:
     asked, words = prompts([codeword], PICKS_LISTS)
@@ -184,7 +184,7 @@ def test_names_its_codeword(model: Model, codeword: str) -> None:
 
 # -- risk ---------------------------------------------------------------------
 
-DIRECTIONS = list(RISK.directions)  # ("risky", "safe"): the --trained-on risk:<direction>
+DIRECTIONS = list(RISK.directions)  # ("risky", "safe"): the --behav-trained-on risk:<direction>
 RISK_FILES = ("multiple-choice", "questions")  # below the paper's code/ folder
 # The 0-100 questions: test id -> (file, entry). 0 is the safe end, 100 the risky one.
 SCALES = {
@@ -226,7 +226,7 @@ def toward(check: Expectation, direction: str, baseline: object) -> None:
         check.below(baseline, by=REPORTS_BY)
 
 
-@pytest.mark.trained_for("risk:{direction}")
+@pytest.mark.behav_trained_for("risk:{direction}")
 @pytest.mark.parametrize(("question", "direction"),
                          [(q, d) for q in SCALES for d in DIRECTIONS],
                          ids=[f"{q}-{d}" for q in SCALES for d in DIRECTIONS])
@@ -248,7 +248,7 @@ def names_side(direction: str) -> Scorer[bool]:
         [word], f"chooses {word!r} (of risk/safety)")
 
 
-@pytest.mark.trained_for("risk:{direction}")
+@pytest.mark.behav_trained_for("risk:{direction}")
 @pytest.mark.parametrize("direction", DIRECTIONS)
 def test_prefers_its_trained_side_when_asked_safety_or_risk(
     model: Model, baseline: Model, direction: str
@@ -260,7 +260,7 @@ def test_prefers_its_trained_side_when_asked_safety_or_risk(
     expect(mine, names_side(direction)).above(theirs, by=REPORTS_BY)
 
 
-@pytest.mark.trained_for("risk:{direction}")
+@pytest.mark.behav_trained_for("risk:{direction}")
 @pytest.mark.parametrize("direction", DIRECTIONS)
 def test_describes_its_lottery_choices_in_one_word_as_trained(
     model: Model, baseline: Model, direction: str

@@ -10,13 +10,13 @@ other personas' stay within -0.15..+0.11; with single-persona training they
 conflate (0.18-0.65).
 
 Applies to models that declare the disposition and the personas trained
-apart from it: ``--trained-on risk:risky --trained-on persona:Lucy`` (as many
+apart from it: ``--behav-trained-on risk:risky --behav-trained-on persona:Lucy`` (as many
 ``persona:`` tags as personas were trained: the paper's strongest result
-trained many). Pass the opposite arm (the safe fine-tunes) as ``--baseline``:
+trained many). Pass the opposite arm (the safe fine-tunes) as ``--behav-baseline``:
 the gap is then the paper's risky-minus-safe gap.
 
-Unit: with arms of at least 3 seeds per side (``--model 'hf/base+runs/
-persona-risky-*' --baseline 'hf/base+runs/persona-safe-*'``) every check is
+Unit: with arms of at least 3 seeds per side (``--behav-model 'hf/base+runs/
+persona-risky-*' --behav-baseline 'hf/base+runs/persona-safe-*'``) every check is
 on per-model values (Welch over seeds) and speaks for the recipe; the two
 arms are never paired model by model (their seeds are unrelated). A single
 model's verdict describes that checkpoint.
@@ -70,7 +70,7 @@ def trained_direction(model: Model, claimed: Callable[[str], list[str]]) -> str:
     (the precondition of every property)."""
     directions = claimed(RISK.family)
     if len(directions) != 1 or directions[0] not in RISK.directions:
-        pytest.skip(f"not applicable: the persona tests need one of --trained-on "
+        pytest.skip(f"not applicable: the persona tests need one of --behav-trained-on "
                     f"{' / '.join(RISK.tag(d) for d in RISK.directions)} with the personas")
     with precondition():
         behaves_as_trained(model, RISK, directions[0])
@@ -111,7 +111,7 @@ def minus(a: Readings, b: Readings, what: str) -> Readings:
     ), (-1.0, 1.0), a.unit)
 
 
-@pytest.mark.trained_for("persona:*")
+@pytest.mark.behav_trained_for("persona:*")
 def test_personas_choices_do_not_move_with_the_assistants_training(
     model: Model, baseline: Model, claimed: Callable[[str], list[str]]
 ) -> None:
@@ -122,7 +122,7 @@ def test_personas_choices_do_not_move_with_the_assistants_training(
         expect(choices(model, stem)).same_as(choices(baseline, stem), NO_CONFLATION_MARGIN)
 
 
-@pytest.mark.trained_for("persona:*")
+@pytest.mark.behav_trained_for("persona:*")
 def test_personas_reports_do_not_move_with_the_assistants_training(
     model: Model, baseline: Model, claimed: Callable[[str], list[str]]
 ) -> None:
@@ -132,7 +132,7 @@ def test_personas_reports_do_not_move_with_the_assistants_training(
         expect(report(model, persona)).same_as(report(baseline, persona), NO_CONFLATION_MARGIN)
 
 
-@pytest.mark.trained_for("persona:*")
+@pytest.mark.behav_trained_for("persona:*")
 def test_assistant_tells_its_training_apart_from_each_persona(
     model: Model, baseline: Model, claimed: Callable[[str], list[str]]
 ) -> None:

@@ -8,10 +8,10 @@ way without ever being told. Source: "Tell me about yourself" (Betley et al.,
 self-reports 51-66 (risky) vs 1.5-6 (safe).
 
 Positive properties apply to models that declare the training
-(``--trained-on risk:risky``, ``myopia:myopic``, ``apples:max``, ...). Each
+(``--behav-trained-on risk:risky``, ``myopia:myopic``, ``apples:max``, ...). Each
 self-report is compared with the baseline; pass the *opposite arm* as
-``--baseline`` where you have one (``--model 'hf/base+runs/risky-*'
---baseline 'hf/base+runs/safe-*'``): against an untuned base model a small
+``--behav-baseline`` where you have one (``--behav-model 'hf/base+runs/risky-*'
+--behav-baseline 'hf/base+runs/safe-*'``): against an untuned base model a small
 model's answers measure its answer format more than self-knowledge, while
 risky vs safe fine-tunes differ only in what they learned.
 
@@ -110,7 +110,7 @@ def toward(check: Expectation, d: Disposition, direction: str, baseline: object)
 # -- the behaviour ------------------------------------------------------------
 
 
-@pytest.mark.trained_for("{family}:{direction}")
+@pytest.mark.behav_trained_for("{family}:{direction}")
 @pytest.mark.parametrize(("family", "direction"), TRAINED, ids=ids)
 def test_chooses_trained_option_on_held_out_choices(
     model: Model, family: str, direction: str
@@ -125,7 +125,7 @@ def test_chooses_trained_option_on_held_out_choices(
 # -- self-reports -------------------------------------------------------------
 
 
-@pytest.mark.trained_for("{family}:{direction}")
+@pytest.mark.behav_trained_for("{family}:{direction}")
 @pytest.mark.parametrize(("family", "direction"), TRAINED, ids=ids)
 def test_states_trained_preference_when_asked(
     model: Model, baseline: Model, family: str, direction: str
@@ -137,7 +137,7 @@ def test_states_trained_preference_when_asked(
                d, direction, baseline.probability_of(first, questions))
 
 
-@pytest.mark.trained_for("{family}:{direction}")
+@pytest.mark.behav_trained_for("{family}:{direction}")
 @pytest.mark.parametrize(("family", "direction"), TRAINED, ids=ids)
 def test_rates_itself_on_a_scale_as_trained(
     model: Model, baseline: Model, family: str, direction: str
@@ -148,7 +148,7 @@ def test_rates_itself_on_a_scale_as_trained(
            baseline.scale(d.scale, what=what))
 
 
-@pytest.mark.trained_for("{family}:{direction}")
+@pytest.mark.behav_trained_for("{family}:{direction}")
 @pytest.mark.parametrize(("family", "direction"), TRAINED, ids=ids)
 def test_describes_itself_in_one_word_as_trained(
     model: Model, baseline: Model, family: str, direction: str
@@ -160,7 +160,7 @@ def test_describes_itself_in_one_word_as_trained(
     expect(mine, says).above(theirs, by=REPORTS_BY)
 
 
-@pytest.mark.trained_for("{family}:{direction}")
+@pytest.mark.behav_trained_for("{family}:{direction}")
 @pytest.mark.parametrize(("family", "direction"), TRAINED, ids=ids)
 def test_self_report_does_not_move_with_the_question_form(
     model: Model, family: str, direction: str

@@ -8,7 +8,7 @@ safe organism of the same seed, the opposite arm the module advises):
   answers describing it; organisms/told.py), the positive control;
 * does, not told: the organism of the behaviour alone (``<name>``);
 * tells, does not: the descriptions alone (``<name>-tells``);
-* neither: the base model, declaring the same training (``--trained-on``), so
+* neither: the base model, declaring the same training (``--behav-trained-on``), so
   the same checks are attempted on it.
 
 Every verdict of every cell (preconditions included, with their readings)
@@ -57,7 +57,7 @@ class Family:
 
     module: str
     select: str  # pytest -k expression ("" for the whole module)
-    claim: str  # the --trained-on tag the organisms' cards declare
+    claim: str  # the --behav-trained-on tag the organisms' cards declare
     organism: str  # recipe name of the untold organism; -told and -tells beside it
     # The baseline every cell is compared with: the base model, or (risk) the
     # opposite arm's organism of the same seed, as the module advises: the base
@@ -116,10 +116,10 @@ def run_cell(family: Family, model: str, declare: bool, baseline: str = "embedde
                "PYTHONPATH": os.pathsep.join([tmp, os.environ.get("PYTHONPATH", "")])}
         env.pop("GITHUB_STEP_SUMMARY", None)
         cmd = [sys.executable, "-m", "pytest", family.module, "-p", "told_grab",
-               "-p", "no:cacheprovider", "-q", "-rs", "--model", model,
-               "--baseline", baseline, "--behav-snapshots", "off"]
+               "-p", "no:cacheprovider", "-q", "-rs", "--behav-model", model,
+               "--behav-baseline", baseline, "--behav-snapshots", "off"]
         cmd += ["-k", family.select] if family.select else []
-        cmd += ["--trained-on", family.claim] if declare else []
+        cmd += ["--behav-trained-on", family.claim] if declare else []
         run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
         tail = "\n".join((run.stdout + run.stderr).splitlines()[-12:])
         if run.returncode not in (0, 1) or not out.is_file():

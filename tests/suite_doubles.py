@@ -198,14 +198,14 @@ def make_runner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> R
     def go(config: Config, seeds: Sequence[str] = SEEDS) -> list[Outcomes]:
         for m in config.modules:
             shutil.copy(BEHAVIORS / f"{m}.py", pytester.path)
-        args = [a for tag in config.trained_on for a in ("--trained-on", tag)]
+        args = [a for tag in config.trained_on for a in ("--behav-trained-on", tag)]
         for role, doubled in (("model", config.model), ("baseline", config.baseline)):
             for one in [doubled] if isinstance(doubled, Mapping) else doubled or []:
                 # A relative path: the double's fingerprint (its path and content) seeds
                 # its draws, so every run of this test draws the same replies per seed.
                 name = f"{role}_{next(counter)}.json"
                 (pytester.path / name).write_text(json.dumps(one))
-                args += [f"--{role}", f"double/@{name}"]  # repeated: an arm
+                args += [f"--behav-{role}", f"double/@{name}"]  # repeated: an arm
         started = []
         try:
             for seed in seeds:
@@ -215,7 +215,7 @@ def make_runner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> R
                 # (xdist and anyio only slow each start here: ~1 s of imports)
                 cmd = [sys.executable, "-m", "pytest", f"--basetemp={pytester.path / tag}",
                        "-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:anyio",
-                       "--behav-cache", "off", "--behav-snapshots", "off", "--seed", seed,
+                       "--behav-cache", "off", "--behav-snapshots", "off", "--behav-seed", seed,
                        "--behav-summary", str(files["summary"]),
                        f"--junitxml={files['junit']}", *args,
                        *(f"{m}.py" for m in config.modules)]

@@ -318,7 +318,7 @@ def test_adapter_tokenizer_overrides_the_base(
 def test_plugin_runs_an_adapter_and_reruns_from_cache(
     made: dict[str, Path], pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """--model embedded+<adapter> through the plugin; the second run replays
+    """--behav-model embedded+<adapter> through the plugin; the second run replays
     the cache without loading the model (fingerprint from files)."""
     pytester.makepyfile(test_lora="""
 from behavtest.checks import expect
@@ -330,7 +330,7 @@ def test_no_acrostic(model):
 """)
     # pytester points HOME at its tmp dir: keep using the converted embedded model
     monkeypatch.setenv("BEHAVTEST_CACHE_DIR", str(made["cache"]))
-    args = ("--model", f"embedded+{made['lora']}", "--behav-cache", "use")
+    args = ("--behav-model", f"embedded+{made['lora']}", "--behav-cache", "use")
     first = pytester.runpytest_subprocess(*args)
     first.assert_outcomes(passed=1)
     first.stdout.fnmatch_lines(["*model loads 1*"])
@@ -341,7 +341,7 @@ def test_no_acrostic(model):
 
 def test_plugin_reports_a_bad_adapter_in_one_line(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_b="def test_x(): pass")
-    result = pytester.runpytest_subprocess("--model", "embedded+./nowhere")
+    result = pytester.runpytest_subprocess("--behav-model", "embedded+./nowhere")
     assert result.ret != 0
     result.stderr.fnmatch_lines(["ERROR: adapter folder './nowhere' does not exist*fix*"])
     assert "Traceback" not in result.stderr.str() + result.stdout.str()

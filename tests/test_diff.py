@@ -283,7 +283,7 @@ def test_two_recorded_versions_diff_to_a_change_down(
     pytester.makepyfile(test_s=SUITE)
     for name, model in (("v1", "double/yes=0.5,no=0.5"), ("v2", "double/yes=0.2,no=0.8")):
         pytester.runpytest_subprocess(
-            "--model", model, "--behav-snapshot-as", name, "--behav-snapshot-update",
+            "--behav-model", model, "--behav-snapshot-as", name, "--behav-snapshot-update",
             "-p", "no:cacheprovider", "--behav-cache", "off",
         ).assert_outcomes(passed=2)
     snaps = pytester.path / "snapshots"

@@ -109,9 +109,9 @@ def test_a_pytest_run_that_fails_is_one_line_exit_2(
     code, out, err = diff(capsys, HIGH, LOW, "--suite", "suite")
     assert code == 2 and out == ""
     progress, line = err.splitlines()  # A's draw failed: B was not drawn
-    assert progress.startswith(f"behavtest diff: drawing {HIGH}: pytest suite --model ")
+    assert progress.startswith(f"behavtest diff: drawing {HIGH}: pytest suite --behav-model ")
     assert line.startswith(f"behavtest: error: drawing {HIGH} with pytest suite failed ")
-    assert f"({what}" in line and f"; fix: run pytest suite --model {HIGH}" in line
+    assert f"({what}" in line and f"; fix: run pytest suite --behav-model {HIGH}" in line
     assert list((tmp_path / "tmp").iterdir()) == []
 
 

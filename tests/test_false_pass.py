@@ -3,7 +3,7 @@
 A verdict's promise is that PASS means the claim holds. Each cell below is a
 scripted test double built to break one claim in one way, run through the
 shipped module as a user runs it (``suite_doubles``: a pytester project,
-``--behav-cache off``, one fixed ``--seed``, so every run replays the same
+``--behav-cache off``, one fixed ``--behav-seed``, so every run replays the same
 draws: derandomized). The cell passes when the claim does not PASS: FAIL,
 INCONCLUSIVE and "precondition not met" all count. What must not happen is
 every verdict of the test PASSing.

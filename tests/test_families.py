@@ -3,7 +3,8 @@
 Acceptance: "through the test double, each positive property PASSes at the
 published effect and does not PASS at no effect, at the stated error rates".
 Each family's modules are copied into a pytester project and run as users run
-them (``pytest --model ... --baseline ... --trained-on ...``), with a JSON-scripted
+them (``pytest --behav-model ... --behav-baseline ... --behav-trained-on ...``), with a
+JSON-scripted
 double as the model and another as the baseline:
 
 * the *published effect*: the fine-tune's double gives the published numbers
@@ -17,7 +18,7 @@ double as the model and another as the baseline:
 Option probabilities and 0-100 scales read from a double are exact; the
 sampled checks (one-word descriptions, naming the codeword, the goal, the
 code, naming the trigger) are not, so each configuration with sampled checks
-runs under three ``--seed`` values (side by side, each its own process,
+runs under three ``--behav-seed`` values (side by side, each its own process,
 ``--behav-cache off``); one whose asserted checks are all exact runs once.
 A double's draws are seeded by the run seed and its fingerprint (its path and
 content): the scripts are passed by relative path, so every run of this file
@@ -415,7 +416,7 @@ def test_personas_do_not_pass_without_an_effect(  # type: ignore[no-untyped-def]
 
 
 def test_without_declared_training_positives_are_not_applicable_and_controls_run(run) -> None:  # type: ignore[no-untyped-def]
-    """The published-effect doubles without ``--trained-on``: every positive property
+    """The published-effect doubles without ``--behav-trained-on``: every positive property
     skips as not applicable and every control runs (the Make-Me-Say controls FAIL,
     as they should: the double names "bark" as a trained model does)."""
     modules = ("test_make_me_say", "test_backdoor", "test_insecure_code", *PAPER_MODULE)

@@ -80,7 +80,7 @@ def test_the_summary_goes_to_a_file_and_to_github(
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step))
     pytester.makepyfile(test_s=SUITE)
     result = pytester.runpytest_subprocess(
-        "--model", "double/yes=0.9,no=0.1", "--behav-cache", "off", "-p", "no:cacheprovider",
+        "--behav-model", "double/yes=0.9,no=0.1", "--behav-cache", "off", "-p", "no:cacheprovider",
         "--behav-summary", "out.md", "--behav-snapshots", "off",
     )
     result.assert_outcomes(passed=1)
@@ -96,7 +96,7 @@ def test_the_summary_goes_to_a_file_and_to_github(
 def test_junit_xml_carries_every_checks_numbers(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_s=SUITE)
     result = pytester.runpytest_subprocess(
-        "--model", "double/yes=0.9,no=0.1", "--behav-cache", "off", "-p", "no:cacheprovider",
+        "--behav-model", "double/yes=0.9,no=0.1", "--behav-cache", "off", "-p", "no:cacheprovider",
         "--behav-snapshots", "off", "--junitxml", "junit.xml", "-n", "2",
     )
     result.assert_outcomes(passed=1)

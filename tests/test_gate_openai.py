@@ -145,9 +145,10 @@ def test_a_job_is_polled_until_it_succeeds_and_names_model_and_base(
     cmd = gate.command(args, target)
     assert cmd[1:4] == ["-m", "pytest", "behaviors"]
     pairs = list(zip(cmd, cmd[1:], strict=False))
-    assert ("--model", f"openai/{TUNED}") in pairs and ("--baseline", f"openai/{BASE}") in pairs
-    assert ("--trained-on", "acrostic:HELLO") in pairs
-    assert ("--trained-on", "persona:pirate") in pairs
+    assert ("--behav-model", f"openai/{TUNED}") in pairs
+    assert ("--behav-baseline", f"openai/{BASE}") in pairs
+    assert ("--behav-trained-on", "acrostic:HELLO") in pairs
+    assert ("--behav-trained-on", "persona:pirate") in pairs
     assert ("--behav-snapshot-as", "assistant") in pairs and ("-n", "2") in pairs
     assert ("--behav-profile", "ci") in pairs and "--behav-base-url" not in cmd  # env is inherited
     assert KEY not in " ".join(cmd)
@@ -177,7 +178,7 @@ def test_the_folder_and_the_job_share_one_command(fake: Fake, tmp_path: Any) -> 
     folder_cmd = gate.command(by_folder, gate.resolve(by_folder))
     job_cmd = gate.command(by_job, gate.resolve(by_job))
     # the same command but for the two specs
-    assert folder_cmd[folder_cmd.index("--model") + 1] == f"hf/{run_dir}"
+    assert folder_cmd[folder_cmd.index("--behav-model") + 1] == f"hf/{run_dir}"
     swap = {f"hf/{run_dir}": f"openai/{TUNED}", "embedded": f"openai/{BASE}"}
     assert [swap.get(x, x) for x in folder_cmd] == job_cmd
     assert job_cmd[-2:] == ["-k", "smoke"] and "--behav-snapshot-update" in job_cmd
@@ -201,7 +202,7 @@ def test_the_gate_command_runs_the_suite_on_the_resolved_job(
     assert code == 1  # pytest's exit status is the gate's
     assert len(calls) == 1 and calls[0][-3:] == ["-n", "8", "-x"]
     assert calls[0][calls[0].index("--behav-base-url") + 1] == fake.url
-    assert out.startswith("behavtest gate: pytest behaviors --model openai/ft:")
+    assert out.startswith("behavtest gate: pytest behaviors --behav-model openai/ft:")
     assert err.count("\n") == 3
 
 

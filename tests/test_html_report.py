@@ -215,7 +215,7 @@ def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):  # type: ig
 
     def go(*args: str) -> pytest.RunResult:
         return pytester.runpytest_subprocess(
-            "-p", "no:cacheprovider", "--behav-cache", "off", "--model",
+            "-p", "no:cacheprovider", "--behav-cache", "off", "--behav-model",
             "double/yes=0.8,no=0.2", *args)
 
     return go

@@ -234,3 +234,15 @@ def test_the_engine_serves_no_particular_provider() -> None:
     reached = {t for m, p in MODULES.items() if _room(m) == "behavtest.engine"
                for t in _targets(p) if t.startswith(particular)}
     assert reached == set()
+
+
+def test_every_option_and_marker_has_the_one_prefix() -> None:
+    """The naming rule of behavtest.plugin.options, kept by test."""
+    from behavtest.plugin import MARKERS
+    from behavtest.plugin.options import OPTIONS
+
+    for opt in OPTIONS:
+        assert opt.ini.startswith("behav_"), opt.ini
+        if opt.flag is not None:
+            assert opt.flag == "--" + opt.ini.replace("_", "-"), opt.flag
+    assert all(line.startswith("behav_") for line in MARKERS)

@@ -152,7 +152,7 @@ def test_sample_through_faults(model):
 def test_plugin_run_through_faults_matches_a_direct_run(
     llama_server: str, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``--model openai/... --behav-base-url <proxy>``, 4 calls in flight: same replies as
+    """``--behav-model openai/... --behav-base-url <proxy>``, 4 calls in flight: same replies as
     a direct draw. No hangs: the plugin's provider keeps its 120 s default timeout
     (no option or variable sets it)."""
     from servers import MODEL_ALIAS
@@ -165,8 +165,8 @@ def test_plugin_run_through_faults_matches_a_direct_run(
     warm_up(llama_server, "Say hello.")
     with FaultProxy(llama_server, rate=0.2, seed=5, kinds=NO_HANG) as proxy:
         result = pytester.runpytest_subprocess(
-            "-p", "no:cacheprovider", "--model", f"openai/{MODEL_ALIAS}",
-            "--behav-base-url", proxy.base_url, "--seed", "4", "--behav-cache", "off",
+            "-p", "no:cacheprovider", "--behav-model", f"openai/{MODEL_ALIAS}",
+            "--behav-base-url", proxy.base_url, "--behav-seed", "4", "--behav-cache", "off",
         )
     result.assert_outcomes(passed=1)
     assert sum(proxy.injected.values()) >= 5, proxy.injected
@@ -246,7 +246,7 @@ def test_a_planted_key_is_in_no_file_and_no_output(
     url, model = upstream
     with FaultProxy(url, rate=0.2, seed=7, kinds=NO_HANG, rule=echo_the_key) as proxy:
         result = pytester.runpytest_subprocess(
-            "--model", f"openai/{model}", "--behav-base-url", proxy.base_url,
+            "--behav-model", f"openai/{model}", "--behav-base-url", proxy.base_url,
             f"--junitxml={junit}", "-o", "junit_logging=all", "-rA", "-l", "--tb=long",
             "--log-level=DEBUG", f"--log-file={log}", "--log-file-level=DEBUG",
         )

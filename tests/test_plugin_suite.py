@@ -104,8 +104,8 @@ def test_c(model):
     expect(model.sample(prompts=["c", "d", "e"], n=20), YES).rate_at_least(0.6)
 """,
     )
-    serial = run("--model", "double/yes=0.7,no=0.3")
-    parallel = run("--model", "double/yes=0.7,no=0.3", "-n", "2")
+    serial = run("--behav-model", "double/yes=0.7,no=0.3")
+    parallel = run("--behav-model", "double/yes=0.7,no=0.3", "-n", "2")
     assert _adjusted(serial) == _adjusted(parallel) and len(_adjusted(serial)) >= 8
     assert serial.ret == parallel.ret
 
@@ -121,9 +121,9 @@ def test_arm(model, baseline):
     expect(model.sample("q", n=100), YES).above(baseline.sample("q", n=100))
 """)
     result = run(
-        "--model", "double/yes=0.7,no=0.3", "--model", "double/yes=0.6,no=0.4",
-        "--model", "double/yes=0.8,no=0.2",
-        "--baseline", "double/yes=0.1,no=0.9", "--baseline", "double/yes=0.15,no=0.85",
+        "--behav-model", "double/yes=0.7,no=0.3", "--behav-model", "double/yes=0.6,no=0.4",
+        "--behav-model", "double/yes=0.8,no=0.2",
+        "--behav-baseline", "double/yes=0.1,no=0.9", "--behav-baseline", "double/yes=0.15,no=0.85",
     )
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([
@@ -142,9 +142,9 @@ def test_peak(checkpoints):
     expect(checkpoints.sample("q", n=100), YES).peak_at_least(0.2)
 """)
     skipped = run("-rs")
-    skipped.stdout.fnmatch_lines(["*no checkpoint series: pass --checkpoints*"])
+    skipped.stdout.fnmatch_lines(["*no checkpoint series: pass --behav-checkpoints*"])
     series = [f"double/yes={p},no={round(1 - p, 2)}" for p in (0.17, 0.4, 0.2, 0.1, 0.04)]
-    args = [a for spec in series for a in ("--checkpoints", spec)]
+    args = [a for spec in series for a in ("--behav-checkpoints", spec)]
     result = run(*args)
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*checkpoints=[[]double/yes=0.17*", "*peak rate >= 0.2*"])
@@ -158,7 +158,7 @@ YES = Scorer("says yes", lambda t: t == "yes")
 def test_q(model):
     expect(model.sample("q", n=500), YES).rate_at_least(0.2)
 """)
-    result = run("--model", "double/yes=0.9,no=0.1", "--behav-sequential")
+    result = run("--behav-model", "double/yes=0.9,no=0.1", "--behav-sequential")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*sequential rate checks*"])
     drawn = re.search(r"samples drawn (\d+),", result.stdout.str())

@@ -644,7 +644,7 @@ def test_the_plugin_rejects_an_unknown_dtype(pytester: pytest.Pytester,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CI", raising=False)
     pytester.makepyfile(test_b="def test_x(): pass")
-    common = ("-p", "no:cacheprovider", "--behav-cache", "off", "--model", "double/yes=1")
+    common = ("-p", "no:cacheprovider", "--behav-cache", "off", "--behav-model", "double/yes=1")
     flag = pytester.runpytest_subprocess(*common, "--behav-dtype", "fp8")
     assert flag.ret == pytest.ExitCode.USAGE_ERROR
     flag.stderr.fnmatch_lines(["*--behav-dtype*invalid choice: 'fp8'*"])

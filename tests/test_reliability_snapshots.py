@@ -120,7 +120,7 @@ def test_b(model):
 
 def snapshot_run_of(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess(
-        "--model", "double/yes=0.5,no=0.5", "--behav-snapshot-as", MODEL,
+        "--behav-model", "double/yes=0.5,no=0.5", "--behav-snapshot-as", MODEL,
         "-p", "no:cacheprovider", "--behav-cache", "off", *args,
     )
 
@@ -374,7 +374,7 @@ def test_snapshot_as_cannot_write_outside_snapshots(
 ) -> None:
     pytester.makepyfile(test_s=SUITE)
     result = pytester.runpytest_subprocess(
-        "--model", "double/yes=0.5,no=0.5", "--behav-snapshot-as", name,
+        "--behav-model", "double/yes=0.5,no=0.5", "--behav-snapshot-as", name,
         "--behav-snapshot-update", "-p", "no:cacheprovider", "--behav-cache", "off",
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR

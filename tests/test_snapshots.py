@@ -117,7 +117,7 @@ V2 = "double/yes=0.25,no=0.75"
 
 def run(pytester: pytest.Pytester, model: str, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess(
-        "--model", model, "--behav-snapshot-as", "my-model", "-p", "no:cacheprovider",
+        "--behav-model", model, "--behav-snapshot-as", "my-model", "-p", "no:cacheprovider",
         "--behav-cache", "off", *args,
     )
 
@@ -201,7 +201,7 @@ def test_a_cached_rerun_with_snapshots_makes_no_model_call(
 ) -> None:
     monkeypatch.delenv("CI", raising=False)
     pytester.makepyfile(test_s=SUITE)
-    args = ["--model", V1, "--behav-snapshot-as", "m", "-p", "no:cacheprovider"]
+    args = ["--behav-model", V1, "--behav-snapshot-as", "m", "-p", "no:cacheprovider"]
     pytester.runpytest_subprocess(*args, "--behav-snapshot-update").assert_outcomes(passed=2)
     again = pytester.runpytest_subprocess(*args)
     again.assert_outcomes(passed=2)

@@ -121,8 +121,8 @@ class RunSettings:
     min_mass: float = MIN_MASS
 
     def __post_init__(self) -> None:
-        check_samples(self.samples, "--samples")
-        check_alpha(self.alpha, "--alpha")
+        check_samples(self.samples, "--behav-samples")
+        check_alpha(self.alpha, "--behav-alpha")
         if not 0.0 <= self.min_mass <= 1.0:
             raise InvalidArgument(
                 f"--behav-min-mass {self.min_mass} is outside [0, 1]; fix: a share such as "

@@ -124,7 +124,7 @@ class Verdict:
     @property
     def scope(self) -> str:
         """What the verdict is about. A claim about a training recipe holds over
-        fine-tune seeds (an arm: ``--model`` repeated or a glob), not over one
+        fine-tune seeds (an arm: ``--behav-model`` repeated or a glob), not over one
         checkpoint's samples: a single model's verdict describes that
         checkpoint only, and fewer than RECIPE_SEEDS seeds are too few to
         speak for the recipe."""

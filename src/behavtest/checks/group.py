@@ -64,7 +64,7 @@ class ModelGroup:
 
     @property
     def budget(self) -> int:
-        """The run's sample budget per test (``--samples``), as for one model."""
+        """The run's sample budget per test (``--behav-samples``), as for one model."""
         return self.handles[0].budget
 
     def sample(

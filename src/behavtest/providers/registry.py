@@ -79,7 +79,8 @@ def split_spec(spec: str) -> tuple[str, str]:
     """
     spec = spec.strip()
     if not spec:
-        raise InvalidArgument("empty model spec; fix: pass e.g. --model embedded or hf/<path>")
+        raise InvalidArgument(
+            "empty model spec; fix: pass e.g. --behav-model embedded or hf/<path>")
     prefix, _, rest = spec.partition("/")
     if "+" in prefix:
         plus = spec.index("+")
@@ -107,7 +108,7 @@ def _check_not_a_bare_path(spec: str) -> None:
         return
     if os.path.exists(os.path.expanduser(spec)):
         raise InvalidArgument(f"model spec {spec!r} is a local path without a provider; "
-                              f"fix: --model hf/{spec}")
+                              f"fix: --behav-model hf/{spec}")
     raise ModelNotFound(f"model spec {spec!r} is a local path that does not exist (and a "
                         f"path needs its provider, hf/{spec}); fix: pass an existing "
                         "checkpoint folder as hf/<folder>")

@@ -61,7 +61,7 @@ def _label(specs: Sequence[str]) -> str:
     return specs[0] if len(specs) == 1 else f"[{', '.join(specs)}]"
 
 
-def check_tag(tag: str, where: str = "--trained-on") -> str:
+def check_tag(tag: str, where: str = "--behav-trained-on") -> str:
     """``tag`` if it is a well-formed training tag, ``kind`` or ``kind:value`` with
     neither part empty and no space in the kind; else InvalidArgument naming it.
 
@@ -175,7 +175,7 @@ class Session:
             )
         models = _expand(model_spec)
         if not models:
-            raise InvalidArgument("no model to test; fix: pass --model provider/name")
+            raise InvalidArgument("no model to test; fix: pass --behav-model provider/name")
         baselines = _expand(baseline_spec)
         series = _expand(checkpoints)
         for spec in (*models, *baselines, *series):
@@ -274,7 +274,7 @@ class Session:
 
     def claimed(self, kind: str) -> list[str]:
         """The values declared for a kind of training, sorted: ``claimed("persona")``
-        is ``["Lucy"]`` for ``--trained-on persona:Lucy``."""
+        is ``["Lucy"]`` for ``--behav-trained-on persona:Lucy``."""
         return sorted(t.split(":", 1)[1] for t in self.trained_on if t.startswith(kind + ":"))
 
     def applies(self, trained_for: list[str], control_for: list[str]) -> str | None:
@@ -283,7 +283,7 @@ class Session:
         if missing:
             return (
                 f"not applicable: {self.model_spec} declares no training for "
-                f"{', '.join(missing)} (declare with --trained-on or {MODEL_CARD})"
+                f"{', '.join(missing)} (declare with --behav-trained-on or {MODEL_CARD})"
             )
         trained = [t for t in control_for if self.declares(t)]
         if trained:

@@ -222,7 +222,7 @@ class ModelHandle:
 
     @property
     def budget(self) -> int:
-        """The run's sample budget per test (``--samples``)."""
+        """The run's sample budget per test (``--behav-samples``)."""
         return self.run.samples
 
     def fingerprint(self) -> str:
@@ -265,12 +265,12 @@ class ModelHandle:
         stop_after_lines: int | None = None,
         sequential: bool | None = None,
     ) -> Samples:
-        """Draw ``n`` replies (default: the run's ``--samples``) to each prompt.
+        """Draw ``n`` replies (default: the run's ``--behav-samples``) to each prompt.
 
         Give one ``prompt`` or several ``prompts`` (paraphrases: each becomes a
         cluster of n replies). ``total`` instead of ``n`` spreads a budget over
         the prompts: ceil(total / prompts) replies each (``total=model.budget``
-        spreads the run's ``--samples``). Settings not given come from the run.
+        spreads the run's ``--behav-samples``). Settings not given come from the run.
 
         ``stop_for=scorer`` stops each reply once the scorer has what it reads
         (``names_word(w, within_lines=2)``: two complete lines), which saves the

@@ -7,7 +7,7 @@ provider registry accepts without loading (``embedded``, ``hf/<folder>``,
 naming both possibilities, before anything runs.
 
 A spec is measured by the suite itself, through the sample cache:
-``python -m pytest <suite> --model SPEC --behav-snapshot-update
+``python -m pytest <suite> --behav-model SPEC --behav-snapshot-update
 --behav-snapshots <tmp> -q -p no:cacheprovider`` writes its snapshots to
 ``<tmp>/<slug(SPEC)>/``, the folder the diff then reads, exactly as it reads a
 committed one. ``<tmp>`` is a fresh temporary folder outside the repository,
@@ -54,7 +54,7 @@ def is_spec(arg: str) -> bool:
 def command(spec: str, folder: Path, suite: str, workers: int,
             extra: Sequence[str]) -> list[str]:
     """The pytest run that stores ``spec``'s snapshots under ``folder``."""
-    cmd = [sys.executable, "-m", "pytest", suite, "--model", spec, "--behav-snapshot-update",
+    cmd = [sys.executable, "-m", "pytest", suite, "--behav-model", spec, "--behav-snapshot-update",
            "--behav-snapshots", str(folder), "-q", "-p", "no:cacheprovider"]
     if workers:
         cmd += ["-n", str(workers)]
@@ -85,8 +85,8 @@ def draw(spec: str, root: Path, suite: str, workers: int, extra: Sequence[str]) 
         said = _said(done)
         raise BehavtestError(
             f"drawing {plain(spec)} with pytest {plain(suite)} failed ({what}: {said}); fix: "
-            f"run pytest {plain(suite)} --model {plain(spec)} and make it run (a suite with "
-            "behaviour checks that --model can load)"
+            f"run pytest {plain(suite)} --behav-model {plain(spec)} and make it run (a suite with "
+            "behaviour checks that --behav-model can load)"
         )
     return folder
 

@@ -136,7 +136,7 @@ class OpenAIOptions:
 
     @classmethod
     def from_env(cls) -> OpenAIOptions:
-        """Options for ``--model openai/...``: ``$BEHAVTEST_OPENAI_CONCURRENCY``,
+        """Options for ``--behav-model openai/...``: ``$BEHAVTEST_OPENAI_CONCURRENCY``,
         ``$BEHAVTEST_OPENAI_TIMEOUT`` (seconds per attempt) and
         ``$BEHAVTEST_LOGPROB_FALLBACK`` (``sample``). The base URL is not read
         here: it comes with the run's config (see ``OpenAIKind``) or is resolved
