@@ -154,13 +154,28 @@ def _diff(args: argparse.Namespace) -> int:
     return diff.exit_code(table)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The ``behavtest`` command's parser, every subcommand on it (``main`` parses
+    with it; ``scripts/options_page.py`` renders it into the docs' options page)."""
     parser = argparse.ArgumentParser(prog="behavtest", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    plan = sub.add_parser(
+    _configure_plan(sub.add_parser(
         "plan",
         help="samples (or seeds) needed to detect a rate against another, or to show equivalence",
-    )
+    ))
+    _configure_diff(sub.add_parser(
+        "diff", help="every behaviour of two models' snapshots (folders, or specs drawn "
+        "live): what changed, corrected for the number of comparisons (exit 1 when "
+        "something did)",
+    ))
+    gate_parser = sub.add_parser("gate", help=gate.HELP)
+    gate.configure(gate_parser)
+    gate_parser.set_defaults(run=gate.gate)
+    organisms_cli.configure(sub.add_parser("organisms", help=organisms_cli.HELP))
+    return parser
+
+
+def _configure_plan(plan: argparse.ArgumentParser) -> None:
     plan.add_argument("--rate", type=float, required=True, help="the rate you expect, e.g. 0.2")
     plan.add_argument("--vs", type=float, default=None, help="threshold or baseline rate")
     plan.add_argument("--alpha", type=float, default=0.05)
@@ -174,11 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan.add_argument("--sequential", action="store_true",
                       help="also plan a group-sequential run (budget and expected samples)")
     plan.set_defaults(run=_plan)
-    compare = sub.add_parser(
-        "diff", help="every behaviour of two models' snapshots (folders, or specs drawn "
-        "live): what changed, corrected for the number of comparisons (exit 1 when "
-        "something did)",
-    )
+
+
+def _configure_diff(compare: argparse.ArgumentParser) -> None:
     compare.add_argument("a", metavar="A", help="a model's snapshot folder, e.g. "
                          "snapshots/gpt-4.1 (written by --behav-snapshot-update), or a model "
                          "spec, e.g. openai/gpt-4.1-2025-04-14, drawn live by the suite")
@@ -198,10 +211,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "inside +-margin (TOST), e.g. 0.05")
     compare.add_argument("--format", choices=diff.FORMATS, default="text")
     compare.set_defaults(run=_diff, pytest_args=[])
-    gate_parser = sub.add_parser("gate", help=gate.HELP)
-    gate.configure(gate_parser)
-    gate_parser.set_defaults(run=gate.gate)
-    organisms_cli.configure(sub.add_parser("organisms", help=organisms_cli.HELP))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     # after "--": pytest's arguments (an optional positional would take them otherwise)
     cut = argv.index("--") if "--" in argv else len(argv)
