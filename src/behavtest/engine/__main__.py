@@ -51,7 +51,7 @@ def _config(text: str | None) -> ProviderConfig:
     return ProviderConfig.from_json(raw)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python -m behavtest.engine",
         description="Serve one model to many behavtest workers over a Unix socket.",
@@ -70,7 +70,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--authkey-file", default=None,
                     help=f"0600 file holding the hex authkey (if ${AUTHKEY_ENV} is unset)")
     ap.add_argument("--log", default=None, help="this engine's log file (reported to clients)")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def _report_failure(spec: str, exc: BaseException) -> None:
+    """The one line ``ensure_engine`` reads when the engine could not start."""
+    traceback.print_exc()
+    name = type(exc).__name__ if isinstance(exc, BehavtestError) else "EngineError"
+    text = first_line(exc) if isinstance(exc, BehavtestError) else (
+        f"the model engine for {spec} failed to start: "
+        f"{type(exc).__name__}: {first_line(exc)}"
+    )
+    print(f"{FAIL_PREFIX}{name} {text}", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     owner = args.owner_pid if args.owner_pid is not None else os.getppid()
     server: EngineServer | None = None
     own_key = False
@@ -96,13 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (KeyboardInterrupt, SystemExit) as exc:
         why = f"interrupted ({type(exc).__name__})"
     except BaseException as exc:  # noqa: BLE001 - reported as one line for ensure_engine
-        traceback.print_exc()
-        name = type(exc).__name__ if isinstance(exc, BehavtestError) else "EngineError"
-        text = first_line(exc) if isinstance(exc, BehavtestError) else (
-            f"the model engine for {args.spec} failed to start: "
-            f"{type(exc).__name__}: {first_line(exc)}"
-        )
-        print(f"{FAIL_PREFIX}{name} {text}", flush=True)
+        _report_failure(args.spec, exc)
         return 3
     if server is not None:
         server.log(f"exiting: {why}")

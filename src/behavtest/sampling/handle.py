@@ -350,11 +350,23 @@ class ModelHandle:
                 replies[k] = Reply(v["text"], p, i, v["tokens"], v["finish"], True)
         missing = [s for s in slots if s[2] not in replies]
         self.stats.cached += sum(1 for _, _, k, _ in slots if k in found and k not in memo)
-        # Draw in provider-batch-sized chunks: each is committed to the cache as
-        # it finishes (a kill loses one chunk) and advances the progress line.
-        # The provider (and its weights) is touched only if something is missing.
+        self._draw_missing(missing, len(slots) - len(missing), replies, memo)
+        return Samples(
+            model=self.spec,
+            prompts=convs,
+            settings=settings,
+            replies=tuple(replies[k] for _, _, k, _ in slots),
+            fingerprint=fp,
+            seed=self.run.seed,
+        )
+
+    def _draw_missing(self, missing: list[tuple[int, int, str, Request]], hits: int,
+                      replies: dict[str, Reply], memo: dict[str, Reply]) -> None:
+        """Draw what neither the memo nor the cache held, in provider-batch-sized
+        chunks: each is committed to the cache as it finishes (a kill loses one
+        chunk) and advances the progress line. The provider (and its weights) is
+        touched only if something is missing."""
         chunk = batch_size_of(self.provider) if missing else 1
-        hits = len(slots) - len(missing)
         t_start, tokens = time.perf_counter(), 0
         for start in range(0, len(missing), chunk):
             part = missing[start : start + chunk]
@@ -373,14 +385,6 @@ class ModelHandle:
                 rate = tokens / max(1e-9, time.perf_counter() - t_start)
                 desc = f"{self.spec}: {rate:.0f} tok/s, {hits} from cache; sampling"
                 self.on_progress(start + len(part), len(missing), desc)
-        return Samples(
-            model=self.spec,
-            prompts=convs,
-            settings=settings,
-            replies=tuple(replies[k] for _, _, k, _ in slots),
-            fingerprint=fp,
-            seed=self.run.seed,
-        )
 
     # -- option probabilities -----------------------------------------------
     def choice(self, question: ChoiceQuestion, *, system: str | None = None) -> OptionProbabilities:

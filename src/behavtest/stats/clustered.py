@@ -97,6 +97,39 @@ def korn_graubard_arrays(
     }
 
 
+def _nonempty_clusters(k: Sequence[int], n: Sequence[int]) -> list[tuple[int, int]]:
+    """(k_j, n_j) of every cluster with replies, each checked: integers, 0 <= k <= n."""
+    ks, ns = list(k), list(n)
+    if len(ks) != len(ns):
+        raise ValueError(f"k has {len(ks)} clusters, n {len(ns)}")
+    for kj, nj in zip(ks, ns, strict=True):
+        if int(kj) != kj or int(nj) != nj:
+            raise ValueError(f"counts must be integers (got k={kj}, n={nj})")
+        if nj < 0 or not 0 <= kj <= nj:
+            raise ValueError(f"need 0 <= k <= n in every cluster (got k={kj}, n={nj})")
+    pairs = [(int(kj), int(nj)) for kj, nj in zip(ks, ns, strict=True) if nj > 0]
+    if not pairs:
+        raise ValueError("no replies: every cluster is empty")
+    return pairs
+
+
+def _rate_note(m: int, p: float, v: float, total: int, n_eff: float, icc: float) -> str:
+    """What a clustered rate's verdict says about its clusters and effective n."""
+    if m == 1:
+        return "one cluster: exact binomial test, no clustering correction possible"
+    srs = p * (1 - p) / total
+    deff = f"{v / srs:.3g}" if srs > 0 else "undefined (rate 0 or 1)"
+    floor = total / (1.0 + (total / m - 1.0) * icc)
+    if n_eff >= total:
+        how = "= all replies (rate 0 or 1, or no spread, or capped)"
+    elif icc > 0 and n_eff >= floor - 1e-9:
+        how = f"the floor for an assumed intra-cluster correlation of at least {icc:g}"
+    else:
+        how = "after the m-1 df factor"
+    return (f"{m} clusters; design effect {deff}; effective sample size "
+            f"{n_eff:.1f} of {total} replies ({how})")
+
+
 def clustered_rate(
     k: Sequence[int], n: Sequence[int], null: float, alpha: float, icc: float = 0.0
 ) -> Inference:
@@ -132,38 +165,13 @@ def clustered_rate(
         raise ValueError(f"null={null} must lie in [0, 1] for a rate")
     if not 0.0 <= icc <= 1.0:
         raise ValueError(f"icc={icc} must lie in [0, 1]")
-    ks, ns = list(k), list(n)
-    if len(ks) != len(ns):
-        raise ValueError(f"k has {len(ks)} clusters, n {len(ns)}")
-    for kj, nj in zip(ks, ns, strict=True):
-        if int(kj) != kj or int(nj) != nj:
-            raise ValueError(f"counts must be integers (got k={kj}, n={nj})")
-        if nj < 0 or not 0 <= kj <= nj:
-            raise ValueError(f"need 0 <= k <= n in every cluster (got k={kj}, n={nj})")
-    pairs = [(int(kj), int(nj)) for kj, nj in zip(ks, ns, strict=True) if nj > 0]
-    if not pairs:
-        raise ValueError("no replies: every cluster is empty")
+    pairs = _nonempty_clusters(k, n)
     m = len(pairs)
     r = korn_graubard_arrays([[kj for kj, _ in pairs]], [[nj for _, nj in pairs]], null, alpha,
                              icc)
     p, v = float(r["p"][0]), float(r["v"][0])
     total, n_eff = int(r["n"][0]), float(r["n_eff"][0])
-    if m == 1:
-        note = "one cluster: exact binomial test, no clustering correction possible"
-    else:
-        srs = p * (1 - p) / total
-        deff = f"{v / srs:.3g}" if srs > 0 else "undefined (rate 0 or 1)"
-        floor = total / (1.0 + (total / m - 1.0) * icc)
-        if n_eff >= total:
-            how = "= all replies (rate 0 or 1, or no spread, or capped)"
-        elif icc > 0 and n_eff >= floor - 1e-9:
-            how = f"the floor for an assumed intra-cluster correlation of at least {icc:g}"
-        else:
-            how = "after the m-1 df factor"
-        note = (
-            f"{m} clusters; design effect {deff}; effective sample size "
-            f"{n_eff:.1f} of {total} replies ({how})"
-        )
+    note = _rate_note(m, p, v, total, n_eff, icc)
     return Inference(
         estimate=p,
         low=float(r["low"][0]),
@@ -179,6 +187,29 @@ def clustered_rate(
         note=note,
         effective_n=n_eff,
     )
+
+
+def _one_cluster_mean(flat: list[float], mean: float, null: float, alpha: float) -> Inference:
+    """One cluster: scipy's one-sample t test on its values (iid, N - 1 df)."""
+    from scipy import stats as _st
+
+    total = len(flat)
+    method = "one-sample t test (one cluster, no clustering correction; scipy ttest_1samp)"
+    df: float | None = float(total - 1) if total >= 2 else None
+    if total < 2:
+        return Inference(mean, -math.inf, math.inf, 1.0, 1.0, method, null, "mean",
+                         None, None, 1, "1 value: no spread to test against")
+    if is_constant(flat):
+        pg, pl = no_spread_pvalues(mean, null)
+        return Inference(mean, mean, mean, pg, pl, method, null, "mean", 0.0, df, 1,
+                         "all values equal: zero standard error")
+    res_g = _st.ttest_1samp(flat, null, alternative="greater")
+    res_l = _st.ttest_1samp(flat, null, alternative="less")
+    ci = _st.ttest_1samp(flat, 0.0).confidence_interval(confidence_level=1 - 2 * alpha)
+    se = math.sqrt(sum((v - mean) ** 2 for v in flat) / (total - 1) / total)
+    return Inference(mean, float(ci.low), float(ci.high), float(res_g.pvalue),
+                     float(res_l.pvalue), method, null, "mean", se, df, 1,
+                     f"1 clusters, {total} values")
 
 
 def clustered_mean(
@@ -208,23 +239,9 @@ def clustered_mean(
     flat = [v for c in clusters for v in c]
     m, total = len(clusters), len(flat)
     mean = sum(flat) / total
-    note = f"{m} clusters, {total} values"
     if m == 1:
-        method = "one-sample t test (one cluster, no clustering correction; scipy ttest_1samp)"
-        df: float | None = float(total - 1) if total >= 2 else None
-        if total < 2:
-            return Inference(mean, -math.inf, math.inf, 1.0, 1.0, method, null, "mean",
-                             None, None, 1, "1 value: no spread to test against")
-        if is_constant(flat):
-            pg, pl = no_spread_pvalues(mean, null)
-            return Inference(mean, mean, mean, pg, pl, method, null, "mean", 0.0, df, 1,
-                             "all values equal: zero standard error")
-        res_g = _st.ttest_1samp(flat, null, alternative="greater")
-        res_l = _st.ttest_1samp(flat, null, alternative="less")
-        ci = _st.ttest_1samp(flat, 0.0).confidence_interval(confidence_level=1 - 2 * alpha)
-        se = math.sqrt(sum((v - mean) ** 2 for v in flat) / (total - 1) / total)
-        return Inference(mean, float(ci.low), float(ci.high), float(res_g.pvalue),
-                         float(res_l.pvalue), method, null, "mean", se, df, 1, note)
+        return _one_cluster_mean(flat, mean, null, alpha)
+    note = f"{m} clusters, {total} values"
     sums = [sum(v - mean for v in c) for c in clusters]
     var = m / (m - 1) * sum(s * s for s in sums) / total**2
     se = math.sqrt(var)
