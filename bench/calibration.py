@@ -455,7 +455,7 @@ def _binomial_e2e(rng: np.random.Generator, reps: int) -> dict[str, Any]:
             alt = _double("double/above", p1, seed0 + r).sample(PROMPT, n=n)
             v = _verdict(expect(alt, YES).rate_at_least, t)
             power += v.outcome is Outcome.PASS
-            methods.add(v.method)
+            methods.add(v.test.method)
     return calibrated(
         reps, {f"rate_at_least({t})": least / reps, f"rate_at_most({t})": most / reps},
         power / reps, binomial_power(n, p1, t, ALPHA), design=BINOMIAL,
@@ -566,7 +566,7 @@ def _mcnemar_e2e(rng: np.random.Generator, reps: int) -> dict[str, Any]:
             x1 = _double("double/shifted", shifted, seed0 + r).sample(prompts=prompts, n=1)
             v = _verdict(expect(x1, YES).above, y)
             power += v.outcome is Outcome.PASS
-            methods.add(v.method)
+            methods.add(v.test.method)
     return calibrated(reps, {"above": above / reps, "below": below / reps}, power / reps,
                       mcnemar_power(shifted, base, ALPHA), design=MCNEMAR,
                       planner_name="exact McNemar power (sum over discordant counts)",
@@ -694,7 +694,7 @@ def _paired_t_e2e(rng: np.random.Generator, reps: int) -> dict[str, Any]:
             x1 = _double("double/shifted", shifted[0], seed0 + r).sample(prompts=prompts, n=n)
             v = _verdict(expect(x1, YES).above, y)
             power += v.outcome is Outcome.PASS
-            methods.add(v.method)
+            methods.add(v.test.method)
     return calibrated(reps, {"above": above / reps, "below": below / reps}, power / reps,
                       _paired_planner(design, design["shift"]), design=design,
                       planner_name="t_power (per-prompt differences, m - 1 df)",
@@ -806,7 +806,7 @@ def _kg_e2e(rng: np.random.Generator, reps: int) -> dict[str, Any]:
             alt = _double("double/above", _cluster_rates(rng, p1, icc, m), seed0 + r)
             v = _verdict(expect(alt.sample(prompts=prompts, n=n), YES).rate_at_least, t)
             power += v.outcome is Outcome.PASS
-            methods.add(v.method)
+            methods.add(v.test.method)
     return calibrated(
         reps, {f"rate_at_least({t})": least / reps, f"rate_at_most({t})": most / reps},
         power / reps, clustered_rate_power(p1, t, m, n, ALPHA, icc=ICC_FLOOR, true_icc=icc),
@@ -973,7 +973,7 @@ def _arms_e2e(rng: np.random.Generator, reps: int) -> dict[str, Any]:
             below += _passes(expect(x0, YES).below, y)
             v = _verdict(expect(arm("tuned", p1, mx, r), YES).above, y)
             power += v.outcome is Outcome.PASS
-            methods.add(v.method.split(" (")[0])
+            methods.add(v.test.method.split(" (")[0])
     return calibrated(reps, {"above": above / reps, "below": below / reps}, power / reps,
                       arm_power(p1, p0, sd, mx, my, n, ALPHA), design=d, planner_name="arm_power",
                       methods=sorted(methods))

@@ -50,7 +50,7 @@ from behavtest.snapshots import diff
 from behavtest.snapshots.store import Entry
 from behavtest.stats import one_sided_bounds
 from behavtest.stats.power import fisher_power
-from behavtest.verdict import Evidence, Outcome, Verdict
+from behavtest.verdict import Evidence, Measured, Outcome, Test, Verdict
 
 N = 100
 ALPHA = 0.05
@@ -69,9 +69,9 @@ def entry(i: int, k: int, n: int = N, model: str = "m") -> Entry:
     """Behaviour i's stored measurement: k of n replies on its one prompt."""
     low, high = one_sided_bounds(k, n, ALPHA)
     v = Verdict(
-        check="rate >= 0.1", outcome=Outcome.PASS, scorer="says yes", model=model,
-        k=k, n=n, rate=k / n, low=low, high=high, alpha=ALPHA, p_value=0.5, p_against=0.5,
-        method="exact binomial test",
+        check="rate >= 0.1", outcome=Outcome.PASS, scorer="says yes",
+        measured=Measured(model, k, n, k / n, low, high),
+        test=Test("exact binomial test", ALPHA, 0.5, 0.5),
         evidence=Evidence(binary=True, clusters=((1.0,) * k + (0.0,) * (n - k),),
                           prompts=f"prompt-{i}", settings=(("max_tokens", 8),), seed=0,
                           fingerprint=model, scorer_version="1", examples=("yes", "no")),

@@ -13,13 +13,14 @@ from types import ModuleType
 
 import pytest
 from scipy import stats as st
+from verdicts import make_verdict
 
 from behavtest.commands.cli import main
 from behavtest.snapshots import diff
 from behavtest.snapshots.store import Entry, render
 from behavtest.stats import one_sided_bounds
 from behavtest.stats.multiplicity import adjust
-from behavtest.verdict import Evidence, Outcome, Verdict
+from behavtest.verdict import Evidence, Outcome
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
@@ -27,7 +28,7 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 def entry(k: int, n: int = 100, prompts: str = "p1", scorer_version: str = "1",
           nodeid: str = "t.py::test_a", check: str = "rate >= 0.1") -> Entry:
     low, high = one_sided_bounds(k, n, 0.05)
-    v = Verdict(
+    v = make_verdict(
         check=check, outcome=Outcome.PASS, scorer="says yes", model="double/m", k=k, n=n,
         rate=k / n, low=low, high=high, alpha=0.05, p_value=0.5, p_against=0.5,
         method="exact binomial test",

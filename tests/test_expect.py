@@ -76,9 +76,9 @@ def run(fn, icc: float = 0.1) -> Verdict:  # type: ignore[no-untyped-def]
 
 def test_one_prompt_uses_the_exact_binomial_test() -> None:
     v = run(lambda: expect(samples([30], 100), YES).rate_at_least(0.2))
-    assert v.method.startswith("exact binomial")
-    assert v.p_value == pytest.approx(sps.binomtest(30, 100, 0.2, "greater").pvalue, abs=1e-12)
-    assert v.outcome is Outcome.PASS and v.unit == "samples"
+    assert v.test.method.startswith("exact binomial")
+    assert v.test.p_value == pytest.approx(sps.binomtest(30, 100, 0.2, "greater").pvalue, abs=1e-12)
+    assert v.outcome is Outcome.PASS and v.test.unit == "samples"
 
 
 def test_paraphrases_are_clusters_not_independent_draws() -> None:
@@ -86,8 +86,8 @@ def test_paraphrases_are_clusters_not_independent_draws() -> None:
     interval than 100 iid draws would, and the verdict says it rests on 5 prompts."""
     v = run(lambda: expect(samples([0, 20, 0, 20, 10], 20), YES).rate_at_least(0.2))
     iid_low, _ = stats.one_sided_bounds(50, 100, ALPHA)
-    assert "Korn" in v.method and v.units == 5 and v.unit == "prompts"
-    assert v.low < iid_low
+    assert "Korn" in v.test.method and v.test.units == 5 and v.test.unit == "prompts"
+    assert v.measured.low < iid_low
     assert v.outcome is Outcome.INCONCLUSIVE  # iid binomial would PASS 50/100 >= 0.2
     assert stats.binomial_pvalue(50, 100, 0.2, "greater") < ALPHA
 
@@ -104,21 +104,21 @@ def test_zero_counts_over_few_prompts_are_not_100_independent_zeros() -> None:
     # with no clustering assumed (--behav-icc 0), 0/100 is the plain 0-of-n bound
     iid = run(lambda: expect(samples([0] * 5, 20), YES).never(at_most=0.05), icc=0.0)
     assert iid.outcome is Outcome.PASS
-    assert iid.high == pytest.approx(stats.one_sided_bounds(0, 100, ALPHA)[1], abs=1e-9)
+    assert iid.measured.high == pytest.approx(stats.one_sided_bounds(0, 100, ALPHA)[1], abs=1e-9)
 
 
 def test_mean_of_scores_with_clusters() -> None:
     data = numbers([[60, 70, 65], [55, 60, 58], [70, 72, 68]])
     v = run(lambda: expect(data, NUMBER).mean_at_least(50))
-    assert v.k is None and v.rate == pytest.approx((195 + 173 + 210) / 9)
-    assert v.unit == "prompts" and v.outcome is Outcome.PASS
+    assert v.measured.k is None and v.measured.rate == pytest.approx((195 + 173 + 210) / 9)
+    assert v.test.unit == "prompts" and v.outcome is Outcome.PASS
 
 
 def test_plain_values_are_units() -> None:
     probs = [0.62, 0.55, 0.7, 0.58, 0.66, 0.61]
     v = run(lambda: expect(probs, name="P(own)").mean_at_least(0.5))
     ref = sps.ttest_1samp(probs, 0.5, alternative="greater").pvalue
-    assert v.p_value == pytest.approx(ref, abs=1e-9)
+    assert v.test.p_value == pytest.approx(ref, abs=1e-9)
     assert v.scorer == "P(own)"
 
 
@@ -127,7 +127,7 @@ def test_unparsed_scores_are_reported() -> None:
     data = Samples("m", data.prompts, data.settings, (*data.replies, Reply("A", 0, 3, 1, "stop",
                                                                            False)))
     v = run(lambda: expect(data, NUMBER).mean_at_least(10))
-    assert v.n == 4 and v.parsed == 3
+    assert v.measured.n == 4 and v.measured.parsed == 3
 
 
 # -- equivalence ---------------------------------------------------------------------
@@ -137,7 +137,7 @@ def test_at_chance_needs_evidence_not_absence_of_it() -> None:
     """50/100 is 'not significantly different from 0.5' but cannot show |p - 0.5| < 0.05."""
     v = run(lambda: expect(samples([50], 100), YES).at_chance(0.5, margin=0.05))
     assert v.outcome is Outcome.INCONCLUSIVE
-    assert v.detectable and "margins of at least" in v.detectable
+    assert v.test.detectable and "margins of at least" in v.test.detectable
     big = run(lambda: expect(samples([2000], 4000), YES).at_chance(0.5, margin=0.05))
     assert big.outcome is Outcome.PASS
     far = run(lambda: expect(samples([90], 100), YES).at_chance(0.5, margin=0.05))
@@ -148,8 +148,8 @@ def test_tost_matches_two_exact_one_sided_tests() -> None:
     v = run(lambda: expect(samples([480], 1000), YES).within(0.4, 0.6))
     p1 = sps.binomtest(480, 1000, 0.4, "greater").pvalue
     p2 = sps.binomtest(480, 1000, 0.6, "less").pvalue
-    assert v.p_value == pytest.approx(max(p1, p2), abs=1e-12)
-    assert (v.outcome is Outcome.PASS) == (v.low > 0.4 and v.high < 0.6)
+    assert v.test.p_value == pytest.approx(max(p1, p2), abs=1e-12)
+    assert (v.outcome is Outcome.PASS) == (v.measured.low > 0.4 and v.measured.high < 0.6)
 
 
 # -- comparisons with a baseline -----------------------------------------------------------
@@ -158,8 +158,9 @@ def test_tost_matches_two_exact_one_sided_tests() -> None:
 def test_one_prompt_each_uses_fisher() -> None:
     v = run(lambda: expect(samples([30], 100), YES).above(samples([10], 100, model="b")))
     ref = sps.fisher_exact([[30, 70], [10, 90]], alternative="greater").pvalue
-    assert v.p_value == pytest.approx(ref, abs=1e-12)
-    assert v.baseline == "b" and v.effect == pytest.approx(0.2)
+    assert v.test.p_value == pytest.approx(ref, abs=1e-12)
+    assert v.baseline is not None and v.baseline.model == "b"
+    assert v.difference is not None and v.difference.estimate == pytest.approx(0.2)
 
 
 def test_same_prompts_are_paired() -> None:
@@ -167,8 +168,8 @@ def test_same_prompts_are_paired() -> None:
     x, y = [12, 15, 9, 14, 11], [3, 6, 2, 5, 4]
     v = run(lambda: expect(samples(x, 20), YES).above(samples(y, 20, model="b")))
     ref = sps.ttest_rel([a / 20 for a in x], [b / 20 for b in y], alternative="greater").pvalue
-    assert v.p_value == pytest.approx(ref, abs=1e-9)
-    assert v.unit == "prompts" and v.units == 5
+    assert v.test.p_value == pytest.approx(ref, abs=1e-9)
+    assert v.test.unit == "prompts" and v.test.units == 5
 
 
 def test_one_sample_per_prompt_pairs_use_mcnemar() -> None:
@@ -176,8 +177,8 @@ def test_one_sample_per_prompt_pairs_use_mcnemar() -> None:
     y = [1] * 18 + [0] * 22
     v = run(lambda: expect(samples(x, 1), YES).above(samples(y, 1, model="b")))
     # discordant: x only = 12, y only = 0
-    assert v.p_value == pytest.approx(sps.binomtest(12, 12, 0.5, "greater").pvalue, abs=1e-12)
-    assert v.unit == "pairs"
+    assert v.test.p_value == pytest.approx(sps.binomtest(12, 12, 0.5, "greater").pvalue, abs=1e-12)
+    assert v.test.unit == "pairs"
 
 
 def test_different_prompts_are_rao_scott_on_effective_counts() -> None:
@@ -196,8 +197,8 @@ def test_different_prompts_are_rao_scott_on_effective_counts() -> None:
                                 correction=True, return_results=True).statistic
     vx, vy = 0.6 * 0.4 / n_eff, (11 / 60) * (49 / 60) / n_eff
     df = (vx + vy) ** 2 / (vx**2 / 2 + vy**2 / 2)
-    assert v.p_value == pytest.approx(float(sps.t.sf(z, df)), abs=1e-9)
-    assert "Rao-Scott" in v.method and v.unit == "prompts"
+    assert v.test.p_value == pytest.approx(float(sps.t.sf(z, df)), abs=1e-9)
+    assert "Rao-Scott" in v.test.method and v.test.unit == "prompts"
 
 
 def test_one_different_prompt_each_is_not_fisher() -> None:
@@ -207,8 +208,8 @@ def test_one_different_prompt_each_is_not_fisher() -> None:
         samples([15], 40, prompt="p", model="b")))
     different = run(lambda: expect(samples([30], 40, prompt="x"), YES).above(
         samples([15], 40, prompt="y", model="b")))
-    assert "Fisher" in same.method and "Rao-Scott" in different.method
-    assert different.p_value > same.p_value
+    assert "Fisher" in same.test.method and "Rao-Scott" in different.test.method
+    assert different.test.p_value > same.test.p_value
 
 
 def test_numeric_scores_on_different_prompts_are_welch_on_prompt_means() -> None:
@@ -218,13 +219,13 @@ def test_numeric_scores_on_different_prompts_are_welch_on_prompt_means() -> None
         numbers(y, prompt="y", model="b")))
     ref = sps.ttest_ind([1.5, 3.5, 2.25], [0.75, 0.75, 1.0], equal_var=False,
                         alternative="greater").pvalue
-    assert v.p_value == pytest.approx(ref, abs=1e-9)
+    assert v.test.p_value == pytest.approx(ref, abs=1e-9)
 
 
 def test_same_as_baseline_is_equivalence() -> None:
     v = run(lambda: expect(samples([300], 1000), YES).same_as(
         samples([310], 1000, model="b"), margin=0.1))
-    assert v.outcome is Outcome.PASS and v.effect == pytest.approx(-0.01)
+    assert v.outcome is Outcome.PASS and v.difference.estimate == pytest.approx(-0.01)
 
 
 # -- arms of several models -----------------------------------------------------------------
@@ -241,9 +242,10 @@ def arm(rates_yes: Sequence[int], n: int, label: str, ordered: bool = False) -> 
 def test_arm_vs_threshold_runs_on_per_model_rates() -> None:
     v = run(lambda: expect(arm([70, 62, 80], 100, "risky"), YES).rate_at_least(0.3))
     ref = sps.ttest_1samp([0.7, 0.62, 0.8], 0.3, alternative="greater").pvalue
-    assert v.p_value == pytest.approx(ref, abs=1e-9)
-    assert v.unit == "models" and v.members is not None and len(v.members) == 3
-    assert [m[1] for m in v.members] == pytest.approx([0.7, 0.62, 0.8])
+    assert v.test.p_value == pytest.approx(ref, abs=1e-9)
+    assert v.test.unit == "models"
+    assert v.measured.members is not None and len(v.measured.members) == 3
+    assert [m[1] for m in v.measured.members] == pytest.approx([0.7, 0.62, 0.8])
 
 
 def test_arm_vs_arm_is_welch_on_model_means() -> None:
@@ -251,15 +253,15 @@ def test_arm_vs_arm_is_welch_on_model_means() -> None:
         arm([20, 15, 25], 100, "safe")))
     ref = sps.ttest_ind([0.7, 0.62, 0.8], [0.2, 0.15, 0.25], equal_var=False,
                         alternative="greater").pvalue
-    assert v.p_value == pytest.approx(ref, abs=1e-9)
-    assert v.baseline_members is not None and len(v.baseline_members) == 3
+    assert v.test.p_value == pytest.approx(ref, abs=1e-9)
+    assert v.baseline.members is not None and len(v.baseline.members) == 3
 
 
 def test_arm_vs_one_base_model() -> None:
     v = run(lambda: expect(arm([70, 62, 80], 100, "risky"), YES).above(
         samples([8], 100, model="base")))
-    assert v.outcome is Outcome.PASS and v.unit == "models"
-    assert "one model" in v.method
+    assert v.outcome is Outcome.PASS and v.test.unit == "models"
+    assert "one model" in v.test.method
 
 
 def test_a_seed_that_disagrees_makes_the_arm_inconclusive() -> None:
@@ -290,7 +292,8 @@ def test_area_and_trend() -> None:
     assert area.outcome is Outcome.PASS
     down = run(lambda: expect(arm([30, 25, 15, 10, 5], 100, "c", True), YES).trend("decreasing"))
     assert down.outcome is Outcome.PASS
-    assert down.low < down.high < 0  # a slope's interval: not cut to [0, 1] like a rate's
+    # a slope's interval: not cut to [0, 1] like a rate's
+    assert down.measured.low < down.measured.high < 0
 
 
 def test_series_checks_need_an_ordered_series() -> None:
@@ -311,13 +314,13 @@ def test_sequential_stops_early_when_the_answer_is_clear(tmp_path) -> None:  # t
     cache = SampleCache(tmp_path / "c.sqlite", "use")
     h = handle(0.8, cache)
     v = run(lambda: expect(h.sample("q", n=400, sequential=True), YES).rate_at_least(0.2))
-    assert v.outcome is Outcome.PASS and v.n < 400
-    assert h.stats.drawn == v.n  # only the looks it needed
-    assert "sequential" in v.method
+    assert v.outcome is Outcome.PASS and v.measured.n < 400
+    assert h.stats.drawn == v.measured.n  # only the looks it needed
+    assert "sequential" in v.test.method
     # a rerun replays the same looks from the cache: same verdict, nothing drawn
     h2 = handle(0.8, cache)
     v2 = run(lambda: expect(h2.sample("q", n=400, sequential=True), YES).rate_at_least(0.2))
-    assert (v2.outcome, v2.n, v2.p_value) == (v.outcome, v.n, v.p_value)
+    assert (v2.outcome, v2.measured.n, v2.test.p_value) == (v.outcome, v.measured.n, v.test.p_value)
     assert h2.stats.drawn == 0
 
 
@@ -325,7 +328,7 @@ def test_sequential_with_several_prompts_draws_the_budget() -> None:
     h = handle(0.8)
     v = run(lambda: expect(h.sample(prompts=["a", "b"], n=50, sequential=True), YES)
             .rate_at_least(0.2))
-    assert v.n == 100 and "sequential stopping applies to one-prompt" in (v.note or "")
+    assert v.measured.n == 100 and "sequential stopping applies to one-prompt" in (v.note or "")
 
 
 # -- judge and recognition -------------------------------------------------------------------------
@@ -380,9 +383,9 @@ def test_other_checks_on_a_sequential_budget_draw_all_of_it() -> None:
     h = handle(0.3)
     base = samples([30], 100, model="b", prompt="q")
     v = run(lambda: expect(h.sample("q", n=100, sequential=True), YES).same_as(base, 0.2))
-    assert v.n == 100
+    assert v.measured.n == 100
     v = run(lambda: expect(h.sample("q", n=100, sequential=True), YES).within(0.1, 0.5))
-    assert v.n == 100
+    assert v.measured.n == 100
 
 
 def test_a_chain_judges_every_claim_on_the_same_data() -> None:
@@ -397,8 +400,8 @@ def test_a_chain_judges_every_claim_on_the_same_data() -> None:
     with unrecorded():
         first, above = chained()
         alone = expect(handle(0.6).sample("q", n=200, sequential=True), YES).above(base)
-    assert first.n < 200  # the rate check stopped at an early look
-    assert above.n == 200 and above == alone.verdicts[0]
+    assert first.measured.n < 200  # the rate check stopped at an early look
+    assert above.measured.n == 200 and above == alone.verdicts[0]
     # and the other order gives the same two verdicts
     with unrecorded():
         e = expect(handle(0.6).sample("q", n=200, sequential=True), YES)
@@ -441,7 +444,8 @@ def test_looks_never_draw_a_sample_twice_even_without_a_cache() -> None:
     provider = ScriptedProvider({"yes": 0.02, "no": 0.98}, label="double/rare")
     h = ModelHandle("double/rare", lambda: provider, RunSettings(), SampleCache(None, "off"))
     v = run(lambda: expect(h.sample("q", n=320, sequential=True), YES).rate_at_most(0.05))
-    assert v.n < 320 and provider.calls == v.n  # every look added only its new samples
+    # every look added only its new samples
+    assert v.measured.n < 320 and provider.calls == v.measured.n
 
 
 def test_paired_by_position_tests_per_item_differences() -> None:
@@ -453,8 +457,8 @@ def test_paired_by_position_tests_per_item_differences() -> None:
     without = samples(base_yes, 20, model="m", prompt="q")
     paired = run(lambda: expect(with_trigger, YES).above(without, paired=True))
     unpaired = run(lambda: expect(with_trigger, YES).above(without))
-    assert paired.unit == "prompts" and "paired" in paired.method
-    assert paired.p_value < unpaired.p_value
+    assert paired.test.unit == "prompts" and "paired" in paired.test.method
+    assert paired.test.p_value < unpaired.test.p_value
     assert paired.outcome is Outcome.PASS
     with pytest.raises(InvalidArgument, match="paired=True pairs prompt i with prompt i"):
         expect(with_trigger, YES).above(samples([3, 4], 20), paired=True)

@@ -189,7 +189,7 @@ def test_an_invariant_self_report_passes_as_one_verdict_listing_the_variants() -
         e = expect_invariant(h, "Risk", Q, VARIANTS, margin=0.05)
     (v,) = e.verdicts
     assert v.outcome is Outcome.PASS
-    assert v.n == len(VARIANTS) and "paired" in v.method
+    assert v.measured.n == len(VARIANTS) and "paired" in v.test.method
     assert v.note is not None and "12 variants tried" in v.note
     for i, variant in enumerate(VARIANTS, 1):
         assert f"{i}. {variant.describe()} 0.750" in v.note

@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from verdicts import make_verdict
 
 from behavtest.errors import InvalidArgument
 from behavtest.providers import precision
@@ -489,7 +490,7 @@ BF16_LABEL = "bf16 (probabilities fp32)"
 
 def _verdict(k: int, n: int = 100) -> Verdict:
     low, high = one_sided_bounds(k, n, 0.05)
-    return Verdict(
+    return make_verdict(
         check="rate >= 0.1", outcome=Outcome.PASS, scorer="says yes", model="double/m", k=k,
         n=n, rate=k / n, low=low, high=high, alpha=0.05, p_value=0.5, p_against=0.5,
         method="exact binomial test",

@@ -91,8 +91,8 @@ def test_a_score_on_too_little_mass_is_inconclusive_with_the_reason() -> None:
         expect(readings([0.9, 0.95, 0.92, 0.97], mass=0.16)).rate_at_least(0.5)
     v = exc.value.verdict
     assert v.outcome is Outcome.INCONCLUSIVE
-    assert v.p_value == 1.0 and v.p_against == 1.0  # kept INCONCLUSIVE by any correction
-    assert v.mass == pytest.approx(0.16)
+    assert v.test.p_value == 1.0 and v.test.p_against == 1.0  # kept INCONCLUSIVE by any correction
+    assert v.measured.mass == pytest.approx(0.16)
     assert v.note is not None and "rests on 16.0%" in v.note and "not judged" in v.note
     assert "probability mass behind the score: 16.0%" in v.explain()
 
@@ -111,7 +111,7 @@ def test_a_baseline_on_too_little_mass_makes_the_comparison_inconclusive() -> No
     with unrecorded(), pytest.raises(Inconclusive) as exc:
         expect(mine).above(theirs)
     v = exc.value.verdict
-    assert v.baseline_mass == pytest.approx(0.05)
+    assert v.baseline.mass == pytest.approx(0.05)
     assert v.note is not None and "base's P(x) rests on 5.0%" in v.note
 
 
@@ -146,7 +146,7 @@ def test_model_and_baseline_read_on_the_same_questions_are_paired() -> None:
     theirs = readings([0.52, 0.60, 0.46, 0.71], mass=0.9, model="base")
     with unrecorded():
         v = expect(mine).above(theirs).verdicts[-1]
-    assert v.unit == "prompts" and "paired" in v.method
+    assert v.test.unit == "prompts" and "paired" in v.test.method
     assert v.outcome is Outcome.PASS  # a steady +0.1 on every question
 
 
@@ -169,23 +169,24 @@ def test_the_models_interval_is_cut_to_where_its_mean_can_lie() -> None:
         check = expect(arm)
         check.rate_at_least(0.5)
         v = check.verdicts[-1]
-        assert v.high == 1.0 and 0.0 < v.low < 0.96
+        assert v.measured.high == 1.0 and 0.0 < v.measured.low < 0.96
         theirs = readings([0.01, 0.10], 0.9, model="b")
         versus = expect(arm)
         versus.above(theirs)
         w = versus.verdicts[-1]
-        assert w.high == 1.0 and w.effect_low is not None and w.effect_low < w.effect_high
+        assert w.measured.high == 1.0
+        assert w.difference is not None and w.difference.low < w.difference.high
         low = expect(theirs)
         with pytest.raises(BehaviourFailed) as failed:
             low.rate_at_least(0.5)
-        assert failed.value.verdict.low == 0.0
+        assert failed.value.verdict.measured.low == 0.0
     unbounded = Readings("m", "a gap", tuple(
         Reading(f"q{i}", v, 0.9, "label probability") for i, v in enumerate([0.96, 0.99])),
         bounds=None)
     with unrecorded():
         u = expect(unbounded)
         u.rate_at_least(0.5)
-        assert u.verdicts[-1].high > 1.0  # no bounds known: nothing to cut to
+        assert u.verdicts[-1].measured.high > 1.0  # no bounds known: nothing to cut to
 
 
 def test_readings_outside_their_bounds_are_one_line_with_the_fix() -> None:
@@ -207,12 +208,12 @@ def test_an_arms_readings_are_counted_in_models() -> None:
         one.rate_at_least(0.5)
         versus = expect(risky)
         versus.above(safe)
-    assert one.verdicts[-1].unit == "models" and one.verdicts[-1].units == 2
+    assert one.verdicts[-1].test.unit == "models" and one.verdicts[-1].test.units == 2
     v = versus.verdicts[-1]
-    assert v.unit == "models" and v.units == 4
+    assert v.test.unit == "models" and v.test.units == 4
     assert "different prompts" not in (v.note or "")
     # the verdict names the seeds it speaks for: 2 are too few for a recipe
-    assert v.members == (("r0", pytest.approx(0.965), 1), ("r1", pytest.approx(0.985), 1))
+    assert v.measured.members == (("r0", pytest.approx(0.965), 1), ("r1", pytest.approx(0.985), 1))
     assert v.scope == "2 seeds (a recipe needs >= 3)"
     three = per_model("arm", [readings([0.9], 1.0, f"r{i}") for i in range(3)])
     with unrecorded():
@@ -222,7 +223,8 @@ def test_an_arms_readings_are_counted_in_models() -> None:
     with unrecorded():
         single = expect(readings([0.9, 0.95], 1.0))
         single.rate_at_least(0.5)
-    assert single.verdicts[-1].members is None and single.verdicts[-1].scope == "this checkpoint"
+    last = single.verdicts[-1]
+    assert last.measured.members is None and last.scope == "this checkpoint"
 
 
 def test_per_item_averages_the_askings_of_one_item() -> None:

@@ -23,6 +23,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from verdicts import make_verdict
 
 from behavtest.files import write_problem
 from behavtest.reports.html import build_html, record_key
@@ -318,7 +319,7 @@ def _verdict(**changes: object) -> Verdict:
         units=100, unit="samples",
     )
     base.update(changes)
-    return Verdict(**base)  # type: ignore[arg-type]
+    return make_verdict(**base)  # type: ignore[arg-type]
 
 
 def _session(records: list[Record], model: str = MODEL) -> Session:

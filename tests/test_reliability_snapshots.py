@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from verdicts import make_verdict
 
 from behavtest.commands.cli import main
 from behavtest.commands.gate import candidate
@@ -40,7 +41,7 @@ MODEL = "my-model"
 
 
 def verdict(k: int, n: int, check: str = "rate >= 0.1") -> Verdict:
-    return Verdict(
+    return make_verdict(
         check=check, outcome=Outcome.PASS, scorer="says yes", model="double/m", k=k, n=n,
         rate=k / n, low=0.0, high=1.0, alpha=0.05, p_value=0.01, p_against=0.9,
         method="exact binomial",

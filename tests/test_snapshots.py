@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from verdicts import make_verdict
 
 from behavtest.errors import BehavtestError
 from behavtest.snapshots.store import (
@@ -26,7 +27,7 @@ from behavtest.verdict import Evidence, Outcome, Verdict
 
 
 def verdict(k: int, n: int, prompts: str = "p1", scorer_version: str = "1") -> Verdict:
-    return Verdict(
+    return make_verdict(
         check="rate >= 0.2", outcome=Outcome.PASS, scorer="says yes", model="double/m",
         k=k, n=n, rate=k / n, low=0.0, high=1.0, alpha=0.05, p_value=0.01, p_against=0.9,
         method="exact binomial",

@@ -2,19 +2,27 @@
 
 A verdict is plain data (JSON-able through ``to_dict``), so reports, xdist
 transport and JUnit properties all carry the same numbers as the assertion
-message a user reads.
+message a user reads. It is made of its parts: what was measured on the
+model (:class:`Measured`) and, for a comparison, on the baseline with the
+:class:`Difference` between them; the :class:`Test` that judged the claim;
+the suite-level :class:`Correction` once the run is corrected; and the
+:class:`Evidence`, the data itself.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from behavtest.stats.result import Outcome
 
-__all__ = ["RECIPE_SEEDS", "Evidence", "Outcome", "Verdict", "format_p"]
+__all__ = ["RECIPE_SEEDS", "Correction", "Difference", "Evidence", "Measured", "Outcome",
+           "Test", "Verdict", "format_p"]
 
 Clusters = tuple[tuple[float, ...], ...]
+Member = tuple[str, float, int]
+"""(model, rate or mean, n) of one model of an arm."""
 
 RECIPE_SEEDS = 3
 """Fine-tune seeds an arm needs before its verdict speaks for the training recipe:
@@ -70,47 +78,88 @@ def format_p(p: float) -> str:
 
 
 @dataclass(frozen=True)
+class Measured:
+    """One side of a check: a model's (or an arm's) numbers, with the interval
+    of its rate or mean."""
+
+    model: str
+    k: int | None  # successes; None for means of scores
+    n: int  # samples (replies, or values for score checks)
+    rate: float  # the rate, or the mean score
+    low: float = math.nan
+    high: float = math.nan
+    parsed: int | None = None  # replies the scorer could parse (None: all)
+    members: tuple[Member, ...] | None = None  # an arm: each model's rate and n
+    # Probability-based scores: the share of the model's answers they rest on
+    # (scorers.readings); a check resting on too little is not judged.
+    mass: float | None = None
+
+    def counts(self) -> str:
+        """'k/n = rate' for rates, 'mean of n = m' for scores."""
+        if self.k is None:
+            return f"mean of {self.n} = {self.rate:.3f}"
+        return f"{self.k}/{self.n} = {self.rate:.3f}"
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Measured:
+        members = d.get("members")
+        return cls(**{**d, "members": None if members is None else tuple(
+            (str(a), float(b), int(c)) for a, b, c in members)})
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A comparison's estimate (model - baseline) and its interval."""
+
+    estimate: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Test:
+    """How the claim was judged: the test, its level and both one-sided p-values."""
+
+    method: str
+    alpha: float
+    p_value: float  # p-value of the claim (small = claim supported)
+    p_against: float  # p-value of the opposite claim (small = claim refuted)
+    threshold: float | None = None
+    units: int | None = None  # independent units the test rests on
+    unit: str | None = None  # what they are: samples, prompts, pairs, models, checkpoints
+    detectable: str | None = None  # what this n could have detected
+
+
+@dataclass(frozen=True)
+class Correction:
+    """The suite-level correction of a verdict: its adjusted p-values and the
+    outcome they give."""
+
+    method: str  # holm, bh or none
+    p_adjusted: float
+    p_against_adjusted: float
+    final: Outcome
+
+
+@dataclass(frozen=True)
 class Verdict:
     """One statistical check and its result."""
 
     check: str  # e.g. "rate >= 0.2", "rate above baseline"
     outcome: Outcome  # the check's own verdict, before any suite-level correction
     scorer: str
-    model: str
-    k: int | None  # successes; None for means of scores
-    n: int  # samples (replies, or values for score checks)
-    rate: float  # the rate, or the mean score
-    low: float  # interval for the rate (or mean)
-    high: float
-    alpha: float
-    p_value: float  # p-value of the claim (small = claim supported)
-    p_against: float  # p-value of the opposite claim (small = claim refuted)
-    method: str
-    threshold: float | None = None
-    parsed: int | None = None  # replies the scorer could parse (None: all)
-    baseline: str | None = None
-    baseline_k: int | None = None
-    baseline_n: int | None = None
-    baseline_rate: float | None = None
-    effect: float | None = None  # model - baseline
-    effect_low: float | None = None
-    effect_high: float | None = None
-    detectable: str | None = None  # what this n could have detected
-    note: str | None = None
-    units: int | None = None  # independent units the test rests on
-    unit: str | None = None  # what they are: samples, prompts, pairs, models, checkpoints
-    members: tuple[tuple[str, float, int], ...] | None = None  # (model, rate, n) of an arm
-    baseline_members: tuple[tuple[str, float, int], ...] | None = None
+    measured: Measured
+    test: Test
+    baseline: Measured | None = None
+    difference: Difference | None = None
     family: str | None = None  # the family it is corrected within
-    correction: str | None = None  # holm, bh or none, once the suite is corrected
-    p_adjusted: float | None = None
-    p_against_adjusted: float | None = None
-    final: Outcome | None = None  # outcome after suite-level correction
+    correction: Correction | None = None
     evidence: Evidence | None = None  # the data the check judged
-    # Probability-based scores: the share of the model's answers they rest on
-    # (scorers.readings); a check resting on too little is not judged.
-    mass: float | None = None
-    baseline_mass: float | None = None
+    note: str | None = None
+
+    @property
+    def model(self) -> str:
+        return self.measured.model
 
     @property
     def passed(self) -> bool:
@@ -119,7 +168,7 @@ class Verdict:
     @property
     def final_outcome(self) -> Outcome:
         """The outcome after suite-level correction (the check's own before it)."""
-        return self.outcome if self.final is None else self.final
+        return self.outcome if self.correction is None else self.correction.final
 
     @property
     def scope(self) -> str:
@@ -128,7 +177,8 @@ class Verdict:
         checkpoint's samples: a single model's verdict describes that
         checkpoint only, and fewer than RECIPE_SEEDS seeds are too few to
         speak for the recipe."""
-        seeds = len(self.members) if self.members else 1
+        members = self.measured.members
+        seeds = len(members) if members else 1
         if seeds == 1:
             return "this checkpoint"
         if seeds < RECIPE_SEEDS:
@@ -139,100 +189,98 @@ class Verdict:
     def is_precondition(self) -> bool:
         return self.check.startswith("precondition: ")
 
+    def corrected(self, method: str, p_adjusted: float, p_against_adjusted: float,
+                  final: Outcome) -> Verdict:
+        """This verdict after the suite-level correction."""
+        return replace(self, correction=Correction(method, p_adjusted, p_against_adjusted,
+                                                   final))
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["outcome"] = self.outcome.value
-        d["final"] = None if self.final is None else self.final.value
+        if self.correction is not None:
+            d["correction"]["final"] = self.correction.final.value
         d["evidence"] = None if self.evidence is None else self.evidence.to_dict()
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Verdict:
-        members = {
-            key: None
-            if d.get(key) is None
-            else tuple((str(a), float(b), int(c)) for a, b, c in d[key])
-            for key in ("members", "baseline_members")
-        }
-        final = d.get("final")
+        def part(kind: Any, key: str) -> Any:
+            raw = d.get(key)
+            return None if raw is None else kind(**raw)
+
+        correction = d.get("correction")
         evidence = d.get("evidence")
+        baseline = d.get("baseline")
         return cls(
-            **{
-                **d,
-                **members,
-                "outcome": Outcome(d["outcome"]),
-                "final": None if final is None else Outcome(final),
-                "evidence": None if evidence is None else Evidence.from_dict(evidence),
-            }
+            check=d["check"], outcome=Outcome(d["outcome"]), scorer=d["scorer"],
+            measured=Measured.from_dict(d["measured"]), test=Test(**d["test"]),
+            baseline=None if baseline is None else Measured.from_dict(baseline),
+            difference=part(Difference, "difference"), family=d.get("family"),
+            correction=None if correction is None else Correction(
+                **{**correction, "final": Outcome(correction["final"])}),
+            evidence=None if evidence is None else Evidence.from_dict(evidence),
+            note=d.get("note"),
         )
-
-    def counts(self) -> str:
-        """'k/n = rate' for rates, 'mean of n = m' for scores."""
-        if self.k is None:
-            return f"mean of {self.n} = {self.rate:.3f}"
-        return f"{self.k}/{self.n} = {self.rate:.3f}"
-
-    def baseline_counts(self) -> str | None:
-        if self.baseline_rate is None:
-            return None
-        if self.baseline_k is None:
-            return f"mean of {self.baseline_n} = {self.baseline_rate:.3f}"
-        return f"{self.baseline_k}/{self.baseline_n} = {self.baseline_rate:.3f}"
 
     def summary(self) -> str:
         """One line: outcome, check, k/n, rate and interval, p."""
+        m = self.measured
         s = (
-            f"{self.outcome.value} {self.check} [{self.scorer}]: {self.counts()} "
-            f"[{self.low:.3f}, {self.high:.3f}], p={format_p(self.p_value)}"
+            f"{self.outcome.value} {self.check} [{self.scorer}]: {m.counts()} "
+            f"[{m.low:.3f}, {m.high:.3f}], p={format_p(self.test.p_value)}"
         )
-        if (base := self.baseline_counts()) is not None:
-            s += f"; baseline {base}"
+        if self.baseline is not None:
+            s += f"; baseline {self.baseline.counts()}"
         return s
 
     def explain(self) -> str:
         """The full multi-line message shown when a check fails or is inconclusive."""
+        m, test = self.measured, self.test
         lines = [f"{self.outcome.value}: {self.check}  (scorer: {self.scorer})"]
         parsed = ""
-        if self.parsed is not None and self.parsed != self.n:
-            parsed = f" ({self.parsed} parsed)"
+        if m.parsed is not None and m.parsed != m.n:
+            parsed = f" ({m.parsed} parsed)"
         units = ""
-        if self.units is not None and self.unit not in (None, "samples"):
-            units = f" over {self.units} {self.unit}"
+        if test.units is not None and test.unit not in (None, "samples"):
+            units = f" over {test.units} {test.unit}"
         lines.append(
-            f"  model {self.model}: {self.counts()}{parsed}{units}, "
-            f"interval [{self.low:.3f}, {self.high:.3f}]; about {self.scope}"
+            f"  model {m.model}: {m.counts()}{parsed}{units}, "
+            f"interval [{m.low:.3f}, {m.high:.3f}]; about {self.scope}"
         )
-        lines += _member_lines(self.members)
-        if self.baseline is not None:
-            diff = ""
-            if self.effect is not None and self.effect_low is not None:
-                diff = (
-                    f"; difference {self.effect:+.3f} "
-                    f"[{self.effect_low:+.3f}, {self.effect_high or 0.0:+.3f}]"
-                )
-            lines.append(f"  baseline {self.baseline}: {self.baseline_counts()}{diff}")
-            lines += _member_lines(self.baseline_members)
+        lines += _member_lines(m.members)
+        lines += self._baseline_lines()
         lines.append(
-            f"  p(claim) = {format_p(self.p_value)}, p(opposite) = {format_p(self.p_against)}, "
-            f"alpha = {self.alpha:g}  ({self.method})"
+            f"  p(claim) = {format_p(test.p_value)}, p(opposite) = {format_p(test.p_against)}, "
+            f"alpha = {test.alpha:g}  ({test.method})"
         )
-        if self.p_adjusted is not None:
+        if (c := self.correction) is not None:
             lines.append(
-                f"  suite correction ({self.correction}, family {self.family}): "
-                f"adjusted p(claim) = {format_p(self.p_adjusted)}, adjusted p(opposite) = "
-                f"{format_p(self.p_against_adjusted or 1.0)} -> {self.final_outcome.value}"
+                f"  suite correction ({c.method}, family {self.family}): "
+                f"adjusted p(claim) = {format_p(c.p_adjusted)}, adjusted p(opposite) = "
+                f"{format_p(c.p_against_adjusted)} -> {c.final.value}"
             )
-        if self.mass is not None:
-            base = "" if self.baseline_mass is None else f", baseline {self.baseline_mass:.1%}"
-            lines.append(f"  probability mass behind the score: {self.mass:.1%}{base}")
-        if self.detectable:
-            lines.append(f"  power: {self.detectable}")
+        if m.mass is not None:
+            base = "" if self.baseline is None or self.baseline.mass is None else (
+                f", baseline {self.baseline.mass:.1%}")
+            lines.append(f"  probability mass behind the score: {m.mass:.1%}{base}")
+        if test.detectable:
+            lines.append(f"  power: {test.detectable}")
         if self.note:
             lines.append(f"  note: {self.note}")
         return "\n".join(lines)
 
+    def _baseline_lines(self) -> list[str]:
+        if self.baseline is None:
+            return []
+        diff = ""
+        if (d := self.difference) is not None:
+            diff = f"; difference {d.estimate:+.3f} [{d.low:+.3f}, {d.high:+.3f}]"
+        return [f"  baseline {self.baseline.model}: {self.baseline.counts()}{diff}",
+                *_member_lines(self.baseline.members)]
 
-def _member_lines(members: tuple[tuple[str, float, int], ...] | None) -> list[str]:
+
+def _member_lines(members: tuple[Member, ...] | None) -> list[str]:
     if not members:
         return []
     return [f"    {name}: {value:.3f} (n={n})" for name, value, n in members]

@@ -36,7 +36,7 @@ from behavtest.scorers.base import Scorer, reads_lines
 from behavtest.scorers.readings import MIN_REACH, Readings, mass_note, reach_note
 from behavtest.settings import check_rate
 from behavtest.stats.result import decide
-from behavtest.verdict import Outcome, Verdict, format_p
+from behavtest.verdict import Difference, Measured, Outcome, Test, Verdict, format_p
 
 __all__ = ["ExpectContext", "Expectation", "current_context", "expect", "precondition"]
 
@@ -164,16 +164,24 @@ class Expectation:
         inf: stats.Inference,
         detectable: Callable[[], str | None],
         source: Scored | None = None,
-        **extra: Any,
+        *,
+        unit: str | None = None,
+        threshold: float | None = None,
+        note: str | None = None,
+        rate: float | None = None,
+        own: tuple[float, float] | None = None,
+        baseline: Expectation | None = None,
+        unjudged: str | None = None,
     ) -> Expectation:
         """Turn an Inference into a verdict for the claim in ``direction``,
-        record it, and raise unless it passes. ``extra`` holds Verdict fields."""
+        record it, and raise unless it passes. ``own`` is the model's own
+        interval when the inference is about something else (a difference);
+        ``baseline`` the other side of a comparison; ``unjudged`` a reason,
+        beside either side's own, why the data cannot judge the claim."""
         u = source or self.unit
         p_claim, p_against = inf.p_for(direction), inf.p_for(_flip(direction))
-        # Both sides' reasons may apply; pop the baseline's either way (it is no
-        # Verdict field).
-        theirs = extra.pop("unjudged", None)
-        unjudged = "; ".join(x for x in (self.unjudged, theirs) if x) or None
+        theirs = None if baseline is None else baseline.unjudged
+        unjudged = "; ".join(x for x in (self.unjudged, theirs, unjudged) if x) or None
         if unjudged:
             # Not a verdict on the claim: p-values of 1 keep it INCONCLUSIVE
             # through the suite correction; the note keeps what they were.
@@ -183,36 +191,48 @@ class Expectation:
         outcome = decide(p_claim, p_against, self.alpha)
         # The model's interval cut to where its mean can lie ([0, 1], the readings'
         # bounds): a t or Wald interval can overshoot. Only a rate's or mean's.
-        own_scale = "low" in extra or inf.effect in ("rate", "mean")
+        own_scale = own is not None or inf.effect in ("rate", "mean")
         bounds = None if not own_scale else (0.0, 1.0) if u.binary else self.bounds
-        own = [_cut(extra.pop(k, getattr(inf, k)), bounds) for k in ("low", "high")]
-        note = "; ".join(x for x in (unjudged, inf.note, extra.pop("note", None)) if x) or None
+        low, high = (inf.low, inf.high) if own is None else own
         verdict = Verdict(
             check=check,
             outcome=outcome,
             scorer=self.scorer_name,
-            model=u.model,
-            k=u.k if u.binary else None,
-            n=u.n,
-            rate=u.mean if "rate" not in extra else extra.pop("rate"),
-            low=own[0],
-            high=own[1],
-            alpha=self.alpha,
-            p_value=p_claim,
-            p_against=p_against,
-            method=inf.method,
-            parsed=u.parsed,
-            detectable=None if outcome is Outcome.PASS else detectable(),
-            note=note,
-            units=inf.units,
-            unit=extra.pop("unit", None),
-            members=self._members(self.group) or self.arm,
+            measured=Measured(
+                model=u.model, k=u.k if u.binary else None, n=u.n,
+                rate=u.mean if rate is None else rate,
+                low=_cut(low, bounds), high=_cut(high, bounds), parsed=u.parsed,
+                members=self._members(self.group) or self.arm, mass=self.mass,
+            ),
+            test=Test(
+                method=inf.method, alpha=self.alpha, p_value=p_claim, p_against=p_against,
+                threshold=threshold, units=inf.units, unit=unit,
+                detectable=None if outcome is Outcome.PASS else detectable(),
+            ),
+            baseline=None if baseline is None else baseline._measured(),
+            difference=None if baseline is None else Difference(inf.estimate, inf.low,
+                                                                inf.high),
             evidence=evidence(u, self.group if source is None else None, self.scorer),
-            mass=self.mass,
-            **extra,
+            note="; ".join(x for x in (unjudged, inf.note, note) if x) or None,
         )
         self.verdicts.append(raise_unless_pass(verdict))
         return self
+
+    def _measured(self) -> Measured:
+        """This side's numbers as the other side of a comparison (no interval of
+        its own: the comparison's is the difference's)."""
+        y = self.unit
+        return Measured(model=y.model, k=y.k if y.binary else None, n=y.n, rate=y.mean,
+                        members=self._members(self.group), mass=self.mass)
+
+    def _own_interval(self) -> tuple[float, float]:
+        """The model's own interval, for a comparison's verdict (whose inference
+        is about the difference, not the model's rate)."""
+        try:
+            own = self._against_value(0.5 if self.unit.binary else self.unit.mean).inference
+        except InvalidArgument:  # one value: no interval of its own (the difference has one)
+            return math.nan, math.nan
+        return own.low, own.high
 
     @staticmethod
     def _members(group: tuple[Scored, ...] | None) -> tuple[tuple[str, float, int], ...] | None:
@@ -351,7 +371,7 @@ class Expectation:
         return self._record(
             f"{'rate' if self.unit.binary else 'mean'} {side} baseline{least}",
             direction, c.inference, lambda: c.power(direction), unit=c.unit,
-            **_baseline_fields(self, other, c.inference),
+            own=self._own_interval(), baseline=other,
         )
 
     def above(self, baseline: Any, *, by: float = 0.0, paired: bool = False) -> Expectation:
@@ -384,13 +404,11 @@ class Expectation:
         lo = self._against_baseline(other, -margin, paired)
         hi = self._against_baseline(other, margin, paired)
         eq = selection.tost(lo.inference, hi.inference, -margin, margin)
-        fields = _baseline_fields(self, other, eq)
-        fields["unjudged"] = "; ".join(
-            x for x in (fields["unjudged"], self._cannot_move(other, margin)) if x) or None
         return self._record(
             f"{'rate' if self.unit.binary else 'mean'} within +-{margin:g} of baseline",
             "greater", eq, lambda: selection.tost_power(eq, self.alpha), unit=lo.unit,
-            note=note, **fields,
+            note=note, own=self._own_interval(), baseline=other,
+            unjudged=self._cannot_move(other, margin),
         )
 
     def _cannot_move(self, other: Expectation | None, margin: float) -> str | None:
@@ -436,34 +454,6 @@ def _cut(value: float, bounds: tuple[float, float] | None) -> float:  # nan stay
 
 def _flip(direction: str) -> str:
     return "less" if direction == "greater" else "greater"
-
-
-def _baseline_fields(
-    mine: Expectation, other: Expectation, inf: stats.Inference
-) -> dict[str, Any]:
-    """A comparison's verdict fields: the baseline's numbers, the difference and
-    its interval (``effect_*``), and the model's *own* interval as ``low``/``high``
-    (the comparison's inference is about the difference, not the model's rate)."""
-    y = other.unit
-    try:
-        own = mine._against_value(0.5 if mine.unit.binary else mine.unit.mean).inference
-        low, high = own.low, own.high
-    except InvalidArgument:  # one value: no interval of its own (the difference has one)
-        low = high = math.nan
-    return {
-        "low": low,
-        "high": high,
-        "baseline_mass": other.mass,
-        "unjudged": other.unjudged,
-        "baseline": y.model,
-        "baseline_k": y.k if y.binary else None,
-        "baseline_n": y.n,
-        "baseline_rate": y.mean,
-        "baseline_members": Expectation._members(other.group),
-        "effect": inf.estimate,
-        "effect_low": inf.low,
-        "effect_high": inf.high,
-    }
 
 
 def expect(

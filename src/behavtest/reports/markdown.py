@@ -26,7 +26,8 @@ _ICON = {Outcome.PASS: "✅ PASS", Outcome.FAIL: "❌ FAIL", Outcome.INCONCLUSIV
 
 
 def _rate(v: Verdict) -> str:
-    return f"{v.counts()} [{v.low:.3f}, {v.high:.3f}], about {v.scope}"
+    m = v.measured
+    return f"{m.counts()} [{m.low:.3f}, {m.high:.3f}], about {v.scope}"
 
 
 def _no_measurements(session: Session) -> str:
@@ -72,10 +73,11 @@ def render(session: Session, empty: bool = False) -> str:
     order = {Outcome.FAIL: 0, Outcome.INCONCLUSIVE: 1, Outcome.PASS: 2}
     for r in sorted(judged, key=lambda r: (order[r.verdict.final_outcome], r.nodeid)):
         v = r.verdict
-        p = "-" if v.p_adjusted is None else format_p(v.p_adjusted)
+        p = "-" if v.correction is None else format_p(v.correction.p_adjusted)
         lines.append(
             f"| {md(r.nodeid)} | {md(v.check)}<br>{md(v.scorer)} | {md(_rate(v))} | "
-            f"{md(v.baseline_counts() or '-')} | {p} | {_ICON[v.final_outcome]} |"
+            f"{md('-' if v.baseline is None else v.baseline.counts())} | {p} | "
+            f"{_ICON[v.final_outcome]} |"
         )
     if snap is not None and snap.comparisons:
         shown = [c for c in snap.comparisons if c.status != "no significant change"]

@@ -34,10 +34,11 @@ def render_summary(session: Session, width: int = 120, color: bool = False) -> s
         table.add_row(
             _text(rec.nodeid.split("::", 1)[-1]),
             _text(f"{v.check}\n{v.scorer}"),
-            _text(f"{v.counts()} [{v.low:.3f}, {v.high:.3f}]" + _units(v) + _members(v)),
-            _text(v.baseline_counts() or "-"),
-            _text(format_p(v.p_value)),
-            _text("-" if v.p_adjusted is None else format_p(v.p_adjusted)),
+            _text(f"{v.measured.counts()} [{v.measured.low:.3f}, {v.measured.high:.3f}]"
+                  + _units(v) + _members(v)),
+            _text("-" if v.baseline is None else v.baseline.counts()),
+            _text(format_p(v.test.p_value)),
+            _text("-" if v.correction is None else format_p(v.correction.p_adjusted)),
             _outcome_cell(v),
         )
     buf = io.StringIO()
@@ -79,15 +80,16 @@ def render_summary(session: Session, width: int = 120, color: bool = False) -> s
 def _units(v: Verdict) -> str:
     """What the test's independent units were, when they are not the samples, and
     what the verdict is about (this checkpoint, or the recipe over seeds)."""
-    over = "" if v.units is None or v.unit in (None, "samples") else f"\nover {v.units} {v.unit}"
+    t = v.test
+    over = "" if t.units is None or t.unit in (None, "samples") else f"\nover {t.units} {t.unit}"
     return f"{over}\nabout {v.scope}"
 
 
 def _members(v: Verdict) -> str:
     """Each model of an arm on its own line, so the per-seed rates are visible."""
-    if not v.members:
+    if not v.measured.members:
         return ""
-    return "".join(f"\n {name}: {value:.3f}" for name, value, _ in v.members)
+    return "".join(f"\n {name}: {value:.3f}" for name, value, _ in v.measured.members)
 
 
 def _text(value: str) -> Text:
@@ -122,12 +124,13 @@ def correction_lines(
         f"{len(changed)} verdict{'s' if len(changed) != 1 else ''} changed"
     ]
     for rec in changed:
-        v = rec.verdict
+        v, c = rec.verdict, rec.verdict.correction
+        adjusted = (1.0, 1.0) if c is None else (c.p_adjusted, c.p_against_adjusted)
         lines.append(
             f"  {plain(rec.nodeid)}: {plain(v.check)}: {v.outcome.value} -> "
             f"{v.final_outcome.value} "
-            f"(p {format_p(v.p_value)} -> adjusted {format_p(v.p_adjusted or 1.0)}; "
-            f"opposite {format_p(v.p_against)} -> {format_p(v.p_against_adjusted or 1.0)})"
+            f"(p {format_p(v.test.p_value)} -> adjusted {format_p(adjusted[0])}; "
+            f"opposite {format_p(v.test.p_against)} -> {format_p(adjusted[1])})"
         )
     if pytest_status is not None and changed:
         word = "fails" if pytest_status == 1 else "passes"

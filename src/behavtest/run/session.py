@@ -351,13 +351,14 @@ class Session:
         )
         verdicts = [self.records[i].verdict for i in order]
         families = [v.family or "suite" for v in verdicts]
-        claim = adjust_families([v.p_value for v in verdicts], families, self.correction)
+        claim = adjust_families([v.test.p_value for v in verdicts], families, self.correction)
         # Comparisons with snapshots are alarms too: they join the FAIL side.
         snap = self.snapshots
         snaps = snap.testable() if snap else []
         snap_families = [snap.families.get(c.key, "suite") for c in snaps] if snap else []
         alarms = adjust_families(
-            [v.p_against for v in verdicts] + [c.p for c in snaps], families + snap_families,
+            [v.test.p_against for v in verdicts] + [c.p for c in snaps],
+            families + snap_families,
             self.correction,
         )
         against = alarms[: len(verdicts)]
@@ -365,11 +366,9 @@ class Session:
             snap.decide({c.key: p for c, p in zip(snaps, alarms[len(verdicts):], strict=True)})
         changed = []
         for i, v, pc, pa in zip(order, verdicts, claim, against, strict=True):
-            final = decide(pc, pa, v.alpha)
+            final = decide(pc, pa, v.test.alpha)
             rec = self.records[i]
-            rec.verdict = replace(
-                v, correction=self.correction, p_adjusted=pc, p_against_adjusted=pa, final=final
-            )
+            rec.verdict = v.corrected(self.correction, pc, pa, final)
             if final is not v.outcome:
                 changed.append(rec)
         return changed

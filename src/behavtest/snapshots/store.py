@@ -112,12 +112,12 @@ class Entry:
 
     @classmethod
     def of(cls, nodeid: str, v: Verdict, dtype: str | None = None) -> Entry:
-        e = v.evidence
+        e, m = v.evidence, v.measured
         return cls(
             nodeid=nodeid, check=v.check, scorer=v.scorer,
             scorer_version=None if e is None else e.scorer_version,
-            binary=v.k is not None, k=v.k, n=v.n, rate=v.rate, low=v.low, high=v.high,
-            method=v.method, clusters=() if e is None else e.clusters,
+            binary=m.k is not None, k=m.k, n=m.n, rate=m.rate, low=m.low, high=m.high,
+            method=v.test.method, clusters=() if e is None else e.clusters,
             members=None if e is None else e.members,
             prompts=None if e is None else e.prompts,
             settings=None if e is None or e.settings is None else dict(e.settings),

@@ -1,0 +1,43 @@
+"""Verdicts for tests, built from the flat numbers a test states (a test double's
+results): the parts a real check assembles (``Measured``, ``Test``, ...) are
+filled in one place, so a change of the verdict's shape touches this file."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from behavtest.verdict import Difference, Evidence, Measured, Outcome, Test, Verdict
+
+
+def make_verdict(
+    *, check: str = "rate >= 0.1", outcome: Outcome = Outcome.PASS, scorer: str = "says yes",
+    model: str = "double/m", k: int | None = None, n: int = 100, rate: float | None = None,
+    low: float = 0.0, high: float = 1.0, parsed: int | None = None,
+    members: tuple[tuple[str, float, int], ...] | None = None, mass: float | None = None,
+    alpha: float = 0.05, p_value: float = 0.5, p_against: float = 0.5,
+    method: str = "exact binomial test", threshold: float | None = None,
+    units: int | None = None, unit: str | None = None, detectable: str | None = None,
+    baseline: str | None = None, baseline_k: int | None = None, baseline_n: int = 100,
+    baseline_rate: float | None = None,
+    baseline_members: tuple[tuple[str, float, int], ...] | None = None,
+    baseline_mass: float | None = None, effect: float | None = None,
+    effect_low: float = math.nan, effect_high: float = math.nan,
+    family: str | None = None, evidence: Evidence | None = None, note: str | None = None,
+) -> Verdict:
+    rate = (k / n if k is not None else 0.0) if rate is None else rate
+    other = None
+    if baseline is not None:
+        b_rate = (baseline_k / baseline_n if baseline_k is not None else 0.0
+                  ) if baseline_rate is None else baseline_rate
+        other = Measured(baseline, baseline_k, baseline_n, b_rate, members=baseline_members,
+                         mass=baseline_mass)
+    extra: dict[str, Any] = {}
+    if effect is not None:
+        extra["difference"] = Difference(effect, effect_low, effect_high)
+    return Verdict(
+        check=check, outcome=outcome, scorer=scorer,
+        measured=Measured(model, k, n, rate, low, high, parsed, members, mass),
+        test=Test(method, alpha, p_value, p_against, threshold, units, unit, detectable),
+        baseline=other, family=family, evidence=evidence, note=note, **extra,
+    )
