@@ -1,10 +1,13 @@
-"""The HTML report: escaping of untrusted text, self-containment, the plugin's
-``--behav-report`` option (serial and under xdist), and a real browser.
+"""The HTML report: escaping of untrusted text, self-containment, whole test
+ids, what a comparison's page shows, the plugin's ``--behav-report`` option
+(serial and under xdist), and a real browser.
 
 The browser test renders the report in Debian's headless ``chromium``: the DOM
 after scripts would have run must hold the malicious replies as text and no
-element or attribute made from them, and the screenshot must show a page (not
-a blank one). It skips without chromium, except under CI, where it fails.
+element or attribute made from them, the long test id whole, and the
+screenshot must show a page with the comparison's plots (the baseline's colour
+in it). It skips without chromium, except under CI, where it fails.
+(The figures themselves: tests/test_report_plots.py.)
 """
 
 from __future__ import annotations
@@ -38,11 +41,16 @@ MALICIOUS = [
 EVIL_NODEID = "test_evil.py::test_x[<script>document.title='pwned'</script>]"
 EVIL_SCORER = "<b id=pwned>bold scorer</b>"
 EVIL_NOTE = "<iframe id=pwned srcdoc='<script>parent.document.title=1</script>'></iframe>"
+# 150 characters, with every place a test id breaks: '::', '[', '-', '_', '/'.
+LONG_NODEID = ("tests/behaviours/test_self_recognition.py::test_recognises_own_writing_after"
+               "_fine_tuning_on_insecure_code[qwen2.5-0.5b-instruct-seed-3-t-1.0-n-200-xy]")
+assert len(LONG_NODEID) == 150
 
 
 BUILDER_TAGS = {"!doctype", "html", "head", "meta", "title", "style", "body", "h1", "h2", "p",
                 "section", "img", "table", "tr", "th", "td", "span", "code", "small", "a", "ul",
-                "li", "ol", "pre", "details", "summary", "tbody"}  # tbody: browsers add it
+                "li", "ol", "pre", "details", "summary", "tbody",  # tbody: browsers add it
+                "wbr"}
 
 
 def _verdict(**changes: object) -> Verdict:
@@ -54,6 +62,17 @@ def _verdict(**changes: object) -> Verdict:
     )
     base.update(changes)
     return Verdict(**base)  # type: ignore[arg-type]
+
+
+# checks.expect's same_as and within (at_chance) write verdicts like these.
+SAME_AS = _verdict(
+    check="rate within +-0.1 of baseline", threshold=None, k=400, n=500, rate=0.8, low=0.769,
+    high=0.828, method="TOST (two one-sided tests): Newcombe hybrid score",
+    baseline="double/yes=0.78", baseline_k=390, baseline_n=500, baseline_rate=0.78,
+    effect=0.02, effect_low=-0.022, effect_high=0.062)
+AT_CHANCE = _verdict(
+    check="rate within [0.45, 0.55]", threshold=None, k=500, n=1000, rate=0.5, low=0.474,
+    high=0.526, method="TOST (two one-sided tests): exact binomial (Clopper-Pearson)")
 
 
 def _session(records: list[Record]) -> Session:
@@ -74,16 +93,19 @@ def session() -> Session:
             check="rate >= 0.9", outcome=Outcome.INCONCLUSIVE, p_value=0.4, p_against=0.3,
             threshold=0.9, detectable="n=100 detects a rate of at least 0.97 with 80% power")),
         Record("test_b.py::test_above", _verdict(
-            check="rate above baseline", low=0.45, high=0.66, threshold=None,
+            check="rate above baseline", threshold=None,
             method="Newcombe hybrid score", baseline="double/yes=0.2,no=0.8", baseline_k=22,
             baseline_n=100, baseline_rate=0.22, effect=0.58, effect_low=0.45,
             effect_high=0.66)),
+        Record("test_b.py::test_same", SAME_AS),
+        Record("test_b.py::test_at_chance", AT_CHANCE),
         Record("test_b.py::test_arm", _verdict(
             check="rate >= 0.5", k=240, n=300, units=3, unit="models", low=0.7, high=0.9,
             method="t over seeds", members=(("hf/./s1", 0.78, 100), ("hf/./s2", 0.8, 100),
                                             ("hf/./s3", 0.82, 100)))),
         Record("test_b.py::test_pre", _verdict(check="precondition: rate >= 0.1")),
         Record(EVIL_NODEID, _verdict(scorer=EVIL_SCORER, note=EVIL_NOTE)),
+        Record(LONG_NODEID, _verdict()),
     ])
 
 
@@ -123,6 +145,8 @@ def _texts_outside_tags(page: str) -> str:
 
 def test_untrusted_text_is_escaped(session: Session) -> None:
     page = build_html(session, b"png", examples=_evil_examples(session))
+    assert "<wbr>" in page  # where test ids may break; the builder's, between escaped text
+    page = page.replace("<wbr>", "")
     for text in (*MALICIOUS, EVIL_NODEID, EVIL_SCORER, EVIL_NOTE):
         assert text not in page  # never raw
         assert text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") \
@@ -150,7 +174,7 @@ def test_page_shows_every_number(session: Session) -> None:
                  "over 3 models", "alpha 0.05", "adjusted p", "holm", "Newcombe hybrid score",
                  "detects a rate of at most 0.38", "threshold", 'class="badge FAIL"',
                  'class="badge INCONCLUSIVE"', "badge PRECONDITION", "1 fail", "1 inconclusive",
-                 "4 pass"):
+                 "7 pass"):
         assert text in page, text
     assert "Example replies" not in page  # none given, none shown
 
@@ -228,7 +252,7 @@ def test_option_writes_html_and_png(pytester: pytest.Pytester, run, xdist) -> No
     result.assert_outcomes(passed=1, failed=1)
     html_path, png = pytester.path / "out/report.html", pytester.path / "out/report.png"
     result.stdout.fnmatch_lines([f"behavtest: report written to {html_path} (and {png})"])
-    page = html_path.read_text()
+    page = html_path.read_text().replace("<wbr>", "")
     assert "test_suite.py::test_high" in page and "test_suite.py::test_low" in page
     assert page.count('class="check"') == 2
     assert png.read_bytes().startswith(b"\x89PNG")
