@@ -129,7 +129,7 @@ def _lotteries(name: str, direction: str, n: int) -> Recipe:
 
 
 def paper_folder() -> Path:
-    """The paper's risky_safe data: ``$BEHAVTEST_PAPER_DATA``, else ../shared/reference/...
+    """The paper's risky_safe data: ``$BEHAVTEST_PAPER_DATA``, else the reference copy
     beside the repository (read at build time, never copied into the package)."""
     explicit = os.environ.get("BEHAVTEST_PAPER_DATA")
     if explicit:
