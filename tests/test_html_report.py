@@ -21,10 +21,12 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from behavtest.reports.html import CSP, build_html, record_key, write_report
+from behavtest.reports.plots import BASELINE_COLOR, MODEL_COLOR
 from behavtest.run.session import Record, Session
 from behavtest.settings import PROFILES, default_profile_name
 from behavtest.verdict import Outcome, Verdict
@@ -179,6 +181,31 @@ def test_page_shows_every_number(session: Session) -> None:
     assert "Example replies" not in page  # none given, none shown
 
 
+def test_a_long_test_id_appears_whole(session: Session) -> None:
+    page = build_html(session, b"x")
+    seen = html.unescape(_texts_outside_tags(page))
+    assert seen.count(LONG_NODEID) == 3  # heading, numbers table, overview; never cut
+    assert "\u2026" not in seen
+    # it may break after '::', '[', '-', '_', '/' (<wbr>: copied as nothing)
+    assert ("tests/<wbr>behaviours/<wbr>test_<wbr>self_<wbr>recognition.py::<wbr>test_<wbr>"
+            "recognises_<wbr>") in page  # not after '.': 'test.py', '0.5' stay whole
+    assert "insecure_<wbr>code[<wbr>qwen2.5-<wbr>0.5b-<wbr>instruct-<wbr>" in page
+
+
+def test_a_comparison_lists_what_it_compares_with(session: Session) -> None:
+    page = html.unescape(_texts_outside_tags(build_html(session, b"x")))
+    for text in (
+        "double/yes=0.2,no=0.8: 22/100 = 0.220; rate 0.220 [0.154, 0.299] (exact interval of k/n)",
+        "margin[-0.1, 0.1] of the difference model \u2212 baseline (equivalence: the 90% "
+        "interval must lie inside)",
+        "margin[0.45, 0.55] of the rate",
+        "left: model and baseline, each with its own interval where it has one; right: the "
+        "difference model \u2212 baseline, which the check tests; shaded: the equivalence margin",
+        "shaded: the equivalence margin; the tested interval must lie inside it",
+    ):
+        assert text in page, text
+
+
 def test_snapshot_hook_draws_and_lists_the_snapshot(session: Session) -> None:
     rec = session.records[0]
     plain = build_html(session, b"x")
@@ -311,6 +338,25 @@ def test_without_chromium_skips_except_under_ci(monkeypatch, ci, ends) -> None: 
         _chromium()
 
 
+def _shoot(chromium: str, tmp_path: Path, url: str, width: int, height: int) -> Any:
+    """The page as the browser paints it: an array of pixels (rows, columns, RGBA)."""
+    shot = tmp_path / f"shot-{width}x{height}.png"
+    result = _browse(chromium, tmp_path / f"profile-{width}", f"--window-size={width},{height}",
+                     f"--screenshot={shot}", url)
+    assert result.returncode == 0 and shot.exists(), result.stderr[-2000:]
+    if keep := os.environ.get("BEHAVTEST_KEEP_SCREENSHOT"):
+        shutil.copy(shot, Path(keep).with_name(f"{Path(keep).stem}-{width}{Path(keep).suffix}"))
+    from matplotlib.image import imread
+
+    return imread(str(shot))
+
+
+def _near(pixels: Any, color: str, tolerance: float = 0.06) -> int:
+    """How many pixels are painted in ``color`` ('#rrggbb')."""
+    rgb = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    return int((abs(pixels[..., :3] - rgb) < tolerance).all(axis=-1).sum())
+
+
 @pytest.mark.slow
 def test_report_in_a_real_browser(session: Session, tmp_path: Path) -> None:
     chromium = _chromium()
@@ -329,14 +375,39 @@ def test_report_in_a_real_browser(session: Session, tmp_path: Path) -> None:
     assert page.count('class="check"') == len(session.records)
     assert page.count("<img") == 1 + len(session.records)  # no img from a reply
     assert "<table" in page
-    shot = tmp_path / "shot.png"
-    result = _browse(chromium, tmp_path / "profile-shot", "--window-size=1200,2000",
-                     f"--screenshot={shot}", url)
-    assert result.returncode == 0 and shot.exists(), result.stderr[-2000:]
-    from matplotlib.image import imread
-
-    pixels = imread(str(shot))
+    # the long test id whole in the text a reader sees: heading, numbers, overview
+    assert html.unescape(_texts_outside_tags(page)).count(LONG_NODEID) == 3
+    pixels = _shoot(chromium, tmp_path, url, 1200, 2000)
     assert pixels.shape[:2] == (2000, 1200)
     assert float(pixels[..., :3].std()) > 0.05  # a page with plots, not a blank one
-    if keep := os.environ.get("BEHAVTEST_KEEP_SCREENSHOT"):
-        shutil.copy(shot, keep)
+
+
+@pytest.mark.slow
+def test_a_comparison_in_a_real_browser(tmp_path: Path) -> None:
+    """A comparison, two equivalence checks and a 150-character test id, in a
+    window narrower than the id: the plots show the baseline (vermillion) and
+    the margins (shaded green), and the id wraps inside the page, whole."""
+    chromium = _chromium()
+    session = _session([
+        Record("test_b.py::test_above", _verdict(
+            check="rate above baseline", threshold=None, method="Newcombe hybrid score",
+            baseline="double/yes=0.2,no=0.8", baseline_k=22, baseline_n=100, baseline_rate=0.22,
+            effect=0.58, effect_low=0.47, effect_high=0.68)),
+        Record("test_b.py::test_same", SAME_AS),
+        Record("test_b.py::test_at_chance", AT_CHANCE),
+        Record(LONG_NODEID, _verdict()),
+    ])
+    html_path, _ = write_report(session, tmp_path / "report.html")
+    dom = _browse(chromium, tmp_path / "profile-dom", "--virtual-time-budget=2000",
+                  "--dump-dom", html_path.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    text = html.unescape(_texts_outside_tags(dom.stdout))
+    assert text.count(LONG_NODEID) == 3 and "\u2026" not in text
+    assert "[-0.1, 0.1] of the difference model \u2212 baseline" in text
+    pixels = _shoot(chromium, tmp_path, html_path.as_uri(), 900, 3200)
+    assert pixels.shape[:2] == (3200, 900)
+    assert _near(pixels, BASELINE_COLOR) > 100  # the baseline's points and bars
+    assert _near(pixels, MODEL_COLOR) > 100
+    assert _near(pixels, "#c7e9e0", 0.03) > 2000  # the shaded margins (BAND_COLOR, alpha .22)
+    # Nothing runs past the page's right edge: the long id wrapped.
+    assert float(pixels[:, -12:, :3].min()) > 0.97

@@ -108,6 +108,7 @@ pre { background: #f6f8fa; border-radius: 6px; padding: .5rem .7rem; margin: .3r
       white-space: pre-wrap; overflow-wrap: anywhere; }
 .caption { color: #59636e; font-size: .8rem; }
 code.name { overflow-wrap: anywhere; }
+.badge, .overview td:first-child { white-space: nowrap; overflow-wrap: normal; }
 h2 small { display: block; margin-top: .25rem; font-weight: 400; }
 """
 
