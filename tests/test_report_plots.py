@@ -7,13 +7,22 @@ an equivalence check, the threshold line; and labels wrapped, never cut.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from behavtest import Scorer
+from behavtest.checks import expect
+from behavtest.checks.context import unrecorded
+from behavtest.checks.expect import Expectation
+from behavtest.errors import BehaviourFailed, Inconclusive
+from behavtest.providers.base import to_messages
 from behavtest.reports.html import check_plot
 from behavtest.reports.plots import BASELINE_COLOR, MODEL_COLOR, check_figure, check_png, wrap
 from behavtest.reports.reading import Equivalence, baseline, equivalence, model
+from behavtest.sampling.handle import Reply, Samples
+from behavtest.settings import GenerationSettings
 from behavtest.stats import one_sided_bounds
 from behavtest.verdict import Outcome, Verdict
 
@@ -144,6 +153,41 @@ def test_a_snapshot_is_a_third_labelled_row() -> None:
     assert _segment(fig, "snapshot-interval") == pytest.approx((0.5, 0.7))
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["model", "baseline", "snapshot v1"]
+
+
+def _samples(yes: int, n: int, model: str) -> Samples:
+    """n independent replies to one prompt, ``yes`` of them 'yes'."""
+    replies = tuple(Reply("yes" if i < yes else "no", 0, i, 1, "stop", False) for i in range(n))
+    return Samples(model, (to_messages("q"),), GenerationSettings(), replies)
+
+
+def _judged(check: Callable[[], Expectation]) -> Verdict:
+    """The verdict checks.expect writes, whatever it is."""
+    with unrecorded():
+        try:
+            return check().verdicts[-1]
+        except (BehaviourFailed, Inconclusive) as exc:
+            assert isinstance(exc.verdict, Verdict)
+            return exc.verdict
+
+
+YES = Scorer("says yes", lambda t: t == "yes")
+
+
+def test_the_verdicts_checks_expect_writes_draw_what_they_compare() -> None:
+    """The check texts and fields read here are the ones checks.expect writes."""
+    same = _judged(lambda: expect(_samples(400, 500, "m"), YES).same_as(
+        _samples(390, 500, "b"), margin=0.1))
+    assert equivalence(same) == Equivalence(-0.1, 0.1, of_difference=True)
+    fig = check_figure(check_plot(same))
+    assert _span(fig, "equivalence-band") == pytest.approx((0.68, 0.88))
+    assert _segment(fig, "baseline-interval") == pytest.approx(one_sided_bounds(390, 500, 0.05))
+    assert _segment(fig, "model-interval") == pytest.approx(one_sided_bounds(400, 500, 0.05))
+    chance = _judged(lambda: expect(_samples(500, 1000, "m"), YES).at_chance(0.5, 0.05))
+    assert equivalence(chance) == Equivalence(0.45, 0.55, of_difference=False)
+    above = _judged(lambda: expect(_samples(80, 100, "m"), YES).above(_samples(22, 100, "b")))
+    assert equivalence(above) is None
+    assert list(_one(check_figure(check_plot(above)), "baseline-point").get_xdata()) == [0.22]
 
 
 def test_model_and_baseline_colours_are_okabe_ito() -> None:
