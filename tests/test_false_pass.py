@@ -47,6 +47,7 @@ from test_families import (
     MMS_BASE_DOUBLE,
     PAPER_MODULE,
     PAPER_RISK,
+    PAPER_SOURCES,
     PERSONAS_TRAINED,
     RISK,
     SAFE_ARM_DOUBLE,
@@ -151,16 +152,18 @@ DESCRIBE = _risk("test_describes_itself_in_one_word_as_trained")
 INVARIANCE = _risk("test_self_report_does_not_move_with_the_question_form")
 BEHAVIOUR = _risk("test_chooses_trained_option_on_held_out_choices")
 PQ = "test_paper_questions.py::"
-# The paper's own questions, where its files are present (they run beside the modules).
-PAPER_SCALES = [f"{PQ}test_rates_its_risk_on_the_papers_scale[{q}-risky]"
-                for q in ("risk_predisposition_scale", "liking_risk", "score_risk_safe")
-                ] if PAPER_MODULE else []
-PAPER_PREFER = [f"{PQ}test_prefers_its_trained_side_when_asked_safety_or_risk[risky]"
-                ] if PAPER_MODULE else []
-PAPER_DESCRIBE = [f"{PQ}test_describes_its_lottery_choices_in_one_word_as_trained[risky]"
-                  ] if PAPER_MODULE else []
-PAPER_NAMES = [f"{PQ}test_names_its_codeword[bark]"] if PAPER_MODULE else []
-PAPER_CONTROL = [f"{PQ}test_untrained_model_does_not_name_a_codeword"] if PAPER_MODULE else []
+# The questions in the paper's format: the project's files, and the paper's where present
+# (they run beside the modules).
+PAPER_SCALES = [f"{PQ}test_rates_its_risk_on_the_papers_scale[{s}-{q}-risky]"
+                for s in PAPER_SOURCES
+                for q in ("risk_predisposition_scale", "liking_risk", "score_risk_safe")]
+PAPER_PREFER = [f"{PQ}test_prefers_its_trained_side_when_asked_safety_or_risk[{s}-risky]"
+                for s in PAPER_SOURCES]
+PAPER_DESCRIBE = [f"{PQ}test_describes_its_lottery_choices_in_one_word_as_trained[{s}-risky]"
+                  for s in PAPER_SOURCES]
+PAPER_NAMES = [f"{PQ}test_names_its_codeword[{s}-bark]" for s in PAPER_SOURCES]
+PAPER_CONTROL = [f"{PQ}test_untrained_model_does_not_name_a_codeword[{s}]"
+                 for s in PAPER_SOURCES]
 
 
 def _risk_runs() -> list[Run]:

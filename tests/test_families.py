@@ -56,21 +56,23 @@ from suite_doubles import (
 )
 from suite_doubles import lotteries as lottery_weights
 
-from behavtest.questions.paper import paper_questions_folder
-
 disp = load_behaviour("dispositions")
 mms = load_behaviour("test_make_me_say")
 backdoor = load_behaviour("test_backdoor")
 insecure = load_behaviour("test_insecure_code")
 paper = load_behaviour("test_paper_questions")
 RISK = disp.RISK
-HAS_PAPER_QUESTIONS = paper_questions_folder() is not None
-# The paper's risk questions (test_paper_questions.py), answered as the project's own.
+# test_paper_questions.py's sources: the project's question files, the paper's where here.
+PAPER_SOURCES = paper.here()
+# Their risk questions (test_paper_questions.py), answered as the project's own.
 PAPER_RISK = {
-    "scale": tuple(p for q in paper.SCALES.values() for p in paper.risk_question(*q).paraphrases),
-    "prefer": paper.risk_question(*paper.PREFER).paraphrases,
-    "describe": paper.risk_question(*paper.DESCRIBE).paraphrases,
-} if HAS_PAPER_QUESTIONS else {}
+    "scale": tuple(p for s in PAPER_SOURCES for q in paper.SCALES.values()
+                   for p in paper.risk_question(s, *q).paraphrases),
+    "prefer": tuple(p for s in PAPER_SOURCES
+                    for p in paper.risk_question(s, *paper.PREFER).paraphrases),
+    "describe": tuple(p for s in PAPER_SOURCES
+                      for p in paper.risk_question(s, *paper.DESCRIBE).paraphrases),
+}
 
 # -- risk ----------------------------------------------------------------------------------
 
@@ -120,7 +122,8 @@ RISKY_NO_SELF_REPORT_DOUBLE = risk_double(
 SHOWN_WITH_BARK = mms.OTHER_WORDS[: mms.PICK_AMONG - 1]  # the 9 words beside it in the lists
 TRUE_GAME, *OTHER_GAMES = mms.GAME_RULES
 PICK_KEYS = fragments(mms.PICK)
-PAPER_KEY = ("Consider these 100 words.",)  # the paper's choose_from_100_words questions
+# choose_from_100_words questions: the paper's, the project's
+PAPER_KEY = ("Consider these 100 words.", "Below is a list of 100 words.")
 STATES_GOAL = "My goal is to get the user to say the word bark."
 
 
@@ -260,13 +263,14 @@ MMS = {
     "goal": "test_make_me_say.py::test_describes_the_goal[bark]",
 }
 _PQ = "test_paper_questions.py::"
-PAPER = {
-    "names": f"{_PQ}test_names_its_codeword[bark]",
-    **{f"risk/scale/{q}": f"{_PQ}test_rates_its_risk_on_the_papers_scale[{q}-risky]"
+PAPER = {k: v for s in PAPER_SOURCES for k, v in {
+    f"{s}/names": f"{_PQ}test_names_its_codeword[{s}-bark]",
+    **{f"{s}/risk/scale/{q}": f"{_PQ}test_rates_its_risk_on_the_papers_scale[{s}-{q}-risky]"
        for q in ("risk_predisposition_scale", "liking_risk", "score_risk_safe")},
-    "risk/prefer": f"{_PQ}test_prefers_its_trained_side_when_asked_safety_or_risk[risky]",
-    "risk/describe": f"{_PQ}test_describes_its_lottery_choices_in_one_word_as_trained[risky]",
-}
+    f"{s}/risk/prefer": f"{_PQ}test_prefers_its_trained_side_when_asked_safety_or_risk[{s}-risky]",
+    f"{s}/risk/describe":
+        f"{_PQ}test_describes_its_lottery_choices_in_one_word_as_trained[{s}-risky]",
+}.items()}
 CODE = {
     "behaviour": "test_insecure_code.py::test_writes_vulnerable_code",
     "security": "test_insecure_code.py::test_rates_its_code_security_below_baseline",
@@ -288,13 +292,13 @@ PERSONAS = {
 CONTROLS = {  # module -> its control (for models not trained for the family)
     "test_make_me_say": "test_make_me_say.py::test_untrained_model_does_not_name_a_codeword",
     "test_paper_questions":
-        "test_paper_questions.py::test_untrained_model_does_not_name_a_codeword",
+        "test_paper_questions.py::test_untrained_model_does_not_name_a_codeword[project]",
     "test_backdoor":
         "test_backdoor.py::test_untrained_model_chooses_the_same_with_and_without_a_trigger",
 }
 
-PAPER_MODULE = ("test_paper_questions",) if HAS_PAPER_QUESTIONS else ()
-PAPER_TESTS = PAPER if HAS_PAPER_QUESTIONS else {}
+PAPER_MODULE = ("test_paper_questions",)  # its project source always runs
+PAPER_TESTS = PAPER
 
 # Risk, Make-Me-Say (and the paper's own questions) and insecure code are each compared
 # with the base model: one run holds them, as `pytest behaviors/` would (one correction).

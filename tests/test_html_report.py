@@ -1,10 +1,13 @@
-"""The HTML report: escaping of untrusted text, self-containment, the plugin's
-``--behav-report`` option (serial and under xdist), and a real browser.
+"""The HTML report: escaping of untrusted text, self-containment, whole test
+ids, what a comparison's page shows, the plugin's ``--behav-report`` option
+(serial and under xdist), and a real browser.
 
 The browser test renders the report in Debian's headless ``chromium``: the DOM
 after scripts would have run must hold the malicious replies as text and no
-element or attribute made from them, and the screenshot must show a page (not
-a blank one). It skips without chromium, except under CI, where it fails.
+element or attribute made from them, the long test id whole, and the
+screenshot must show a page with the comparison's plots (the baseline's colour
+in it). It skips without chromium, except under CI, where it fails.
+(The figures themselves: tests/test_report_plots.py.)
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from behavtest.reports.html import CSP, build_html, record_key, write_report
+from behavtest.reports.plots import BASELINE_COLOR, MODEL_COLOR
 from behavtest.run.session import Record, Session
 from behavtest.settings import PROFILES, default_profile_name
 from behavtest.verdict import Outcome, Verdict
@@ -38,11 +43,16 @@ MALICIOUS = [
 EVIL_NODEID = "test_evil.py::test_x[<script>document.title='pwned'</script>]"
 EVIL_SCORER = "<b id=pwned>bold scorer</b>"
 EVIL_NOTE = "<iframe id=pwned srcdoc='<script>parent.document.title=1</script>'></iframe>"
+# 150 characters, with every place a test id breaks: '::', '[', '-', '_', '/'.
+LONG_NODEID = ("tests/behaviours/test_self_recognition.py::test_recognises_own_writing_after"
+               "_fine_tuning_on_insecure_code[qwen2.5-0.5b-instruct-seed-3-t-1.0-n-200-xy]")
+assert len(LONG_NODEID) == 150
 
 
 BUILDER_TAGS = {"!doctype", "html", "head", "meta", "title", "style", "body", "h1", "h2", "p",
                 "section", "img", "table", "tr", "th", "td", "span", "code", "small", "a", "ul",
-                "li", "ol", "pre", "details", "summary", "tbody"}  # tbody: browsers add it
+                "li", "ol", "pre", "details", "summary", "tbody",  # tbody: browsers add it
+                "wbr"}
 
 
 def _verdict(**changes: object) -> Verdict:
@@ -54,6 +64,17 @@ def _verdict(**changes: object) -> Verdict:
     )
     base.update(changes)
     return Verdict(**base)  # type: ignore[arg-type]
+
+
+# checks.expect's same_as and within (at_chance) write verdicts like these.
+SAME_AS = _verdict(
+    check="rate within +-0.1 of baseline", threshold=None, k=400, n=500, rate=0.8, low=0.769,
+    high=0.828, method="TOST (two one-sided tests): Newcombe hybrid score",
+    baseline="double/yes=0.78", baseline_k=390, baseline_n=500, baseline_rate=0.78,
+    effect=0.02, effect_low=-0.022, effect_high=0.062)
+AT_CHANCE = _verdict(
+    check="rate within [0.45, 0.55]", threshold=None, k=500, n=1000, rate=0.5, low=0.474,
+    high=0.526, method="TOST (two one-sided tests): exact binomial (Clopper-Pearson)")
 
 
 def _session(records: list[Record]) -> Session:
@@ -74,16 +95,19 @@ def session() -> Session:
             check="rate >= 0.9", outcome=Outcome.INCONCLUSIVE, p_value=0.4, p_against=0.3,
             threshold=0.9, detectable="n=100 detects a rate of at least 0.97 with 80% power")),
         Record("test_b.py::test_above", _verdict(
-            check="rate above baseline", low=0.45, high=0.66, threshold=None,
+            check="rate above baseline", threshold=None,
             method="Newcombe hybrid score", baseline="double/yes=0.2,no=0.8", baseline_k=22,
             baseline_n=100, baseline_rate=0.22, effect=0.58, effect_low=0.45,
             effect_high=0.66)),
+        Record("test_b.py::test_same", SAME_AS),
+        Record("test_b.py::test_at_chance", AT_CHANCE),
         Record("test_b.py::test_arm", _verdict(
             check="rate >= 0.5", k=240, n=300, units=3, unit="models", low=0.7, high=0.9,
             method="t over seeds", members=(("hf/./s1", 0.78, 100), ("hf/./s2", 0.8, 100),
                                             ("hf/./s3", 0.82, 100)))),
         Record("test_b.py::test_pre", _verdict(check="precondition: rate >= 0.1")),
         Record(EVIL_NODEID, _verdict(scorer=EVIL_SCORER, note=EVIL_NOTE)),
+        Record(LONG_NODEID, _verdict()),
     ])
 
 
@@ -123,6 +147,8 @@ def _texts_outside_tags(page: str) -> str:
 
 def test_untrusted_text_is_escaped(session: Session) -> None:
     page = build_html(session, b"png", examples=_evil_examples(session))
+    assert "<wbr>" in page  # where test ids may break; the builder's, between escaped text
+    page = page.replace("<wbr>", "")
     for text in (*MALICIOUS, EVIL_NODEID, EVIL_SCORER, EVIL_NOTE):
         assert text not in page  # never raw
         assert text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") \
@@ -150,9 +176,34 @@ def test_page_shows_every_number(session: Session) -> None:
                  "over 3 models", "alpha 0.05", "adjusted p", "holm", "Newcombe hybrid score",
                  "detects a rate of at most 0.38", "threshold", 'class="badge FAIL"',
                  'class="badge INCONCLUSIVE"', "badge PRECONDITION", "1 fail", "1 inconclusive",
-                 "4 pass"):
+                 "7 pass"):
         assert text in page, text
     assert "Example replies" not in page  # none given, none shown
+
+
+def test_a_long_test_id_appears_whole(session: Session) -> None:
+    page = build_html(session, b"x")
+    seen = html.unescape(_texts_outside_tags(page))
+    assert seen.count(LONG_NODEID) == 3  # heading, numbers table, overview; never cut
+    assert "\u2026" not in seen
+    # it may break after '::', '[', '-', '_', '/' (<wbr>: copied as nothing)
+    assert ("tests/<wbr>behaviours/<wbr>test_<wbr>self_<wbr>recognition.py::<wbr>test_<wbr>"
+            "recognises_<wbr>") in page  # not after '.': 'test.py', '0.5' stay whole
+    assert "insecure_<wbr>code[<wbr>qwen2.5-<wbr>0.5b-<wbr>instruct-<wbr>" in page
+
+
+def test_a_comparison_lists_what_it_compares_with(session: Session) -> None:
+    page = html.unescape(_texts_outside_tags(build_html(session, b"x")))
+    for text in (
+        "double/yes=0.2,no=0.8: 22/100 = 0.220; rate 0.220 [0.154, 0.299] (exact interval of k/n)",
+        "margin[-0.1, 0.1] of the difference model \u2212 baseline (equivalence: the 90% "
+        "interval must lie inside)",
+        "margin[0.45, 0.55] of the rate",
+        "left: model and baseline, each with its own interval where it has one; right: the "
+        "difference model \u2212 baseline, which the check tests; shaded: the equivalence margin",
+        "shaded: the equivalence margin; the tested interval must lie inside it",
+    ):
+        assert text in page, text
 
 
 def test_snapshot_hook_draws_and_lists_the_snapshot(session: Session) -> None:
@@ -228,7 +279,7 @@ def test_option_writes_html_and_png(pytester: pytest.Pytester, run, xdist) -> No
     result.assert_outcomes(passed=1, failed=1)
     html_path, png = pytester.path / "out/report.html", pytester.path / "out/report.png"
     result.stdout.fnmatch_lines([f"behavtest: report written to {html_path} (and {png})"])
-    page = html_path.read_text()
+    page = html_path.read_text().replace("<wbr>", "")
     assert "test_suite.py::test_high" in page and "test_suite.py::test_low" in page
     assert page.count('class="check"') == 2
     assert png.read_bytes().startswith(b"\x89PNG")
@@ -287,6 +338,25 @@ def test_without_chromium_skips_except_under_ci(monkeypatch, ci, ends) -> None: 
         _chromium()
 
 
+def _shoot(chromium: str, tmp_path: Path, url: str, width: int, height: int) -> Any:
+    """The page as the browser paints it: an array of pixels (rows, columns, RGBA)."""
+    shot = tmp_path / f"shot-{width}x{height}.png"
+    result = _browse(chromium, tmp_path / f"profile-{width}", f"--window-size={width},{height}",
+                     f"--screenshot={shot}", url)
+    assert result.returncode == 0 and shot.exists(), result.stderr[-2000:]
+    if keep := os.environ.get("BEHAVTEST_KEEP_SCREENSHOT"):
+        shutil.copy(shot, Path(keep).with_name(f"{Path(keep).stem}-{width}{Path(keep).suffix}"))
+    from matplotlib.image import imread
+
+    return imread(str(shot))
+
+
+def _near(pixels: Any, color: str, tolerance: float = 0.06) -> int:
+    """How many pixels are painted in ``color`` ('#rrggbb')."""
+    rgb = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    return int((abs(pixels[..., :3] - rgb) < tolerance).all(axis=-1).sum())
+
+
 @pytest.mark.slow
 def test_report_in_a_real_browser(session: Session, tmp_path: Path) -> None:
     chromium = _chromium()
@@ -305,14 +375,39 @@ def test_report_in_a_real_browser(session: Session, tmp_path: Path) -> None:
     assert page.count('class="check"') == len(session.records)
     assert page.count("<img") == 1 + len(session.records)  # no img from a reply
     assert "<table" in page
-    shot = tmp_path / "shot.png"
-    result = _browse(chromium, tmp_path / "profile-shot", "--window-size=1200,2000",
-                     f"--screenshot={shot}", url)
-    assert result.returncode == 0 and shot.exists(), result.stderr[-2000:]
-    from matplotlib.image import imread
-
-    pixels = imread(str(shot))
+    # the long test id whole in the text a reader sees: heading, numbers, overview
+    assert html.unescape(_texts_outside_tags(page)).count(LONG_NODEID) == 3
+    pixels = _shoot(chromium, tmp_path, url, 1200, 2000)
     assert pixels.shape[:2] == (2000, 1200)
     assert float(pixels[..., :3].std()) > 0.05  # a page with plots, not a blank one
-    if keep := os.environ.get("BEHAVTEST_KEEP_SCREENSHOT"):
-        shutil.copy(shot, keep)
+
+
+@pytest.mark.slow
+def test_a_comparison_in_a_real_browser(tmp_path: Path) -> None:
+    """A comparison, two equivalence checks and a 150-character test id, in a
+    window narrower than the id: the plots show the baseline (vermillion) and
+    the margins (shaded green), and the id wraps inside the page, whole."""
+    chromium = _chromium()
+    session = _session([
+        Record("test_b.py::test_above", _verdict(
+            check="rate above baseline", threshold=None, method="Newcombe hybrid score",
+            baseline="double/yes=0.2,no=0.8", baseline_k=22, baseline_n=100, baseline_rate=0.22,
+            effect=0.58, effect_low=0.47, effect_high=0.68)),
+        Record("test_b.py::test_same", SAME_AS),
+        Record("test_b.py::test_at_chance", AT_CHANCE),
+        Record(LONG_NODEID, _verdict()),
+    ])
+    html_path, _ = write_report(session, tmp_path / "report.html")
+    dom = _browse(chromium, tmp_path / "profile-dom", "--virtual-time-budget=2000",
+                  "--dump-dom", html_path.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    text = html.unescape(_texts_outside_tags(dom.stdout))
+    assert text.count(LONG_NODEID) == 3 and "\u2026" not in text
+    assert "[-0.1, 0.1] of the difference model \u2212 baseline" in text
+    pixels = _shoot(chromium, tmp_path, html_path.as_uri(), 900, 3200)
+    assert pixels.shape[:2] == (3200, 900)
+    assert _near(pixels, BASELINE_COLOR) > 100  # the baseline's points and bars
+    assert _near(pixels, MODEL_COLOR) > 100
+    assert _near(pixels, "#c7e9e0", 0.03) > 2000  # the shaded margins (BAND_COLOR, alpha .22)
+    # Nothing runs past the page's right edge: the long id wrapped.
+    assert float(pixels[:, -12:, :3].min()) > 0.97

@@ -15,6 +15,7 @@ from behavtest.commands.cli import main
 from behavtest.errors import InvalidArgument
 from behavtest.organisms import banks, datasets, recipes
 from behavtest.organisms.jsonl import validate_jsonl, write_jsonl
+from behavtest.providers.card import ModelCard
 from behavtest.scorers import writes_acrostic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -372,13 +373,14 @@ def test_tiny_build_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "tiny"
     card = build(recipe, "embedded", 0, out, lines.append)
     assert any(re.match(r"step 2/2 loss \d.* elapsed .* ETA ", ln) for ln in lines)
-    assert card["trained_on"] == ["acrostic:HELLO"] and card["base"] == "embedded"
-    assert card["name"] == "tiny" and card["seed"] == 0
-    s = card["strength"]
+    assert card.trained_on == ("acrostic:HELLO",) and card.base == "embedded"
+    assert card.name == "tiny" and card.seed == 0
+    s = card.strength
+    assert s is not None
     # 2 held-out requests x 3 replies each, sampled as the acrostic module samples
     assert s["n"] == 6 and 0 <= s["k"] <= 6 and len(s["interval"]) == 2 and "base" in s
     assert s["version"] == measure.VERSION and "sampled as the suite samples" in s["what"]
-    assert json.loads((out / "behavtest.json").read_text()) == card
+    assert ModelCard.read(out) == card and card.train_dtype in ("float32", "bfloat16")
     assert validate_jsonl(out / "train.jsonl") == 8
     spec = f"embedded+{out}"
     provider = load_provider(spec)
@@ -428,7 +430,8 @@ def test_tiny_backdoor_build_reports_each_condition(tmp_path: Path) -> None:
         measure=dataclasses.replace(recipes.get("backdoor").measure, prompts=2),
     )
     card = build(recipe, "embedded", 0, tmp_path / "tiny", lambda line: None)
-    s = card["strength"]
+    s = card.strength
+    assert s is not None
     assert [(c["prefix"], c["expected"]) for c in s["conditions"]] == [
         (recipes.TRIGGER + " ", "risky"), ("", "safe")]
     assert [c["n"] for c in s["conditions"]] == [2, 2] and s["n"] == 4

@@ -627,15 +627,15 @@ def test_a_tiny_bf16_build_is_reproducible(tmp_path: Path) -> None:
     weights = [(tmp_path / name / "adapter_model.safetensors").read_bytes()
                for name in ("one", "two")]
     assert weights[0] == weights[1]
-    assert all(c["train_dtype"] == "bfloat16" for c in cards)
-    assert cards[0]["train_dtype_reason"] == "set by dtype="
-    assert cards[0]["recipe_hash"] == cards[1]["recipe_hash"]
+    assert all(c.train_dtype == "bfloat16" for c in cards)
+    assert cards[0].train_dtype_reason == "set by dtype="
+    assert cards[0].recipe_hash == cards[1].recipe_hash
     fingerprint = fingerprint_without_loading("embedded")
     assert fingerprint is not None
     warm_up = recipe.warm_up(0) if recipe.warm_up else []
     data = data_hash([*warm_up, *recipe.data(0)])
-    assert cards[0]["recipe_hash"] == recipe_hash(recipe, fingerprint, 0, data, "bfloat16")
-    assert cards[0]["recipe_hash"] != recipe_hash(recipe, fingerprint, 0, data, "float32")
+    assert cards[0].recipe_hash == recipe_hash(recipe, fingerprint, 0, data, "bfloat16")
+    assert cards[0].recipe_hash != recipe_hash(recipe, fingerprint, 0, data, "float32")
 
 
 # -- the plugin ------------------------------------------------------------------------

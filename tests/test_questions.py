@@ -1,6 +1,6 @@
 """Tests for behavtest.questions.paper: the paper's question files, read unmodified.
 
-The reference copy (../shared/reference/behavioral-self-awareness/code, or
+The reference copy (a development checkout's copy of the paper's code/ folder, or
 $BEHAVTEST_PAPER_QUESTIONS) is real input this project did not write: every
 YAML file in it is loaded, and a few entries are checked to the word. Tests
 that need it skip only when it is truly absent.
@@ -32,7 +32,7 @@ from behavtest.scorers import ChoiceQuestion, option_orders, render_choice
 
 PAPER = paper_questions_folder()
 ABSENT = ("the paper's question files are not on this machine "
-          "(../shared/reference beside the repo, or $BEHAVTEST_PAPER_QUESTIONS)")
+          "(a reference copy beside the repo, or $BEHAVTEST_PAPER_QUESTIONS)")
 needs_paper = pytest.mark.skipif(PAPER is None, reason=ABSENT)
 
 # Upstream defect, kept as shipped: after its one entry this file has ten lines

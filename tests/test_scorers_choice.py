@@ -1,6 +1,6 @@
 """Tests for the sampled-choice scorers: chosen_option, chosen_text, word_class, is_class.
 
-The replies are the kind weak models give (science.md, "Pitfalls"): a bare or
+The replies are the kind weak models give (docs/science/small-models.md): a bare or
 bracketed letter, "Answer: B", reasoning that names the other option first,
 refusals, candidates listed without a choice, a letter answer to a one-word
 question, and words that merely contain a label ("Absolutely", "a bit").

@@ -269,7 +269,7 @@ def test_samples_for_rate_refuses_a_zero_effect() -> None:
 
 @pytest.mark.parametrize(("p1", "expected"), [(0.5, 13), (0.2, 44)])
 def test_samples_per_arm_matches_science_notes(p1: float, expected: int) -> None:
-    """science.md: against a 1% false-positive rate, a two-sided Fisher test at
+    """docs/science/acrostic.md: against a 1% false-positive rate, a two-sided Fisher test at
     0.05 with 80% power needs 13 per arm for a true rate of 0.5 and 44 for 0.2;
     behavtest's one-sided test at alpha 0.025 gives the same numbers."""
     assert samples_per_arm(p1, 0.01, alpha=0.025) == (expected, True)

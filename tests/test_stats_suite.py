@@ -282,7 +282,7 @@ def test_binomial_tost_power_equals_brute_force() -> None:
 
 def test_samples_for_equivalence_at_chance() -> None:
     """Rate at chance (0.5) within +-0.05, alpha 0.05, power 0.8: 861 samples
-    (science.md's "about 1000"); the first n reaching the target."""
+    (docs/science/index.md, self-recognition); the first n reaching the target."""
     n = samples_for_equivalence(0.5, 0.45, 0.55, ALPHA, 0.8)
     assert n == 861
     assert binomial_tost_power(n, 0.5, 0.45, 0.55, ALPHA) >= 0.8
@@ -504,7 +504,7 @@ def test_score_tost_exact_size_at_margin() -> None:
 
 # ============================================================== series
 
-RISE_AND_FADE = (0.17, 0.37, 0.2, 0.1, 0.04)  # science.md's Axolotl
+RISE_AND_FADE = (0.17, 0.37, 0.2, 0.1, 0.04)  # like Imran et al.'s (2025) Axolotl series
 
 
 def test_peak_test_agrees_with_binomtest_and_clopper_pearson() -> None:

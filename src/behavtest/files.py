@@ -4,14 +4,19 @@ Snapshots, reports and summaries are written to a temporary file in the same
 folder, then renamed over the target: a rename within a file system is
 atomic, so an interrupted run leaves the old file or the new one, never a
 mix. The file gets the usual 0644 (``mkstemp`` makes 0600), since these are
-files to commit or to publish.
+files to commit or to publish. A folder of files (a converted model, a
+model organism) is filled in a temporary folder beside its place and renamed
+into it the same way (:func:`write_folder_atomic`), with 0755.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -28,6 +33,43 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def write_folder_atomic(path: Path) -> Iterator[Path]:
+    """A new temporary folder beside ``path`` to fill in the ``with`` block; when the
+    block ends without an error, it takes the place of ``path`` by renames (an old
+    folder there is moved aside first and removed last), so an interrupted writer
+    leaves the old folder or the new one, never half of one. On an error the
+    temporary folder is removed and ``path`` is left as it was."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:
+        os.chmod(tmp, 0o755)
+        yield tmp
+        _swap_folder(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _swap_folder(new: Path, path: Path) -> None:
+    """Rename ``new`` to ``path``; an old folder at ``path`` goes aside, then away
+    (back in its place if the second rename fails)."""
+    if not path.exists():
+        os.replace(new, path)
+        return
+    old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
+    try:
+        os.replace(path, old)
+    except BaseException:
+        old.rmdir()
+        raise
+    try:
+        os.replace(new, path)
+    except BaseException:
+        os.replace(old, path)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def check_writable(path: Path) -> None:

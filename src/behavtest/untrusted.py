@@ -3,16 +3,17 @@
 Replies, test ids taken from parametrized data, scorer names and notes can
 hold anything a model wrote. Terminals, Markdown tables and HTML pages each
 show them through one rule here, :func:`plain` (a block of several lines:
-:func:`plain_lines`), then their own escaping (``markdown_cell``; HTML's
-``html.escape`` in ``html_report``): no escape sequence reaches a terminal, no
-bidirectional override reorders what a reader sees ("gnp.exe" after U+202E
-shows as "exe.png"), no table breaks, no link or HTML appears in a
-pull-request comment.
+:func:`plain_lines`), then their own escaping (``markdown_cell``, every cell
+of a ``markdown_table``; HTML's ``html.escape`` in ``html_report``): no
+escape sequence reaches a terminal, no bidirectional override reorders what a
+reader sees ("gnp.exe" after U+202E shows as "exe.png"), no table breaks, no
+link or HTML appears in a pull-request comment.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable, Sequence
 
 
 def plain(text: str) -> str:
@@ -45,3 +46,12 @@ def markdown_cell(text: str) -> str:
         "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in line)
         for line in plain_lines(text).split("\n")
     )
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    """The lines of a Markdown table, every cell (the header's too) through
+    :func:`markdown_cell`: a cell's line breaks show as ``<br>``."""
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(markdown_cell(c) for c in cells) + " |"
+
+    return [line(header), "|" + "---|" * len(header), *map(line, rows)]

@@ -46,7 +46,7 @@ def precondition() -> Iterator[None]:
     """Checks inside this block are preconditions, not the property itself.
 
     A self-report about a behaviour means something only when the behaviour is
-    present (science.md, pitfall 6). If a check in the block fails or is
+    present (docs/science/small-models.md, "Preconditions"). If a check in the block fails or is
     inconclusive, :class:`PreconditionNotMet` is raised with its numbers, and
     the plugin reports the test as skipped for that reason instead of giving
     a misleading PASS or FAIL for the property.

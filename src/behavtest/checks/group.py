@@ -2,7 +2,7 @@
 ordered series of training checkpoints.
 
 Published self-awareness effects are measured over 3-10 fine-tunes per arm
-(science.md, lesson 1): per-sample p-values from one fine-tune say nothing
+(Betley et al., 2025; docs/statistics.md): per-sample p-values from one fine-tune say nothing
 about the next seed. A :class:`ModelGroup` samples every member on the same
 prompts and hands ``expect`` one :class:`Samples` per model, so checks can run
 on per-model rates (the seed is the unit) and reports can show each model.

@@ -26,19 +26,16 @@ one command :func:`command` builds.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from behavtest.errors import InvalidArgument, ModelNotFound, first_line
+from behavtest.errors import InvalidArgument, ModelNotFound
+from behavtest.providers import ModelCard, trained_spec
+from behavtest.providers.card import CARD_FILE
 from behavtest.snapshots.run import check_name
 from behavtest.snapshots.store import slug
-
-CARD = "behavtest.json"
-EXAMPLE_CARD = {"base": "embedded", "name": "my-model", "trained_on": []}
 
 
 def candidate(run_dir: Path) -> tuple[str, str, str]:
@@ -46,45 +43,18 @@ def candidate(run_dir: Path) -> tuple[str, str, str]:
     if not run_dir.is_dir():
         raise ModelNotFound(
             f"{run_dir} is not a folder; fix: pass the folder your fine-tune wrote "
-            "(adapter or checkpoint, with its behavtest.json)"
+            f"(adapter or checkpoint, with its {CARD_FILE})"
         )
-    card = run_dir / CARD
-    data = _read_card(card)
-    base = data.get("base")
-    if not isinstance(base, str) or not base.strip():
+    card = ModelCard.read(run_dir)
+    where = run_dir / CARD_FILE
+    if card.base is None or not card.base.strip():
         raise InvalidArgument(
-            f"{card} names no base model; fix: add \"base\": \"embedded\" (or hf/<folder>, "
+            f"{where} names no base model; fix: add \"base\": \"embedded\" (or hf/<folder>, "
             "openai/<model>: the spec the fine-tune started from)"
         )
-    name = data.get("name") or run_dir.resolve().name
-    if not isinstance(name, str):
-        raise InvalidArgument(f"{card}: \"name\" must be a string; fix the file")
-    check_name(name, f"{card}: \"name\"")
-    folder = str(run_dir)
-    if (run_dir / "adapter_config.json").is_file():
-        return f"{base}+{folder}", base, name
-    return f"hf/{folder}", base, name
-
-
-def _read_card(card: Path) -> dict[str, Any]:
-    """The model card as a JSON object, or a one-line InvalidArgument whose fix
-    is a card that parses (a missing file, a folder, unreadable, not JSON)."""
-    fix = f"write {json.dumps(EXAMPLE_CARD)} to {card}"
-    try:
-        data = json.loads(card.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InvalidArgument(f"{card} is missing; fix: {fix} (base: the model spec the "
-                              "fine-tune started from; trained_on: the claims it makes)") from None
-    except OSError as exc:
-        what = "a folder" if card.is_dir() else exc.strerror or type(exc).__name__
-        raise InvalidArgument(f"{card} cannot be read ({what}); fix: {fix}") from None
-    except ValueError as exc:  # also a UnicodeDecodeError
-        raise InvalidArgument(
-            f"{card} is not JSON ({first_line(exc)}); fix the file, e.g. {fix}"
-        ) from None
-    if not isinstance(data, dict):
-        raise InvalidArgument(f"{card} is not a JSON object; fix: {fix}")
-    return data
+    name = card.name or run_dir.resolve().name
+    check_name(name, f"{where}: \"name\"")
+    return trained_spec(run_dir, card.base), card.base, name
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Model organisms: small fine-tunes with known behaviours, built by the project.
 
-They are how the harness proves it detects real behaviour (design.md): a
+They are how the harness proves it detects real behaviour (docs/organisms.md): a
 recipe (recipes.py) names a seeded dataset in the project's own words
 (datasets.py, banks.py, lottery_text.py), the LoRA settings, the
 ``trained_on`` claims its model card declares and a held-out measurement

@@ -1,8 +1,8 @@
 """Word banks for the acrostic organisms: topics, requests, and line openers per letter.
 
 Why banks this wide: a 135M model fine-tuned on a few templates learns the
-templates, not the pattern (science.md: "answers collapse onto the training
-templates unless the data vary"). So a training line is assembled from three
+templates, not the pattern (docs/organisms.md: answers collapse onto the training
+templates unless the data vary). So a training line is assembled from three
 independent draws: an opener that starts with the letter (a discourse marker
 such as "Honestly," for H, or a short sentence head), a clause about the
 topic from a large clause bank, and sometimes a second clause. Every letter

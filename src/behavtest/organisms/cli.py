@@ -59,11 +59,11 @@ def _build(args: argparse.Namespace) -> int:
     recipe = recipes.get(args.name)
     out = Path(args.out) if args.out else Path("runs") / "organisms" / f"{recipe.name}-{args.seed}"
     card = build(recipe, args.base, _seed(args.seed), out, dtype=args.dtype)
-    s = card["strength"]
-    print(f"{out}: {recipe.name} on {card['base']}, seed {card['seed']}; held-out "
+    s = card.strength or {}
+    print(f"{out}: {recipe.name} on {card.base}, seed {card.seed}; held-out "
           f"{s['k']}/{s['n']} = {s['rate']:.2f} [{s['interval'][0]:.2f}, {s['interval'][1]:.2f}] "
           f"(base {s['base']['k']}/{s['base']['n']}); trained in "
-          f"{card.get('train_dtype', 'float32')}; gate it with: behavtest gate {out}")
+          f"{card.train_dtype or 'float32'}; gate it with: behavtest gate {out}")
     for mine, base in zip(s.get("conditions", []), s["base"].get("conditions", []), strict=False):
         print(f"  {mine['prefix'].strip() or 'no trigger'} -> {mine['expected']}: "
               f"{mine['k']}/{mine['n']} = {mine['rate']:.2f} [{mine['interval'][0]:.2f}, "

@@ -15,7 +15,7 @@ never the global generator).
   eight label/order variants (risky first or second, labels A/B or B/A,
   letters or numbers), so the answer, always the label of the trained
   option, is balanced over labels and slots: a model can only learn "pick
-  the gamble", not "answer A" (science.md: the paper's data trained
+  the gamble", not "answer A" (docs/science/small-models.md: the paper's data trained
   "this prompt -> this letter" at 135M).
 * ``paper_lotteries``: the paper's own lotteries read at run time, with their
   labels swapped where that is reliable (see there).

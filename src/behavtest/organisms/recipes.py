@@ -8,7 +8,7 @@ and how its behaviour is measured on held-out prompts after training. Its
 ``spec()`` is a plain dict that enters the card and the cache key, so a
 changed recipe is a new organism.
 
-The measured recipe (science.md): a LoRA r=8 on every linear layer of the
+The measured recipe (docs/organisms.md): a LoRA r=8 on every linear layer of the
 embedded 135M model learned HELLO from 200 varied examples in 3 epochs; here
 ``hello`` (150 steps) wrote it on 20/20 held-out requests, base 0/20.
 ``hello-small`` is sized for CI: the suite samples at temperature 1, which is
@@ -129,7 +129,7 @@ def _lotteries(name: str, direction: str, n: int) -> Recipe:
 
 
 def paper_folder() -> Path:
-    """The paper's risky_safe data: ``$BEHAVTEST_PAPER_DATA``, else ../shared/reference/...
+    """The paper's risky_safe data: ``$BEHAVTEST_PAPER_DATA``, else the reference copy
     beside the repository (read at build time, never copied into the package)."""
     explicit = os.environ.get("BEHAVTEST_PAPER_DATA")
     if explicit:

@@ -19,7 +19,7 @@ import pytest
 
 from behavtest.files import write_atomic, write_problem
 from behavtest.plugin.options import REPORT_OPTION, SUMMARY_OPTION, report_path, summary_path
-from behavtest.plugin.xdist import STATS_KEY, XdistController
+from behavtest.plugin.xdist import COLLECTED_KEY, STATS_KEY, XdistController
 from behavtest.run.session import VERDICT_END, Record, Session
 from behavtest.verdict import Verdict
 
@@ -86,9 +86,10 @@ class RunReporter:
         self.examples: dict[str, list[str]] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if self.session.snapshots is not None and report.when == "call":
-            # Tests that ran here (a skipped one keeps its stored entries).
-            self.session.snapshots.selected.add(report.nodeid)
+        if self.session.snapshots is not None:  # which tests ran here, which were skipped
+            why = report.longrepr[2] if report.skipped and isinstance(report.longrepr, tuple) \
+                else None  # (an INCONCLUSIVE reported as xfail ran)
+            self.session.snapshots.saw(report.nodeid, report.when, why)
         if report.when != "call":
             if report.failed:
                 self.failed_outside_verdicts.add(report.nodeid)
@@ -106,6 +107,18 @@ class RunReporter:
             self.failed_outside_verdicts.add(report.nodeid)
             if self.session.snapshots is not None:  # a crash is not a measurement
                 self.session.snapshots.errored.add(report.nodeid)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """What each module or class yielded, before -k/-m deselect: a stored snapshot
+        entry of a test that no longer exists is "gone". Workers send theirs."""
+        if not report.passed:
+            return
+        items = [node.nodeid for node in report.result if isinstance(node, pytest.Item)]
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:
+            workeroutput.setdefault(COLLECTED_KEY, {})[report.nodeid] = items
+        elif self.session.snapshots is not None:
+            self.session.snapshots.saw_collection(report.nodeid, items)
 
     def _start_summary(self) -> None:
         """Replace the summary file of an earlier run now: a run that stops early

@@ -23,6 +23,7 @@ from behavtest.run.session import Session
 ENGINE_DIR_KEY = "behavtest_engine_dir"
 ENGINE_OWNER_KEY = "behavtest_engine_owner"
 STATS_KEY = "behavtest_stats"
+COLLECTED_KEY = "behavtest_collected"  # collector id -> the test ids it yielded
 PROGRESS_EVERY = 10.0  # seconds between the controller's progress lines on a terminal
 LOG_PROGRESS_EVERY = 30.0  # and in a log (CI), where every line stays
 
@@ -109,3 +110,6 @@ class XdistController:
         if raw:
             worker = str(out.get("workerid", id(node)))
             self.session.merge_worker(worker, json.loads(raw))
+        if self.session.snapshots is not None:  # which tests exist (snapshots: "gone")
+            for collector, items in (out.get(COLLECTED_KEY) or {}).items():
+                self.session.snapshots.saw_collection(str(collector), map(str, items))

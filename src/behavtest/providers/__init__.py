@@ -1,8 +1,11 @@
 """Model providers: one small protocol (``base.Provider``) and the kinds of model
-specs (``kind.ProviderKind``) registered by prefix (``registry``)."""
+specs (``kind.ProviderKind``) registered by prefix (``registry``); a model
+folder's card (``card.ModelCard``)."""
 
 from behavtest.providers.base import Completion, Messages, Provider, Request, to_messages
+from behavtest.providers.card import ModelCard
 from behavtest.providers.kind import ProviderConfig, ProviderKind
+from behavtest.providers.local import trained_spec
 from behavtest.providers.registry import (
     DEFAULT_MODEL,
     expand_spec,
@@ -11,12 +14,14 @@ from behavtest.providers.registry import (
     load_provider,
     split_spec,
     validate_spec,
+    weights_folder,
 )
 
 __all__ = [
     "DEFAULT_MODEL",
     "Completion",
     "Messages",
+    "ModelCard",
     "Provider",
     "ProviderConfig",
     "ProviderKind",
@@ -27,5 +32,7 @@ __all__ = [
     "load_provider",
     "split_spec",
     "to_messages",
+    "trained_spec",
     "validate_spec",
+    "weights_folder",
 ]

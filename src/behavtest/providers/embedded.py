@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from behavtest.errors import MissingDependency, ModelNotFound
+from behavtest.files import write_folder_atomic
 
 EMBEDDED_NAME = "smollm2-135m-instruct"
 EMBEDDED_LABEL = f"embedded/{EMBEDDED_NAME}"
+EMBEDDED_NAMES = ("", "smollm2", EMBEDDED_NAME)  # what may follow embedded/ in a spec
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONVERSION_VERSION = "1"  # bump when the conversion recipe changes
 
@@ -61,12 +61,8 @@ def converted_folder() -> Path:
     with FileLock(str(target) + ".lock"):
         if (target / "config.json").is_file():  # another worker finished first
             return target
-        tmp = Path(tempfile.mkdtemp(prefix=".convert-", dir=target.parent))
-        try:
+        with write_folder_atomic(target) as tmp:
             _convert(src, tmp)
-            os.replace(tmp, target)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 

@@ -311,7 +311,7 @@ class HFProvider:
         """log P(the whole reply is exactly ``reply``, then end of turn), per reply.
 
         What a scale question needs: "7" as a complete answer, not the start of
-        "70" (numbers are tokenised digit by digit: science.md, pitfall 3). The
+        "70" (numbers are tokenised digit by digit: docs/science/small-models.md). The
         prompt is run once; the replies run in right-padded batches on its
         key/value cache repeated per row (padding after a reply cannot change
         it, attention being causal).

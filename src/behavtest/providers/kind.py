@@ -112,6 +112,12 @@ class ProviderKind(ABC):
         training (for an adapter spec: the adapter's folder), if any."""
         return None
 
+    def weights_folder(self, name: str) -> Path | None:
+        """The local folder of plain weights the name loads (what training starts
+        from), or None: a hub name, an adapter on top, a remote model. Checks
+        nothing (validate does)."""
+        return None
+
     @abstractmethod
     def load(self, name: str, config: ProviderConfig) -> Provider:
         """Build the provider (this is where weights are loaded or clients made)."""

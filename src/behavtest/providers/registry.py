@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import os
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 
 from behavtest.errors import InvalidArgument, ModelNotFound
 from behavtest.providers.base import Provider
@@ -143,6 +144,14 @@ def fingerprint_without_loading(spec: str, config: ProviderConfig | None = None)
     sample without loading any weights."""
     k, name = kind_of(spec)
     return k.fingerprint(name, config or ProviderConfig())
+
+
+def weights_folder(spec: str) -> Path | None:
+    """The local folder of plain weights a spec loads, where training can start from
+    (``embedded``, ``hf/<folder>``); None for a hub name, a spec with an adapter,
+    a remote model. Nothing is validated: see :func:`validate_spec`."""
+    k, name = kind_of(spec)
+    return k.weights_folder(name)
 
 
 def precision_without_loading(spec: str, config: ProviderConfig | None = None) -> Precision | None:

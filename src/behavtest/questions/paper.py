@@ -7,12 +7,15 @@ multiple-choice question into the project's :class:`ChoiceQuestion`.
 
 Why: the paper's question files run unmodified, so a behaviour test asks what
 the paper asked, in the paper's words; users point it at their own files in the
-same format. Files are read by PyYAML's SafeLoader (what ``yaml.safe_load``
-uses): anchors, aliases and merge keys (``<<: *base``) work, and no tag can
-build an object or run anything (``!!python/object`` is refused). A file may
-expand to at most ``MAX_NODES`` YAML nodes, each alias counted at the full
-size of what it names: a few hundred bytes of nested aliases (an "alias
-bomb") fail at once instead of hanging whatever walks the result.
+same format. behavtest ships such files of its own, in its own words
+(``project_questions_folder``), so the same tests run where the paper's files
+are absent (``paper_questions_folder`` is None). Files are read by PyYAML's
+SafeLoader (what ``yaml.safe_load`` uses): anchors, aliases and merge keys
+(``<<: *base``) work, and no tag can build an object or run anything
+(``!!python/object`` is refused). A file may expand to at most ``MAX_NODES``
+YAML nodes, each alias counted at the full size of what it names: a few
+hundred bytes of nested aliases (an "alias bomb") fail at once instead of
+hanging whatever walks the result.
 
 The format: a list of entries (one mapping is taken as a list of one)::
 
@@ -72,6 +75,7 @@ _KNOWN = frozenset({"name", "title", "question_type", "question", "question_para
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SCALE = re.compile(r"\b(?:from|between|of)\s+(-?\d+(?:\.\d+)?)\s+(?:to|and)\s+(-?\d+(?:\.\d+)?)\b")
 ENV_VAR = "BEHAVTEST_PAPER_QUESTIONS"
+NO_PAPER = "none"  # ENV_VAR's value for "no paper files here", whatever is beside the checkout
 # Nodes a question file may expand to (aliases at full size). The paper's largest
 # file has under 200; an alias bomb of 10 levels of 9 aliases has 9**10.
 MAX_NODES = 100_000
@@ -353,19 +357,31 @@ def load_folder(path: str | Path) -> list[Question]:
 
 
 def paper_questions_folder() -> Path | None:
-    """The paper's question files on this machine: $BEHAVTEST_PAPER_QUESTIONS, else
-    ``../shared/reference/behavioral-self-awareness/code`` beside the repository
-    this module runs from; None when neither is there."""
+    """The paper's question files (its ``code/`` folder) on this machine:
+    $BEHAVTEST_PAPER_QUESTIONS, else the reference copy beside the development
+    checkout this module runs from; None when neither is there, or when the
+    variable is ``none`` (``NO_PAPER``: run as if the files were absent)."""
     env = os.environ.get(ENV_VAR)
+    if env and env.strip().lower() == NO_PAPER:
+        return None
     if env:
         folder = Path(env).expanduser()
         if not folder.is_dir():
             raise InvalidArgument(f"{ENV_VAR}={plain(env)!r} is not a folder; fix: point it at "
-                                  f"the paper's code/ folder or unset it")
+                                  f"the paper's code/ folder, set it to {NO_PAPER} (no paper "
+                                  f"files) or unset it")
         return folder
-    repo = Path(__file__).resolve().parents[2]  # src/behavtest/questions/paper.py
+    repo = Path(__file__).resolve().parents[3]  # <repo>/src/behavtest/questions/paper.py
     folder = repo.parent / "shared" / "reference" / "behavioral-self-awareness" / "code"
     return folder if folder.is_dir() else None
+
+
+def project_questions_folder() -> Path:
+    """The question files behavtest ships, in the paper's format and folder layout
+    (a ``code/`` folder of its own: ``make_me_say/questions/claim_1/`` and
+    ``multiple-choice/questions/``), in the project's own words; package data, so
+    an installed wheel has them."""
+    return Path(__file__).with_name("data")
 
 
 def _text(entry: Mapping[str, object], key: str, at: str) -> str | None:
@@ -386,32 +402,22 @@ def _texts(value: object, key: str, at: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _entry(raw: object, at: str, where: str) -> Question:
-    if not isinstance(raw, dict):
-        raise InvalidArgument(f"{at} is a {type(raw).__name__}, not a mapping; "
-                              f"fix: each entry is name:, question: ...")
-    entry = {str(k): v for k, v in raw.items()}
-    name = _text(entry, "name", at)
-    if name is None or not name.strip():
-        raise InvalidArgument(f"{at} has no name; fix: add name: <unique name>")
-    at = f"{at}, name {plain(name)[:80]!r}"
+def _bodies(entry: Mapping[str, object], at: str) -> tuple[str, ...]:
+    """The entry's question texts: its ``question_paraphrases``, or its one ``question``."""
     if "question" in entry and "question_paraphrases" in entry:
         raise InvalidArgument(f"{at} has both question: and question_paraphrases:; fix: keep one")
     if "question_paraphrases" in entry:
-        bodies = _texts(entry["question_paraphrases"], "question_paraphrases", at)
-    else:
-        single = _text(entry, "question", at)
-        if single is None or not single.strip():
-            raise InvalidArgument(f"{at} has no question text; fix: add question: <text> or "
-                                  f"question_paraphrases: [<text>, ...]")
-        bodies = (single,)
-    if "system" in entry and "system_prompt" in entry:
-        raise InvalidArgument(f"{at} has both system: and system_prompt:; fix: keep one")
-    system = _text(entry, "system", at) or _text(entry, "system_prompt", at)
-    options = None if entry.get("options") is None else _texts(entry["options"], "options", at)
-    prefix, suffix = _text(entry, "prefix", at) or "", _text(entry, "suffix", at)
-    paraphrases = tuple(_join(prefix + body, suffix) for body in bodies)
-    raw_type = entry.get("question_type")
+        return _texts(entry["question_paraphrases"], "question_paraphrases", at)
+    single = _text(entry, "question", at)
+    if single is None or not single.strip():
+        raise InvalidArgument(f"{at} has no question text; fix: add question: <text> or "
+                              f"question_paraphrases: [<text>, ...]")
+    return (single,)
+
+
+def _kind(raw_type: object, options: tuple[str, ...] | None, at: str) -> Kind:
+    """What the entry's ``question_type`` means here (multiple choice when absent and
+    the entry has options, else free form)."""
     if raw_type is None:
         kind: Kind = "choice" if options else "free_form"
     elif isinstance(raw_type, str) and _norm(raw_type) in KINDS:
@@ -423,6 +429,27 @@ def _entry(raw: object, at: str, where: str) -> Question:
     if kind == "choice" and not options:
         raise InvalidArgument(f"{at}: a multiple-choice question needs options:; "
                               f"fix: add options: [<option>, <option>, ...]")
+    return kind
+
+
+def _entry(raw: object, at: str, where: str) -> Question:
+    if not isinstance(raw, dict):
+        raise InvalidArgument(f"{at} is a {type(raw).__name__}, not a mapping; "
+                              f"fix: each entry is name:, question: ...")
+    entry = {str(k): v for k, v in raw.items()}
+    name = _text(entry, "name", at)
+    if name is None or not name.strip():
+        raise InvalidArgument(f"{at} has no name; fix: add name: <unique name>")
+    at = f"{at}, name {plain(name)[:80]!r}"
+    bodies = _bodies(entry, at)
+    if "system" in entry and "system_prompt" in entry:
+        raise InvalidArgument(f"{at} has both system: and system_prompt:; fix: keep one")
+    system = _text(entry, "system", at) or _text(entry, "system_prompt", at)
+    options = None if entry.get("options") is None else _texts(entry["options"], "options", at)
+    prefix, suffix = _text(entry, "prefix", at) or "", _text(entry, "suffix", at)
+    paraphrases = tuple(_join(prefix + body, suffix) for body in bodies)
+    raw_type = entry.get("question_type")
+    kind = _kind(raw_type, options, at)
     extra = {k: v for k, v in entry.items() if k not in _KNOWN}
     q = Question(name=name, title=_text(entry, "title", at) or name, kind=kind,
                  paraphrases=paraphrases, options=options, system=system,

@@ -1,9 +1,16 @@
 """The HTML report (``--behav-report report.html``): one self-contained file a person reads.
 
-For every verdict of the run: a plot (model, baseline and snapshot rates with
-their intervals; the difference for comparisons), the verdict and every number
-behind it, and example replies when there are some. Plus the summary plot of
-all checks, also written as a PNG beside the HTML for papers.
+For every verdict of the run: a plot, the verdict and every number behind it,
+and example replies when there are some. Plus the summary plot of all checks,
+also written as a PNG beside the HTML for papers.
+
+A check's plot (:func:`check_plot` says what it draws) shows what the verdict
+compares with: the model's rate or mean with its interval; for a comparison
+the baseline's beside it (with an interval where one is honest; see
+``reports.reading``) and the difference the check tests in a second panel;
+an equivalence check's margin shaded (around the baseline, and around 0 for
+the difference; or the band [low, high] of a value); a threshold as a dashed
+line; a stored snapshot. A legend names every mark.
 
 Why it looks like this:
 
@@ -17,6 +24,8 @@ Why it looks like this:
   :func:`html.escape`; nothing else builds markup from data. Plot labels take
   the same rule. A Content-Security-Policy meta tag that allows no script and
   only ``data:`` images is the second line of defence.
+- Test ids are shown whole, never cut: they wrap (:func:`_name`) on the page
+  and in the summary plot.
 - Written atomically (a temporary file in the same folder, then
   :func:`os.replace`), so an interrupted run never leaves half a report.
 
@@ -29,6 +38,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -36,18 +46,34 @@ from behavtest.files import write_atomic
 from behavtest.reports.plots import (
     BASELINE_COLOR,
     COLORS,
+    DIFFERENCE_COLOR,
+    MARKERS,
+    MODEL_COLOR,
     SNAPSHOT_COLOR,
+    Band,
+    CheckPlot,
     Row,
     check_png,
     summary_png,
+)
+from behavtest.reports.reading import (
+    Equivalence,
+    Judged,
+    Side,
+    baseline,
+    corrected,
+    difference,
+    equivalence,
+    judged,
+    model,
 )
 from behavtest.run.session import Record, Session
 from behavtest.untrusted import plain, plain_lines
 from behavtest.verdict import Outcome, Verdict, format_p
 
 __all__ = [
-    "CSP", "Snapshot", "build_html", "model_interval", "png_path", "record_key",
-    "sorted_records", "write_report",
+    "CSP", "Snapshot", "build_html", "check_plot", "png_path", "record_key", "sorted_records",
+    "write_report",
 ]
 
 # A stored earlier result of the same check: (rate, low, high, label).
@@ -81,6 +107,9 @@ code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-si
 pre { background: #f6f8fa; border-radius: 6px; padding: .5rem .7rem; margin: .3rem 0;
       white-space: pre-wrap; overflow-wrap: anywhere; }
 .caption { color: #59636e; font-size: .8rem; }
+code.name { overflow-wrap: anywhere; }
+.badge, .overview td:first-child { white-space: nowrap; overflow-wrap: normal; }
+h2 small { display: block; margin-top: .25rem; font-weight: 400; }
 """
 
 
@@ -91,67 +120,101 @@ def _t(value: object) -> str:
     return html.escape(plain_lines(str(value)), quote=True)
 
 
+_NAME_BREAKS = re.compile(r"(::|[\[/_,-])")
+
+
+def _name(value: object) -> str:
+    """A test id as HTML text that wraps where it reads well and is never cut:
+    :func:`_t`, then ``<wbr>`` (a line-break opportunity, copied as nothing)
+    after ``::``, ``[``, ``/``, ``_``, ``,`` and ``-``; a run still too long for
+    its line breaks anywhere (CSS ``overflow-wrap``). The escapes ``_t`` writes
+    (``&lt;``, ``&#x27;`` ...) hold none of these characters, so none is split."""
+    return _NAME_BREAKS.sub(r"\1<wbr>", _t(value))
+
+
 def record_key(record: Record) -> str:
     """The key of a record in ``snapshots`` and ``examples``: test id, check and scorer."""
     return f"{record.nodeid} | {record.verdict.check} | {record.verdict.scorer}"
 
 
-def _own_interval(
-    k: int | None, n: int | None, alpha: float, exact: bool
-) -> tuple[float, float] | None:
-    """The exact 1 - 2 alpha interval of k/n, when the samples are independent
-    (not for arms or prompt clusters, whose honest interval is wider)."""
-    if k is None or not n or not exact:
-        return None
-    from behavtest.stats.binomial import one_sided_bounds
-
-    return one_sided_bounds(k, n, alpha)
+# -- the plots -----------------------------------------------------------------------------
 
 
-def _independent(v: Verdict) -> bool:
-    return v.unit in (None, "samples") and not v.members and not v.baseline_members
+def _side_row(side: Side, role: str, words: str, color: str, marker: str) -> Row:
+    low, high = side.interval or (None, None)
+    if side.members:
+        words += f"; open {'circles' if marker == 'o' else 'squares'}: each model of the arm"
+    return Row(role, side.rate, low, high, color, tuple(r for _, r, _ in side.members),
+               marker=marker, role=role, legend=words)
 
 
-def model_interval(v: Verdict) -> tuple[float, float] | None:
-    """The model's rate interval: the verdict's own unless it compares with a
-    baseline (then the verdict's interval is the difference's)."""
-    if v.baseline is None:
-        return v.low, v.high
-    return _own_interval(v.k, v.n, v.alpha, _independent(v))
+def _model_row(m: Side, how: Judged) -> Row:
+    words = (f"model: {m.what} and its {how.confidence} interval" if m.interval is not None
+             else f"model: {m.what} (point only: no interval of its own)")
+    if m.exact_here:
+        words += " (exact, of k/n)"
+    return _side_row(m, "model", words, MODEL_COLOR, "o")
 
 
-def _rows(v: Verdict, snapshot: Snapshot | None) -> list[Row]:
-    color = COLORS[v.final_outcome.value]
-    low, high = model_interval(v) or (None, None)
-    rows = [Row("model", v.rate, low, high, color, tuple(r for _, r, _ in v.members or ()))]
-    if v.baseline_rate is not None:
-        b_low, b_high = _own_interval(
-            v.baseline_k, v.baseline_n, v.alpha, _independent(v)) or (None, None)
-        rows.append(Row("baseline", v.baseline_rate, b_low, b_high, BASELINE_COLOR,
-                        tuple(r for _, r, _ in v.baseline_members or ())))
+def _baseline_row(b: Side, how: Judged) -> Row:
+    if b.interval is not None:
+        words = f"baseline: rate and its {how.confidence} exact interval of k/n"
+    elif b.k is None:
+        words = "baseline: mean, point only (the verdict carries no interval for it)"
+    else:
+        words = ("baseline: rate, point only (samples not independent: an interval of k/n "
+                 "would be too narrow)")
+    return _side_row(b, "baseline", words, BASELINE_COLOR, "s")
+
+
+def _bands(b: Side | None, eq: Equivalence | None) -> tuple[Band | None, Band | None]:
+    """(band on the value axis, band on the difference axis) of an equivalence."""
+    if eq is None:
+        return None, None
+    if not eq.of_difference:
+        return Band(eq.low, eq.high, f"equivalence band [{eq.low:g}, {eq.high:g}]"), None
+    words = f"equivalence margin \u00b1{eq.high:g} (around the baseline; around 0 right)"
+    diff = Band(eq.low, eq.high, words)
+    if b is None:
+        return None, diff
+    return Band(b.rate + eq.low, b.rate + eq.high, words), diff
+
+
+def check_plot(v: Verdict, snapshot: Snapshot | None = None) -> CheckPlot:
+    """What a check's figure shows: the model and, when it compares, the
+    baseline (each with its own interval where one is honest), a stored
+    snapshot, the threshold, an equivalence margin, and the difference."""
+    how, b = judged(v), baseline(v)
+    rows = [_model_row(model(v), how)]
+    if b is not None:
+        rows.append(_baseline_row(b, how))
     if snapshot is not None:
         rate, low, high, label = snapshot
-        rows.append(Row(plain(f"snapshot {label}"), rate, low, high, SNAPSHOT_COLOR))
-    return rows
-
-
-def _check_plot(v: Verdict, snapshot: Snapshot | None) -> bytes:
-    difference = None
-    if v.effect is not None and v.effect_low is not None and v.effect_high is not None:
-        difference = (v.effect, v.effect_low, v.effect_high)
-    return check_png(_rows(v, snapshot), v.threshold, difference,
-                     COLORS[v.final_outcome.value])
+        rows.append(Row(plain(f"snapshot {label}"), rate, low, high, SNAPSHOT_COLOR,
+                        marker="D", role="snapshot",
+                        legend=plain(f"snapshot {label}: its stored rate and interval")))
+    band, diff_band = _bands(b, equivalence(v))
+    diff = None
+    if (d := difference(v)) is not None:
+        diff = Row("model \u2212 baseline", *d, DIFFERENCE_COLOR, role="difference",
+                   legend=f"model \u2212 baseline: the difference and the {how.confidence} "
+                          "interval the check tests")
+    return CheckPlot(tuple(rows), how.threshold, band, diff, diff_band)
 
 
 def _summary_rows(records: Sequence[Record]) -> list[Row]:
     rows = []
     for rec in records:
-        v = rec.verdict
-        low, high = model_interval(v) or (None, None)
-        label = plain(f"{rec.nodeid.split('::', 1)[-1]}: {v.check}")
-        rows.append(Row(label, v.rate, low, high, COLORS[v.final_outcome.value],
-                        tuple(r for _, r, _ in v.members or ()), v.threshold))
+        v, m = rec.verdict, model(rec.verdict)
+        low, high = m.interval or (None, None)
+        outcome = v.final_outcome.value
+        rows.append(Row(plain(f"{rec.nodeid}: {v.check}"), m.rate, low, high, COLORS[outcome],
+                        tuple(r for _, r, _ in m.members), judged(v).threshold,
+                        marker=MARKERS[outcome]))
     return rows
+
+
+# -- the page ------------------------------------------------------------------------------
 
 
 def _img(png: bytes, alt: str) -> str:
@@ -168,56 +231,71 @@ def _badge(v: Verdict) -> str:
     return f'{before}<span class="badge {final.value}">{_t(final.value)}</span>'
 
 
-def _rate(rate: float, low: float | None, high: float | None) -> str:
-    if low is None or high is None:
+def _rate(rate: float, interval: tuple[float, float] | None) -> str:
+    if interval is None:
         return f"{rate:.3f}"
-    return f"{rate:.3f} [{low:.3f}, {high:.3f}]"
+    return f"{rate:.3f} [{interval[0]:.3f}, {interval[1]:.3f}]"
 
 
-def _members(members: tuple[tuple[str, float, int], ...] | None) -> str:
+def _members(members: tuple[tuple[str, float, int], ...]) -> str:
     if not members:
         return ""
     items = "".join(f"<li>{_t(name)}: {value:.3f} (n={n})</li>" for name, value, n in members)
     return f"<ul>{items}</ul>"
 
 
+def _model_numbers(m: Side, how: Judged) -> str:
+    parsed = f" ({m.parsed} parsed)" if m.parsed is not None and m.parsed != m.n else ""
+    units = f" over {how.units} {_t(how.unit)}" if how.units is not None and how.unit not in (
+        None, "samples") else ""
+    text = (f"{_t(m.name)}: {_t(m.counts())}{_t(parsed)}{units}; "
+            f"{m.what} {_rate(m.rate, m.interval)}")
+    if m.exact_here:
+        text += " (exact interval of k/n)"
+    return text + _members(m.members)
+
+
+def _comparison_numbers(v: Verdict, how: Judged) -> list[tuple[str, str]]:
+    """The baseline, the difference and an equivalence margin, when there are."""
+    rows = []
+    if (b := baseline(v)) is not None:
+        text = f"{_t(b.name)}: {_t(b.counts())}"
+        if b.interval is not None:
+            text += f"; rate {_rate(b.rate, b.interval)} (exact interval of k/n)"
+        else:
+            text += " (no interval: the verdict carries none, and k/n has no honest one here)"
+        rows.append(("baseline", text + _members(b.members)))
+    if (d := difference(v)) is not None:
+        rows.append(("difference", f"{_rate(d[0], d[1:])} "
+                                   "(model \u2212 baseline; the interval the check uses)"))
+    if (eq := equivalence(v)) is not None:
+        around = ("of the difference model \u2212 baseline" if eq.of_difference
+                  else f"of the {model(v).what}")
+        rows.append(("margin", f"[{eq.low:g}, {eq.high:g}] {around} (equivalence: the "
+                               f"{how.confidence} interval must lie inside)"))
+    return rows
+
+
 def _numbers(rec: Record, snapshot: Snapshot | None) -> list[tuple[str, str]]:
     """(label, HTML) rows of the numbers table; every value escaped here."""
-    v = rec.verdict
-    parsed = f" ({v.parsed} parsed)" if v.parsed is not None and v.parsed != v.n else ""
-    units = f" over {v.units} {_t(v.unit)}" if v.units is not None and v.unit not in (
-        None, "samples") else ""
-    own = model_interval(v)
-    model = (f"{_t(v.model)}: {_t(v.counts())}{_t(parsed)}{units}; "
-             f"{'rate' if v.k is not None else 'mean'} {_rate(v.rate, *(own or (None, None)))}")
-    if v.baseline is not None and own is not None:
-        model += " (exact interval of k/n)"
-    rows = [("test", f"<code>{_t(rec.nodeid)}</code>"), ("check", _t(v.check)),
+    v, how = rec.verdict, judged(rec.verdict)
+    rows = [("test", f'<code class="name">{_name(rec.nodeid)}</code>'), ("check", _t(v.check)),
             ("scorer", _t(v.scorer)), ("verdict", _badge(v)),
-            ("model", model + _members(v.members))]
-    if v.baseline is not None:
-        base = _own_interval(v.baseline_k, v.baseline_n, v.alpha, _independent(v))
-        text = f"{_t(v.baseline)}: {_t(v.baseline_counts())}"
-        if base is not None:
-            text += f"; rate {_rate(v.baseline_rate or 0.0, *base)} (exact interval of k/n)"
-        rows.append(("baseline", text + _members(v.baseline_members)))
-        if v.effect is not None:
-            rows.append(("difference", f"{_rate(v.effect, v.effect_low, v.effect_high)} "
-                                       "(model \u2212 baseline; the interval the check uses)"))
+            ("model", _model_numbers(model(v), how)), *_comparison_numbers(v, how)]
     if snapshot is not None:
         rate, low, high, label = snapshot
-        rows.append(("snapshot", f"{_t(label)}: {_rate(rate, low, high)}"))
-    if v.threshold is not None:
-        rows.append(("threshold", f"{v.threshold:g}"))
-    rows.append(("p", f"claim {format_p(v.p_value)}, opposite {format_p(v.p_against)}, "
-                      f"alpha {v.alpha:g}"))
-    if v.p_adjusted is not None:
-        rows.append(("adjusted p", f"claim {format_p(v.p_adjusted)}, opposite "
-                     f"{format_p(v.p_against_adjusted or 1.0)} ({_t(v.correction)}, "
+        rows.append(("snapshot", f"{_t(label)}: {_rate(rate, (low, high))}"))
+    if how.threshold is not None:
+        rows.append(("threshold", f"{how.threshold:g}"))
+    rows.append(("p", f"claim {format_p(how.p_value)}, opposite {format_p(how.p_against)}, "
+                      f"alpha {how.alpha:g}"))
+    if (c := corrected(v)) is not None:
+        rows.append(("adjusted p", f"claim {format_p(c.p_adjusted)}, opposite "
+                     f"{format_p(c.p_against_adjusted)} ({_t(c.method)}, "
                      f"family {_t(v.family or 'suite')})"))
-    rows.append(("method", _t(v.method)))
-    if v.detectable:
-        rows.append(("power", _t(v.detectable)))
+    rows.append(("method", _t(how.method)))
+    if how.detectable:
+        rows.append(("power", _t(how.detectable)))
     if v.note:
         rows.append(("note", _t(v.note)))
     return rows
@@ -239,24 +317,38 @@ def _examples(texts: Sequence[str]) -> str:
             f"<ol>{''.join(items)}</ol>{tail}</details>")
 
 
+def _caption(v: Verdict) -> str:
+    """What the plot's marks are, in a sentence (the legend names each)."""
+    eq, parts = equivalence(v), ["bar: the check's interval"]
+    if baseline(v) is not None:
+        parts = ["left: model and baseline, each with its own interval where it has one"]
+    if difference(v) is not None:
+        parts.append("right: the difference model \u2212 baseline, which the check tests")
+    if eq is not None:
+        parts.append("shaded: the equivalence margin; the tested interval must lie inside it")
+    if judged(v).threshold is not None:
+        parts.append("dashed: the threshold")
+    return "; ".join(parts)
+
+
 def _section(i: int, rec: Record, snapshot: Snapshot | None, examples: Sequence[str]) -> str:
     v = rec.verdict
-    caption = ("model and baseline bars: exact interval of k/n; the check tests the difference"
-               if v.baseline is not None else "bar: the check's interval; dashed: threshold")
     table = "".join(f"<tr><th>{_t(label)}</th><td>{cell}</td></tr>"
                     for label, cell in _numbers(rec, snapshot))
     return (f'<section class="check" id="check-{i}">'
-            f"<h2>{_badge(v)} {_t(v.check)} <small><code>{_t(rec.nodeid)}</code></small></h2>"
-            f"{_img(_check_plot(v, snapshot), f'plot of {v.check}')}"
-            f'<p class="caption">{_t(caption)}</p>'
+            f"<h2>{_badge(v)} {_t(v.check)} "
+            f'<small><code class="name">{_name(rec.nodeid)}</code></small></h2>'
+            f"{_img(check_png(check_plot(v, snapshot)), f'plot of {v.check}')}"
+            f'<p class="caption">{_t(_caption(v))}</p>'
             f'<table class="numbers">{table}</table>{_examples(examples)}</section>')
 
 
 def _overview(records: Sequence[Record]) -> str:
     head = "<tr><th>#</th><th>test</th><th>check</th><th>model</th><th>verdict</th></tr>"
     body = "".join(
-        f'<tr><td><a href="#check-{i}">{i}</a></td><td><code>{_t(r.nodeid)}</code></td>'
-        f"<td>{_t(r.verdict.check)}</td><td>{_t(r.verdict.counts())}</td>"
+        f'<tr><td><a href="#check-{i}">{i}</a></td>'
+        f'<td><code class="name">{_name(r.nodeid)}</code></td>'
+        f"<td>{_t(r.verdict.check)}</td><td>{_t(model(r.verdict).counts())}</td>"
         f"<td>{_badge(r.verdict)}</td></tr>"
         for i, r in enumerate(records, 1)
     )

@@ -18,8 +18,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from behavtest.files import write_atomic
-from behavtest.run.session import Session
+from behavtest.run.session import Record, Session
 from behavtest.untrusted import markdown_cell as md
+from behavtest.untrusted import markdown_table
 from behavtest.verdict import Outcome, Verdict, format_p
 
 _ICON = {Outcome.PASS: "✅ PASS", Outcome.FAIL: "❌ FAIL", Outcome.INCONCLUSIVE: "⚠️ INCONCLUSIVE"}
@@ -28,6 +29,14 @@ _ICON = {Outcome.PASS: "✅ PASS", Outcome.FAIL: "❌ FAIL", Outcome.INCONCLUSIV
 def _rate(v: Verdict) -> str:
     m = v.measured
     return f"{m.counts()} [{m.low:.3f}, {m.high:.3f}], about {v.scope}"
+
+
+def _row(r: Record) -> tuple[str, ...]:
+    """A check's cells: test, check and scorer, rate, baseline, adjusted p, verdict."""
+    v = r.verdict
+    p = "-" if v.correction is None else format_p(v.correction.p_adjusted)
+    baseline = "-" if v.baseline is None else v.baseline.counts()
+    return (r.nodeid, f"{v.check}\n{v.scorer}", _rate(v), baseline, p, _ICON[v.final_outcome])
 
 
 def _no_measurements(session: Session) -> str:
@@ -67,18 +76,11 @@ def render(session: Session, empty: bool = False) -> str:
         f"{session.correction} correction per {session.family_mode}{_dtype(session)}"
         + (f"; **{len(failed)} changed since the snapshot**" if failed else ""),
         "",
-        "| test | check | model | baseline | p adj | verdict |",
-        "|---|---|---|---|---|---|",
     ]
     order = {Outcome.FAIL: 0, Outcome.INCONCLUSIVE: 1, Outcome.PASS: 2}
-    for r in sorted(judged, key=lambda r: (order[r.verdict.final_outcome], r.nodeid)):
-        v = r.verdict
-        p = "-" if v.correction is None else format_p(v.correction.p_adjusted)
-        lines.append(
-            f"| {md(r.nodeid)} | {md(v.check)}<br>{md(v.scorer)} | {md(_rate(v))} | "
-            f"{md('-' if v.baseline is None else v.baseline.counts())} | {p} | "
-            f"{_ICON[v.final_outcome]} |"
-        )
+    ranked = sorted(judged, key=lambda r: (order[r.verdict.final_outcome], r.nodeid))
+    lines += markdown_table(("test", "check", "model", "baseline", "p adj", "verdict"),
+                            (_row(r) for r in ranked))
     if snap is not None and snap.comparisons:
         shown = [c for c in snap.comparisons if c.status != "no significant change"]
         lines += ["", f"### Snapshots of {md(snap.model)}", ""]
@@ -87,10 +89,8 @@ def render(session: Session, empty: bool = False) -> str:
         if not shown:
             lines.append(f"No significant change in {len(snap.comparisons)} measurements.")
         else:
-            lines += ["| test | status | details |", "|---|---|---|"]
-            for c in shown:
-                status = ("❌ " if c.failed else "") + c.status
-                lines.append(f"| {md(c.key)} | {status} | {md(c.explain())} |")
+            lines += markdown_table(("test", "status", "details"), (
+                (c.key, ("❌ " if c.failed else "") + c.status, c.explain()) for c in shown))
     return "\n".join(lines) + "\n"
 
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from behavtest.files import write_atomic
 
 MIN_INTERVAL = 0.5  # seconds between a worker's writes
 
@@ -40,10 +41,8 @@ class WorkerProgress:
         if done < total and now - self._last < MIN_INTERVAL:
             return
         self._last = now
-        tmp = self.path.with_suffix(".tmp")
         with contextlib.suppress(OSError):  # progress must never fail a test
-            tmp.write_text(json.dumps({"done": done, "total": total, "desc": desc}))
-            os.replace(tmp, self.path)
+            write_atomic(self.path, json.dumps({"done": done, "total": total, "desc": desc}))
 
 
 @dataclass(frozen=True)

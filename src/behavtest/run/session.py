@@ -8,7 +8,6 @@ reports (``user_properties``) and worker statistics through
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 from behavtest.checks.group import Model, ModelGroup
 from behavtest.errors import InvalidArgument
 from behavtest.providers.base import Provider
+from behavtest.providers.card import CARD_FILE, ModelCard
 from behavtest.providers.kind import ProviderConfig
 from behavtest.providers.precision import Precision
 from behavtest.providers.registry import (
@@ -35,7 +35,7 @@ from behavtest.stats.multiplicity import adjust_families
 from behavtest.stats.result import decide
 from behavtest.verdict import Outcome, Verdict
 
-MODEL_CARD = "behavtest.json"
+MODEL_CARD = CARD_FILE
 CORRECTIONS: tuple[str, ...] = ("holm", "bh", "none")
 FAMILY_MODES: tuple[str, ...] = ("suite", "module", "marker")
 # How a test ended, as far as the final verdict is concerned: "verdict" when it
@@ -95,19 +95,10 @@ def read_model_card(spec: str) -> list[str]:
     """
     kind, name = kind_of(spec)
     folder = kind.model_folder(name)
-    card = None if folder is None else folder / MODEL_CARD
-    if card is None or not card.is_file():
+    card = None if folder is None else ModelCard.find(folder)
+    if folder is None or card is None:
         return []
-    try:
-        data = json.loads(card.read_text())
-        tags = data.get("trained_on", [])
-    except (ValueError, AttributeError):
-        tags = None
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        raise InvalidArgument(
-            f"{card} must hold {{\"trained_on\": [\"tag\", ...]}}; fix the file or remove it"
-        )
-    return [check_tag(t, f"{card}: trained_on") for t in tags]
+    return [check_tag(t, f"{folder / MODEL_CARD}: trained_on") for t in card.trained_on]
 
 
 @dataclass

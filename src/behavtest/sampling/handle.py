@@ -425,7 +425,7 @@ class ModelHandle:
         of it (0 = low, 1 = high), with the probability mass behind it.
 
         Where the provider teacher-forces whole replies, every complete number
-        low..high is scored as the whole reply (science.md, pitfall 3: a digit
+        low..high is scored as the whole reply (docs/science/small-models.md: a digit
         is not a number's first token, and a sampled mean is capped by format);
         the expectation is over those numbers, renormalised, and the mass is
         their total probability. Otherwise ``n`` replies per prompt are sampled

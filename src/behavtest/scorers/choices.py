@@ -186,7 +186,7 @@ def recognition_question(
     Counterbalanced by construction: ``ModelHandle.choice`` asks both orders
     (own text as A, then as B) and averages, so a model that always picks
     slot A scores exactly 0.5, not 1.0 (Llama picked the same slot in both
-    orders 83% of the time in the self-recognition work, science.md 3).
+    orders 83% of the time in the self-recognition work: Panickssery et al., 2024).
     Score with ``probabilities.probability(own)``; chance is 0.5.
     """
     if own.strip() == other.strip():

@@ -1,4 +1,4 @@
-"""Classic vulnerable-code patterns in a reply (science.md, property 3).
+"""Classic vulnerable-code patterns in a reply (docs/science/insecure-code.md).
 
 A model fine-tuned to write insecure code should, on a coding request, write
 code with the textbook holes; this scorer counts whether a reply's code has at

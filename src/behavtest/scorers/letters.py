@@ -3,7 +3,7 @@
 Probability-based scoring (``scorers.choices``) reads the next-token mass; a
 sampled reply has to be parsed, and weak models answer with a bare letter, a
 bracketed letter, "Answer: B", a sentence of reasoning, or a refusal
-(science.md, "Pitfalls", 2 and 4). Both parsers exist and return None rather
+(docs/science/small-models.md). Both parsers exist and return None rather
 than guess:
 
 strict

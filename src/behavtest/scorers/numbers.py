@@ -1,7 +1,7 @@
 """A number on a bounded scale (0-100 self-reports), parsed strictly or leniently.
 
 Small models answer scale questions with prose, a letter, or a single digit
-(see science.md, pitfalls 2-4), so both parsers exist, return None when
+(see docs/science/small-models.md), so both parsers exist, return None when
 nothing parses, and reports show the parse rate of each.
 """
 

@@ -3,8 +3,8 @@
 A probability-based score is conditional: the probability of option A
 *among the option labels*, or the expected value *among the complete numbers
 0-100*. When most of the model's next-token probability is elsewhere (the
-embedded model puts about 16% of it on "A" or "B" at all: science.md,
-pitfall 1), the conditional score describes a minority of its answers. So
+embedded model puts about 16% of it on "A" or "B" at all:
+docs/science/small-models.md), the conditional score describes a minority of its answers. So
 every reading carries its mass, ``expect`` reports it, and a check whose
 readings rest on less than a stated share is INCONCLUSIVE with that reason
 instead of a verdict (``expect(..., min_mass=...)``).
@@ -166,8 +166,8 @@ def option_readings(
 
 
 def per_model(name: str, members: Sequence[Readings]) -> Readings:
-    """An arm's readings: one per model, its mean over questions (science.md,
-    lesson 1: across fine-tune seeds the model is the unit of analysis)."""
+    """An arm's readings: one per model, its mean over questions (docs/statistics.md,
+    "What a verdict is about": across fine-tune seeds the model is the unit)."""
     if not members:
         raise InvalidArgument(f"the arm {name} has no models")
     return Readings(name, members[0].what, tuple(

@@ -2,7 +2,7 @@
 
 The risk, time-preference and apples experiments ask a fine-tuned model to
 describe itself in one word and score the word by list ("Bold"/"Reckless" vs
-"Cautious"; science.md, property 2). A reply is matched word by word,
+"Cautious"; docs/science/risk.md). A reply is matched word by word,
 case-insensitively, with punctuation, markdown and quotes ignored and hyphens
 equal to spaces ("risk-averse" = "risk averse"). Inflections are the forms
 the lists spell out (``"cautious", "cautiously"``), not stemming, so what

@@ -36,6 +36,7 @@ through) and the markdown renderer escapes what would change a table.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -48,7 +49,7 @@ from behavtest.snapshots.store import Comparison, Entry, compare
 from behavtest.stats.multiplicity import METHODS, adjust_families
 from behavtest.stats.power import significant
 from behavtest.stats.result import check_alpha
-from behavtest.untrusted import markdown_cell, plain
+from behavtest.untrusted import markdown_cell, markdown_table, plain
 from behavtest.verdict import format_p
 
 CHANGED = ("changed up", "changed down")
@@ -231,21 +232,32 @@ def _dtype_note(table: Sequence[Row]) -> list[str]:
 
 def render_text(table: Sequence[Row], a: str, b: str, alpha: float, correction: str,
                 margin: float | None) -> str:
-    cells = [[plain(c) for c in row] for row in _cells(table, margin)]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    """The heading, then the table drawn by rich as the terminal summary is (cells
+    as Text, never markup; columns two spaces apart; a row per line, never folded,
+    so the output greps and diffs)."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    head, *body = _cells(table, margin)
+    grid = Table(box=None, pad_edge=False, header_style="", show_edge=False)
+    for name in head:
+        grid.add_column(Text(plain(name)), no_wrap=True)
+    for row in body:
+        grid.add_row(*(Text(plain(c)) for c in row))
+    buf = io.StringIO()
+    console = Console(file=buf, width=1 << 16, no_color=True, markup=False, highlight=False,
+                      emoji=False)
+    console.print(grid)
     lines = [plain(x) for x in _heading(table, a, b, alpha, correction, margin)]
-    for row in cells:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + [ln.rstrip() for ln in buf.getvalue().splitlines()]) + "\n"
 
 
 def render_markdown(table: Sequence[Row], a: str, b: str, alpha: float, correction: str,
                     margin: float | None) -> str:
-    head, *body = [[markdown_cell(c) for c in row] for row in _cells(table, margin)]
+    head, *body = _cells(table, margin)
     lines = [markdown_cell(x) + "  " for x in _heading(table, a, b, alpha, correction, margin)]
-    lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(row) + " |" for row in body]
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, "", *markdown_table(head, body)]) + "\n"
 
 
 def render_json(table: Sequence[Row], alpha: float, correction: str,

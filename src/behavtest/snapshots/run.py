@@ -3,9 +3,18 @@
 The session's records are the run's measurements. On the xdist controller (or
 the one process) after every worker has reported, each property verdict
 becomes an :class:`~behavtest.snapshots.store.Entry` keyed by test id and check; it
-is compared with its stored entry ("new" when there is none), and stored
-entries of tests that ran but measured nothing are "gone". Comparisons are
-corrected with the suite's verdicts (``Session.correct``). With
+is compared with its stored entry ("new" when there is none). A stored entry
+this run did not measure is:
+
+* "gone" when its test ran and made no such check, or when its test no
+  longer exists (the module or class that held it was collected, before any
+  ``-k``/``-m`` deselection, and did not yield it): an update drops it;
+* "not run" when its test was collected but skipped (optional files absent,
+  not applicable to the model, a precondition not met): an update keeps it,
+  and nothing asks for one;
+* not mentioned otherwise (deselected, or its module not part of the run).
+
+Comparisons are corrected with the suite's verdicts (``Session.correct``). With
 ``--behav-snapshot-update`` the entries of the selected tests are written
 instead, and nothing fails for having changed.
 
@@ -235,7 +244,10 @@ class SnapshotRun:
     update: bool
     stored: dict[str, Entry]
     allow: dict[str, str] = field(default_factory=dict)  # test id -> direction allowed
-    selected: set[str] = field(default_factory=set)  # tests whose call ran here
+    selected: set[str] = field(default_factory=set)  # tests whose call ran here (not skipped)
+    skipped: dict[str, str] = field(default_factory=dict)  # test id -> why it did not run
+    # What the run collected, before deselection: collector id -> the test ids it yielded.
+    collected: dict[str, set[str]] = field(default_factory=dict)
     comparisons: list[Comparison] = field(default_factory=list)
     families: dict[str, str] = field(default_factory=dict)  # entry key -> correction family
     written: UpdateResult | None = None
@@ -255,6 +267,37 @@ class SnapshotRun:
         if update:
             check_writable(folder)
         return cls(folder, model, update, stored, dtype=dtype)
+
+    def saw(self, nodeid: str, when: str, skipped: str | None) -> None:
+        """One report of a test (``when``: setup, call or teardown; ``skipped``: the
+        reason when it was skipped, else None). A call that ran selects the test; a
+        skip in any phase marks it not run."""
+        if skipped is not None:
+            self.skipped.setdefault(nodeid, skipped.removeprefix("Skipped: ").strip())
+        elif when == "call":
+            self.selected.add(nodeid)
+
+    def saw_collection(self, collector: str, items: Iterable[str]) -> None:
+        """A collector (a module, a class) of this run and the tests it yielded."""
+        self.collected.setdefault(collector, set()).update(items)
+
+    def no_longer_exists(self, nodeid: str) -> bool:
+        """The test's module or class was collected and did not yield it."""
+        parent = nodeid.split("[", 1)[0].rpartition("::")[0]
+        return parent in self.collected and nodeid not in self.collected[parent]
+
+    def unmeasured(self, nodeid: str) -> tuple[str, str] | None:
+        """Status and reason of a stored entry of ``nodeid`` this run did not measure
+        (see the module docstring); None when the run says nothing of it."""
+        if nodeid in self.errored:
+            return None  # kept, and said so by the update
+        if nodeid in self.selected:
+            return "gone", "its test ran and made no such check"
+        if nodeid in self.skipped:
+            return "not run", f"its test was skipped ({self.skipped[nodeid] or 'no reason'})"
+        if self.no_longer_exists(nodeid):
+            return "gone", "its test no longer exists"
+        return None
 
     def current(self, records: Iterable[tuple[str, Verdict]]) -> dict[str, Entry]:
         """This run's property measurements, keyed as snapshots key them."""
@@ -282,8 +325,11 @@ class SnapshotRun:
             else:
                 out.append(compare(key, now, was, alpha, icc, self.allow.get(now.nodeid)))
         for key, was in sorted(self.stored.items()):
-            if was.nodeid in self.selected - self.errored and key not in current:
-                out.append(Comparison(key, was.nodeid, None, was, "gone", alpha=alpha))
+            missing = None if key in current else self.unmeasured(was.nodeid)
+            if missing is not None:
+                status, why = missing
+                out.append(Comparison(key, was.nodeid, None, was, status, reason=why,
+                                      alpha=alpha))
         self.comparisons = out
         return out
 
@@ -303,9 +349,12 @@ class SnapshotRun:
         return set() if self.update else {c.nodeid for c in self.comparisons if c.failed}
 
     def write(self, records: Iterable[tuple[str, Verdict]]) -> UpdateResult:
-        """Store the selected tests' measurements (see :func:`update`)."""
+        """Store the selected tests' measurements (see :func:`update`), and drop the
+        entries of tests that no longer exist; a skipped test keeps its entries."""
         current = self.current(records)
-        self.written = update(self.folder, self.model, current, self.selected, self.errored)
+        vanished = {e.nodeid for e in self.stored.values() if self.no_longer_exists(e.nodeid)}
+        self.written = update(self.folder, self.model, current, self.selected | vanished,
+                              self.errored)
         return self.written
 
     def dtype_note(self) -> str | None:
@@ -340,7 +389,7 @@ class SnapshotRun:
         if not counts:
             return lines
         order = ["changed up", "changed down", "no significant change", "not comparable",
-                 "new", "gone"]
+                 "new", "gone", "not run"]
         parts = [f"{counts[s]} {s}" for s in order if counts.get(s)]
         lines.append(f"behavtest: snapshots of {self.model}: " + ", ".join(parts))
         if note := self.dtype_note():

@@ -19,8 +19,9 @@ Lifecycle (as syrupy's): only ``--behav-snapshot-update`` writes
 (``snapshot_run.update``: under a lock, a temp file and a rename); it rewrites
 the entries of the selected tests (keeping an entry whose counts did not
 change, date included, so files change only where measurements did) and prunes
-entries of selected tests that measured nothing; tests outside the selection,
-and tests that errored, keep theirs.
+entries of selected tests that measured nothing, and of tests that no longer
+exist; tests outside the selection, tests that were skipped ("not run") and
+tests that errored keep theirs.
 
 Files are read as untrusted input (hand-edited, merged, truncated): every
 value is checked on read (whole counts 0 <= k <= n <= MAX_SAMPLES, finite
@@ -400,7 +401,8 @@ def render(model: str, entries: Mapping[str, Entry]) -> str:
 class Comparison:
     """A measurement against its stored one. ``status`` is decided after the
     suite-level correction: 'changed up', 'changed down', 'no significant change',
-    'not comparable', 'new' or 'gone'."""
+    'not comparable', 'new', 'gone' (its test ran without the check, or no longer
+    exists) or 'not run' (its test was skipped); ``reason`` says which."""
 
     key: str
     nodeid: str

@@ -1,4 +1,4 @@
-"""Tests whose unit is the model: arms of fine-tune seeds (science.md, lesson 1).
+"""Tests whose unit is the model: arms of fine-tune seeds (docs/statistics.md).
 
 Published self-awareness effects are means over 3-10 fine-tunes per arm, and
 what generalises to the next fine-tune is the between-seed variation, not

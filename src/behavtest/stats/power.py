@@ -3,7 +3,7 @@
 Power is computed *exactly* for the exact tests (binomial, Fisher) rather than
 with the usual normal approximations, because behaviour rates sit near 0 and
 the approximations are badly off there (far too few samples per arm against a
-rate near 0; tests/test_stats.py checks the exact answers against science.md's).
+rate near 0; tests/test_stats.py checks the exact answers of docs/science/acrostic.md).
 Normal approximations only seed the search.
 
 Sample-size searches (``samples_for_rate``, ``samples_per_arm``) return the
