@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from verdicts import make_verdict
 
 from behavtest.reports.html import CSP, build_html, record_key, write_report
 from behavtest.reports.plots import BASELINE_COLOR, MODEL_COLOR
@@ -63,7 +64,7 @@ def _verdict(**changes: object) -> Verdict:
         units=100, unit="samples",
     )
     base.update(changes)
-    return Verdict(**base)  # type: ignore[arg-type]
+    return make_verdict(**base)  # type: ignore[arg-type]
 
 
 # checks.expect's same_as and within (at_chance) write verdicts like these.

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from verdicts import make_verdict
 
 from behavtest import Scorer
 from behavtest.checks import expect
@@ -35,7 +36,7 @@ def _verdict(**changes: object) -> Verdict:
         units=100, unit="samples",
     )
     base.update(changes)
-    return Verdict(**base)  # type: ignore[arg-type]
+    return make_verdict(**base)  # type: ignore[arg-type]
 
 
 ABOVE = dict(check="rate above baseline", threshold=None, method="Newcombe hybrid score",

@@ -129,6 +129,11 @@ class Test:
     unit: str | None = None  # what they are: samples, prompts, pairs, models, checkpoints
     detectable: str | None = None  # what this n could have detected
 
+    @property
+    def confidence(self) -> str:
+        """The level of every interval the verdict shows, 1 - 2 alpha, e.g. '90%'."""
+        return f"{1.0 - 2.0 * self.alpha:.0%}"
+
 
 @dataclass(frozen=True)
 class Correction:

@@ -23,7 +23,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from behavtest.verdict import Verdict
+from behavtest.verdict import Correction, Test, Verdict
 
 __all__ = ["Equivalence", "Judged", "Side", "baseline", "corrected", "difference",
            "equivalence", "judged", "model"]
@@ -57,32 +57,11 @@ class Side:
         return f"{self.k}/{self.n} = {self.rate:.3f}"
 
 
-@dataclass(frozen=True)
-class Judged:
-    """How the claim was judged: the test, its level, both p-values, what it rests on."""
+Judged = Test
+"""How the claim was judged: the verdict's own part."""
 
-    method: str
-    alpha: float
-    p_value: float  # of the claim
-    p_against: float  # of the opposite claim
-    threshold: float | None
-    units: int | None  # independent units the test rests on
-    unit: str | None  # what they are: samples, prompts, pairs, models, checkpoints
-    detectable: str | None  # what this n could have detected
-
-    @property
-    def confidence(self) -> str:
-        """The level of every interval the verdict shows, 1 - 2 alpha, e.g. '90%'."""
-        return f"{1.0 - 2.0 * self.alpha:.0%}"
-
-
-@dataclass(frozen=True)
-class Corrected:
-    """The suite-level correction: its method and the adjusted p-values."""
-
-    method: str | None
-    p_adjusted: float
-    p_against_adjusted: float
+Corrected = Correction
+"""The suite-level correction: the verdict's own part."""
 
 
 @dataclass(frozen=True)
@@ -96,21 +75,18 @@ class Equivalence:
 
 
 def judged(v: Verdict) -> Judged:
-    return Judged(v.method, v.alpha, v.p_value, v.p_against, v.threshold, v.units, v.unit,
-                  v.detectable)
+    return v.test
 
 
 def corrected(v: Verdict) -> Corrected | None:
-    if v.p_adjusted is None:
-        return None
-    return Corrected(v.correction, v.p_adjusted,
-                     1.0 if v.p_against_adjusted is None else v.p_against_adjusted)
+    return v.correction
 
 
 def _independent(v: Verdict) -> bool:
     """Both sides' samples are independent (not an arm, not prompt clusters or
     pairs): then k/n has an exact interval of its own."""
-    return v.unit in (None, "samples") and not v.members and not v.baseline_members
+    return v.test.unit in (None, "samples") and not v.measured.members and not (
+        v.baseline is not None and v.baseline.members)
 
 
 def _exact(k: int | None, n: int | None, alpha: float) -> tuple[float, float] | None:
@@ -126,29 +102,30 @@ def model(v: Verdict) -> Side:
     comparison's too (the difference's is :func:`difference`), except a
     comparison on one value (nan): then k/n's exact interval when the samples
     are independent, else none."""
-    interval: tuple[float, float] | None = (v.low, v.high)
-    here = not (math.isfinite(v.low) and math.isfinite(v.high))
+    m = v.measured
+    interval: tuple[float, float] | None = (m.low, m.high)
+    here = not (math.isfinite(m.low) and math.isfinite(m.high))
     if here:
-        interval = _exact(v.k, v.n, v.alpha) if v.baseline is not None and _independent(
+        interval = _exact(m.k, m.n, v.test.alpha) if v.baseline is not None and _independent(
             v) else None
-    return Side(v.model, v.k, v.n, v.rate, interval, v.members or (), v.parsed,
+    return Side(m.model, m.k, m.n, m.rate, interval, m.members or (), m.parsed,
                 here and interval is not None)
 
 
 def baseline(v: Verdict) -> Side | None:
     """The baseline's side of a comparison; its interval derived (module docstring)."""
-    if v.baseline is None or v.baseline_rate is None:
+    b = v.baseline
+    if b is None:
         return None
-    interval = _exact(v.baseline_k, v.baseline_n, v.alpha) if _independent(v) else None
-    return Side(v.baseline, v.baseline_k, v.baseline_n, v.baseline_rate, interval,
-                v.baseline_members or (), exact_here=interval is not None)
+    interval = _exact(b.k, b.n, v.test.alpha) if _independent(v) else None
+    return Side(b.model, b.k, b.n, b.rate, interval, b.members or (),
+                exact_here=interval is not None)
 
 
 def difference(v: Verdict) -> tuple[float, float, float] | None:
     """model - baseline and the interval the comparison tests."""
-    if v.effect is None or v.effect_low is None or v.effect_high is None:
-        return None
-    return v.effect, v.effect_low, v.effect_high
+    d = v.difference
+    return None if d is None else (d.estimate, d.low, d.high)
 
 
 _WITHIN = re.compile(r"within \[(?P<low>[^,\]]+), (?P<high>[^\]]+)\]")
@@ -162,7 +139,7 @@ def equivalence(v: Verdict) -> Equivalence | None:
     of baseline', the numbers written with ``:g`` (6 significant digits), and it
     is read from there. None for any other check, and for a check text in no
     such form (no band is drawn rather than a guessed one)."""
-    if not v.method.startswith("TOST"):
+    if not v.test.method.startswith("TOST"):
         return None
     try:
         if m := _WITHIN_BASELINE.search(v.check):

@@ -30,17 +30,7 @@ def render_summary(session: Session, width: int = 120, color: bool = False) -> s
     for col in ("test", "check", "model [interval]", "baseline", "p", "p adj", "verdict"):
         table.add_column(col, overflow="fold")
     for rec in sorted(session.records, key=lambda r: r.nodeid):
-        v = rec.verdict
-        table.add_row(
-            _text(rec.nodeid.split("::", 1)[-1]),
-            _text(f"{v.check}\n{v.scorer}"),
-            _text(f"{v.measured.counts()} [{v.measured.low:.3f}, {v.measured.high:.3f}]"
-                  + _units(v) + _members(v)),
-            _text("-" if v.baseline is None else v.baseline.counts()),
-            _text(format_p(v.test.p_value)),
-            _text("-" if v.correction is None else format_p(v.correction.p_adjusted)),
-            _outcome_cell(v),
-        )
+        table.add_row(*_row(rec))
     buf = io.StringIO()
     console = Console(file=buf, width=width, force_terminal=color, no_color=not color,
                       markup=False, highlight=False)
@@ -75,6 +65,21 @@ def render_summary(session: Session, width: int = 120, color: bool = False) -> s
             f"{int(t.get('api_completion_tokens', 0))} completion tokens{cost}"
         ))
     return buf.getvalue()
+
+
+def _row(rec: Record) -> tuple[Text, ...]:
+    """A verdict's cells: test, check and scorer, model [interval], baseline, p,
+    adjusted p, outcome."""
+    v, m = rec.verdict, rec.verdict.measured
+    return (
+        _text(rec.nodeid.split("::", 1)[-1]),
+        _text(f"{v.check}\n{v.scorer}"),
+        _text(f"{m.counts()} [{m.low:.3f}, {m.high:.3f}]" + _units(v) + _members(v)),
+        _text("-" if v.baseline is None else v.baseline.counts()),
+        _text(format_p(v.test.p_value)),
+        _text("-" if v.correction is None else format_p(v.correction.p_adjusted)),
+        _outcome_cell(v),
+    )
 
 
 def _units(v: Verdict) -> str:
