@@ -27,13 +27,14 @@ from behavtest import stats
 from behavtest.checks import selection
 from behavtest.checks import series as series_checks
 from behavtest.checks.context import ExpectContext, current_context, precondition, raise_unless_pass
+from behavtest.checks.entry import enter
 from behavtest.checks.group import GroupSamples
-from behavtest.checks.scored import Scored, evidence, score_readings, score_samples, score_values
+from behavtest.checks.scored import Scored, evidence, score_samples
 from behavtest.checks.selection import POWER, Chosen
 from behavtest.errors import InvalidArgument
-from behavtest.sampling.handle import Samples, SequentialSamples
-from behavtest.scorers.base import Scorer, reads_lines
-from behavtest.scorers.readings import MIN_REACH, Readings, mass_note, reach_note
+from behavtest.sampling.handle import Samples
+from behavtest.scorers.base import Scorer
+from behavtest.scorers.readings import MIN_REACH, Readings, reach_note
 from behavtest.settings import check_rate
 from behavtest.stats.result import decide
 from behavtest.verdict import Difference, Measured, Outcome, Test, Verdict, format_p
@@ -58,91 +59,29 @@ class Expectation:
         self.min_mass = ctx.min_mass if min_mass is None else min_mass
         if not 0 <= self.min_mass <= 1:
             raise InvalidArgument(f"min_mass={self.min_mass} is outside [0, 1]")
-        # Probability-based readings: the mass behind them, and why a check on
-        # them cannot be judged (None: it can).
-        self.mass = data.mass if isinstance(data, Readings) else None
-        self.bounds = data.bounds if isinstance(data, Readings) else None
-        self.unjudged: str | None = None
-        if isinstance(data, Readings):
-            notes = (mass_note(data, self.min_mass), reach_note(data))
-            self.unjudged = "; ".join(n for n in notes if n) or None
-        if isinstance(data, Readings):
-            name = name or data.what
-        # An arm's readings are one per model: the verdict speaks for those seeds.
-        self.arm = (tuple((r.prompt, r.value, 1) for r in data.readings)
-                    if isinstance(data, Readings) and data.unit == "models" else None)
         self.alpha = ctx.alpha if alpha is None else alpha
         self.icc = ctx.icc
         self.design_alpha = self.alpha / max(1, ctx.family)
         stats.check_alpha(self.alpha)
         self.scorer = scorer
-        self.scorer_name = getattr(scorer, "name", None) or name or "values"
-        self.group: tuple[Scored, ...] | None = None
-        self.ordered = False
+        what = data.what if isinstance(data, Readings) else None
+        self.scorer_name = getattr(scorer, "name", None) or name or what or "values"
         self.verdicts: list[Verdict] = []
-        # Checks never change the data: a sequential budget is kept as it is
-        # (one-prompt rate checks read prefixes of it), every other check reads
-        # the whole budget through ``unit``.
-        self._data = data
-        self._sequential = data if isinstance(data, SequentialSamples) else None
-        self._scored: Scored | None = None
-        if self._sequential is None:
-            self._scored = self._unit(data)
-        else:
-            self._check_samples(self._sequential)
+        # The data's shape, decided once (checks.entry). Checks never change the
+        # data: a sequential budget is kept as it is (one-prompt rate checks read
+        # prefixes of it), every other check reads the whole budget through ``unit``.
+        self.data = enter(data, scorer, self.scorer_name)
+        self.group, self.ordered = self.data.group, self.data.ordered
+        self.mass, self.bounds, self.arm = self.data.mass, self.data.bounds, self.data.arm
+        self.unjudged = self.data.unjudged(self.min_mass)
+        self._scored = self.data.scored
 
     @property
     def unit(self) -> Scored:
         """The scored data (for a sequential budget: all of it, drawn on first use)."""
         if self._scored is None:
-            assert self._sequential is not None
-            self._scored = self._unit(self._sequential.full())
+            self._scored = self.data.full(self.scorer)
         return self._scored
-
-    def _check_samples(self, data: Samples) -> None:
-        if len(data.prompts) == 0:
-            raise InvalidArgument("no samples to judge; fix: sample with n >= 1")
-        if self.scorer is None:
-            raise InvalidArgument("expect(samples) needs a scorer; fix: expect(samples, scorer)")
-        cut, reads = data.settings.stop_after_lines, reads_lines(self.scorer)
-        if cut and (reads is None or reads > cut):
-            what = "the whole reply" if reads is None else f"{reads} lines"
-            raise InvalidArgument(
-                f"these replies were cut after {cut} lines, but scorer {self.scorer_name!r} "
-                f"reads {what}; fix: sample with stop_for=<this scorer> (or without a cut)"
-            )
-
-    def _unit(self, data: Any) -> Scored:
-        if isinstance(data, GroupSamples):
-            if not data.members:
-                raise InvalidArgument("the model group has no samples")
-            self.group = tuple(self._unit(m) for m in data.members)
-            self.ordered = data.ordered
-            first = self.group[0]
-            if any(u.binary != first.binary for u in self.group):
-                raise InvalidArgument("the group's models were scored differently")
-            pooled = tuple(c for u in self.group for c in u.clusters)
-            return Scored(data.label, first.binary, pooled, sum(u.n for u in self.group),
-                         sum(u.parsed for u in self.group))
-        if isinstance(data, Samples):
-            self._check_samples(data)
-            if len(data) == 0:
-                raise InvalidArgument("no samples to judge; fix: sample with n >= 1")
-            return score_samples(data, self._scorer())
-        if isinstance(data, Readings):
-            if self.scorer is not None:
-                raise InvalidArgument("readings are already scores; fix: expect(readings)")
-            return score_readings(data)
-        if isinstance(data, (str, bytes)) or not isinstance(data, Sequence):
-            raise InvalidArgument(
-                f"expect() takes model.sample(...) results or a list of numbers, got "
-                f"{type(data).__name__}"
-            )
-        if len(data) == 0:
-            raise InvalidArgument("no values to judge; fix: pass at least one value")
-        if self.scorer is not None:
-            raise InvalidArgument("a scorer applies to samples, not to plain values")
-        return score_values(data, self.scorer_name)
 
     # -- the shared verdict machinery ---------------------------------------------
     @property
@@ -247,7 +186,7 @@ class Expectation:
     def _value_check(
         self, threshold: float, direction: str, note: str | None = None
     ) -> Expectation:
-        if self._sequential is not None:
+        if self.data.sequential is not None:
             # Whatever ran before: one data, one rule (prefixes replay from the cache).
             return self._sequential_check(check_rate(threshold), direction)
         t = check_rate(threshold) if self.unit.binary else float(threshold)
@@ -279,7 +218,7 @@ class Expectation:
     # -- sequential ---------------------------------------------------------------
     def _sequential_check(self, t: float, direction: str) -> Expectation:
         """Group-sequential rate check: draw look by look until decided."""
-        seq = self._sequential
+        seq = self.data.sequential
         assert seq is not None
         if len(seq.prompts) != 1:
             # Pooled counts over clustered prompts are not iid: no exact boundaries.
@@ -418,9 +357,9 @@ class Expectation:
         if margin <= MIN_REACH:  # every check on readings asks MIN_REACH already
             return None
         # A side under MIN_REACH has said so already (its ``unjudged``).
-        notes = [reach_note(e._data, margin) for e in (self, other)
-                 if e is not None and isinstance(e._data, Readings)
-                 and reach_note(e._data) is None]
+        notes = [reach_note(r, margin) for r in (e.data.readings for e in (self, other)
+                                                 if e is not None)
+                 if r is not None and reach_note(r) is None]
         return "; ".join(n for n in notes if n) or None
 
     # -- checkpoint series (the statistics: series_checks) -----------------------
