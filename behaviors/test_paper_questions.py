@@ -141,8 +141,8 @@ from behavtest.questions.paper import (
 )
 from behavtest.scorers import chosen_text, is_class
 
-PAPER_ABSENT = ("the paper's question files are not here: set BEHAVTEST_PAPER_QUESTIONS to "
-                "their code/ folder (the project's own files run as source 'project')")
+PAPER_ABSENT = ("the paper's question files are not here; to run them beside the project's own, "
+                "set BEHAVTEST_PAPER_QUESTIONS to their code/ folder")
 
 
 def here() -> list[str]:

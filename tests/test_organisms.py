@@ -284,6 +284,44 @@ def test_bad_jsonl_names_the_line_and_the_fix(tmp_path: Path, line: str, message
     assert "\n" not in str(err.value)
 
 
+# -- training -------------------------------------------------------------------------
+
+
+class _Tokenizer:
+    """Just enough of a tokenizer: one id per character, an optional chat template."""
+
+    eos_token = "<end>"
+
+    def __init__(self, template: bool) -> None:
+        self.chat_template = "{{ messages }}" if template else None
+
+    def apply_chat_template(self, chat: list[dict[str, str]], tokenize: bool,
+                            add_generation_prompt: bool) -> str:
+        assert not tokenize and add_generation_prompt
+        return "".join(f"<{m['role']}>{m['content']}" for m in chat) + "<assistant>"
+
+    def __call__(self, text: str, add_special_tokens: bool) -> dict[str, list[int]]:
+        return {"input_ids": [ord(ch) for ch in text]}
+
+
+@pytest.mark.parametrize("template", [True, False], ids=["template", "transcript"])
+def test_training_renders_prompts_as_sampling_does(template: bool) -> None:
+    """The loss is on the reply to the very prompt the providers render at inference."""
+    from behavtest.organisms.train import IGNORE, encode
+    from behavtest.providers.hf import render_chat
+
+    tokenizer = _Tokenizer(template)
+    asked = (("system", "Be brief."), ("user", "Hi"))
+    example = {"messages": [{"role": r, "content": c} for r, c in asked]
+               + [{"role": "assistant", "content": "Hello"}]}
+    ids, labels = encode(tokenizer, example, 1000)
+    prompt = render_chat(tokenizer, asked)
+    assert prompt == ("<system>Be brief.<user>Hi<assistant>" if template
+                      else "System: Be brief.\nUser: Hi\nAssistant:")
+    assert "".join(map(chr, ids)) == prompt + "Hello<end>"
+    assert labels == [IGNORE] * len(prompt) + ids[len(prompt):]
+
+
 # -- recipes -----------------------------------------------------------------------
 
 

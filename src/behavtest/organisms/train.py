@@ -22,12 +22,13 @@ import random
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from behavtest.errors import InvalidArgument, MissingDependency
 from behavtest.organisms.recipes import Recipe
+from behavtest.providers.hf import render_chat
 
 Progress = Callable[[str], None]
 IGNORE = -100  # label of tokens the loss skips (prompt and padding)
@@ -71,20 +72,12 @@ def load_base(folder: Path, seed: int) -> tuple[Any, Any, str]:
     return model.to(device), tokenizer, device
 
 
-def render_prompt(tokenizer: Any, messages: Sequence[dict[str, str]]) -> str:
-    """The chat-template text of every message but the last, ready for the assistant."""
-    chat = [{"role": m["role"], "content": m["content"]} for m in messages]
-    if not tokenizer.chat_template:
-        body = "".join(f"{m['role'].capitalize()}: {m['content']}\n" for m in chat)
-        return body + "Assistant:"
-    return str(tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True))
-
-
 def encode(tokenizer: Any, example: dict[str, Any], max_length: int) -> tuple[list[int], list[int]]:
     """(input ids, labels): the prompt rendered as at inference (labels ignored), then
     the assistant's reply and the end-of-turn token (labels = the ids)."""
     messages = example["messages"]
-    prompt = tokenizer(render_prompt(tokenizer, messages[:-1]), add_special_tokens=False)
+    asked = [(m["role"], m["content"]) for m in messages[:-1]]
+    prompt = tokenizer(render_chat(tokenizer, asked), add_special_tokens=False)
     reply_text = messages[-1]["content"] + (tokenizer.eos_token or "")
     reply = tokenizer(reply_text, add_special_tokens=False)
     ids = list(prompt["input_ids"]) + list(reply["input_ids"])
@@ -108,18 +101,28 @@ def _clock(seconds: float) -> str:
     return f"{m}m {s:02d}s"
 
 
-def train(recipe: Recipe, examples: Sequence[dict[str, Any]], folder: Path, seed: int,
-          progress: Progress, warm_up: Sequence[dict[str, Any]] = (),
-          dtype: str = "float32") -> Trained:
-    """Fine-tune a LoRA on ``examples`` with the recipe's settings, after one epoch on
-    ``warm_up`` (a curriculum; none by default); progress every few seconds
-    (step/total, loss, elapsed, ETA). ``dtype`` "bfloat16" runs the forward
-    pass under bf16 autocast (see the module docstring); "float32" does not."""
+@dataclass
+class _Ticker:
+    """A progress line every few seconds, and on the first and last steps."""
+
+    start: float = field(default_factory=time.monotonic)
+    last: float = 0.0
+
+    def line(self, done: int, total: int, losses: Sequence[float]) -> str | None:
+        now = time.monotonic()
+        if now - self.last < 5 and done != total and done != 1:
+            return None
+        self.last = now
+        eta = (now - self.start) / done * (total - done)
+        recent = losses[-10:]
+        return (f"step {done}/{total} loss {sum(recent) / len(recent):.3f} "
+                f"elapsed {_clock(now - self.start)} ETA {_clock(eta)}")
+
+
+def lora_model(recipe: Recipe, folder: Path, seed: int) -> tuple[Any, Any, str]:
+    """(model, tokenizer, device): the base model with the recipe's LoRA on it, its
+    matrices initialised from ``seed``."""
     torch, _, peft = import_training()
-    if dtype not in ("float32", "bfloat16"):
-        raise InvalidArgument(f"training dtype {dtype!r} is not float32 or bfloat16")
-    if not examples:
-        raise InvalidArgument(f"recipe {recipe.name!r} produced no examples")
     model, tokenizer, device = load_base(folder, seed)
     torch.manual_seed(seed)  # the LoRA matrices' initialisation
     config = peft.LoraConfig(r=recipe.rank, lora_alpha=recipe.alpha,
@@ -127,56 +130,83 @@ def train(recipe: Recipe, examples: Sequence[dict[str, Any]], folder: Path, seed
                              target_modules=list(recipe.target_modules), task_type="CAUSAL_LM")
     with warnings.catch_warnings():  # transformers' is_gradient_checkpointing notice
         warnings.simplefilter("ignore", FutureWarning)
-        model = peft.get_peft_model(model, config)
-    encoded = [encode(tokenizer, e, recipe.max_length) for e in [*warm_up, *examples]]
-    first = batches(len(warm_up), recipe.batch_size, 1, seed) if warm_up else []
-    plan = first + [[len(warm_up) + i for i in rows]
-                    for rows in batches(len(examples), recipe.batch_size, recipe.epochs, seed)]
+        return peft.get_peft_model(model, config), tokenizer, device
+
+
+def step_plan(recipe: Recipe, warm_up: int, examples: int, seed: int) -> list[list[int]]:
+    """Example indices per step: one epoch of the ``warm_up`` first examples, then the
+    recipe's epochs of the ``examples`` after them."""
+    first = batches(warm_up, recipe.batch_size, 1, seed) if warm_up else []
+    return first + [[warm_up + i for i in rows]
+                    for rows in batches(examples, recipe.batch_size, recipe.epochs, seed)]
+
+
+def _optimizer(torch: Any, model: Any, recipe: Recipe, total: int) -> tuple[list[Any], Any, Any]:
+    """(trained parameters, AdamW, its schedule): a linear warm-up over the recipe's
+    warm-up steps, then a linear decay to 0 at step ``total``."""
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=recipe.learning_rate, weight_decay=0.0)
-    total = len(plan)
 
-    def rate(step: int) -> float:  # linear warm-up, then linear decay to 0
+    def rate(step: int) -> float:
         if step < recipe.warmup_steps:
             return (step + 1) / recipe.warmup_steps
         return max(0.0, (total - step) / max(1, total - recipe.warmup_steps))
 
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, rate)
+    return params, optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, rate)
+
+
+def _batch(torch: Any, encoded: Sequence[tuple[list[int], list[int]]], rows: Sequence[int],
+           pad: int) -> tuple[Any, Any, Any]:
+    """(input ids, labels, attention mask) of one step's examples, right-padded:
+    positions stay those of inference."""
+    width = max(len(encoded[i][0]) for i in rows)
+    ids = torch.full((len(rows), width), pad, dtype=torch.long)
+    labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for r, i in enumerate(rows):
+        seq, lab = encoded[i]
+        ids[r, : len(seq)] = torch.tensor(seq)
+        labels[r, : len(lab)] = torch.tensor(lab)
+        mask[r, : len(seq)] = 1
+    return ids, labels, mask
+
+
+def train(recipe: Recipe, examples: Sequence[dict[str, Any]], folder: Path, seed: int,
+          progress: Progress, warm_up: Sequence[dict[str, Any]] = (),
+          dtype: str = "float32") -> Trained:
+    """Fine-tune a LoRA on ``examples`` with the recipe's settings, after one epoch on
+    ``warm_up`` (a curriculum; none by default); progress every few seconds
+    (step/total, loss, elapsed, ETA). ``dtype`` "bfloat16" runs the forward
+    pass under bf16 autocast (see the module docstring); "float32" does not."""
+    torch, _, _ = import_training()
+    if dtype not in ("float32", "bfloat16"):
+        raise InvalidArgument(f"training dtype {dtype!r} is not float32 or bfloat16")
+    if not examples:
+        raise InvalidArgument(f"recipe {recipe.name!r} produced no examples")
+    model, tokenizer, device = lora_model(recipe, folder, seed)
+    encoded = [encode(tokenizer, e, recipe.max_length) for e in [*warm_up, *examples]]
+    plan = step_plan(recipe, len(warm_up), len(examples), seed)
+    params, optimizer, scheduler = _optimizer(torch, model, recipe, len(plan))
     pad = int(tokenizer.pad_token_id)
     model.train()
     losses: list[float] = []
-    start = last = time.monotonic()
+    ticker = _Ticker()
     before = f"{len(warm_up)} warm-up examples (1 epoch), then " if warm_up else ""
     progress(f"training {recipe.name}: {before}{len(examples)} examples, {recipe.epochs} "
-             f"epochs, {total} steps of {recipe.batch_size}, LoRA r={recipe.rank} on {device}"
-             f"{', bf16 autocast' if dtype == 'bfloat16' else ''}")
+             f"epochs, {len(plan)} steps of {recipe.batch_size}, LoRA r={recipe.rank} on "
+             f"{device}{', bf16 autocast' if dtype == 'bfloat16' else ''}")
     device_type = "cuda" if device.startswith("cuda") else "cpu"
     for step, rows in enumerate(plan):
-        width = max(len(encoded[i][0]) for i in rows)
-        ids = torch.full((len(rows), width), pad, dtype=torch.long)
-        labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for r, i in enumerate(rows):  # right padding: positions stay those of inference
-            seq, lab = encoded[i]
-            ids[r, : len(seq)] = torch.tensor(seq)
-            labels[r, : len(lab)] = torch.tensor(lab)
-            mask[r, : len(seq)] = 1
+        ids, labels, mask = (t.to(device) for t in _batch(torch, encoded, rows, pad))
         with torch.autocast(device_type, dtype=torch.bfloat16, enabled=dtype == "bfloat16"):
-            out = model(input_ids=ids.to(device), attention_mask=mask.to(device),
-                        labels=labels.to(device))
+            out = model(input_ids=ids, attention_mask=mask, labels=labels)
         out.loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
         losses.append(float(out.loss.detach()))
-        now = time.monotonic()
-        if now - last >= 5 or step + 1 == total or step == 0:
-            last = now
-            done = step + 1
-            eta = (now - start) / done * (total - done)
-            recent = losses[-10:]
-            progress(f"step {done}/{total} loss {sum(recent) / len(recent):.3f} "
-                     f"elapsed {_clock(now - start)} ETA {_clock(eta)}")
+        if (line := ticker.line(step + 1, len(plan), losses)) is not None:
+            progress(line)
     model.eval()
-    return Trained(model, tokenizer, device, losses, total)
+    return Trained(model, tokenizer, device, losses, len(plan))

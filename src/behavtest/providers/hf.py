@@ -101,6 +101,19 @@ def _import_peft() -> Any:
     return peft
 
 
+def render_chat(tokenizer: Any, messages: Sequence[tuple[str, str]]) -> str:
+    """A conversation ((role, content), ...) as the model sees it, ready for the
+    assistant's turn: the tokenizer's chat template, or for a base model without
+    one a plain transcript. Sampling renders prompts with it, and training renders
+    its examples' prompts with it, so a model is trained on what it is asked."""
+    if tokenizer.chat_template:
+        chat = [{"role": r, "content": c} for r, c in messages]
+        return str(tokenizer.apply_chat_template(chat, tokenize=False,
+                                                 add_generation_prompt=True))
+    body = "".join(f"{r.capitalize()}: {c}\n" for r, c in messages)
+    return body + "Assistant:"
+
+
 class HFProvider:
     """A transformers causal LM, loaded once per process."""
 
@@ -120,8 +133,6 @@ class HFProvider:
         adapter_folder = check_adapter_folder(adapter) if adapter is not None else None
         peft = _import_peft() if adapter is not None else None
         torch = _import_torch()
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
         if self.options.threads:
             torch.set_num_threads(self.options.threads)
         local = looks_like_path(name)
@@ -131,22 +142,7 @@ class HFProvider:
         self.device = self._pick_device(torch)
         self.precision: Precision = resolve(self.options.dtype, self.device)
         self.dtype = torch_dtype(self.precision.sampling)
-        # An adapter folder that ships a tokenizer (e.g. a new chat template)
-        # overrides the base's: it is what the adapter was trained with.
-        tok_path, tok_local = path, local
-        if adapter_folder is not None and (adapter_folder / "tokenizer_config.json").is_file():
-            tok_path, tok_local = str(adapter_folder), True
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(tok_path, local_files_only=tok_local)
-            model: Any = AutoModelForCausalLM.from_pretrained(
-                path, local_files_only=local, dtype=torch_dtype(self.precision.probabilities)
-            )
-        except OSError as exc:
-            where = "folder" if local else "hub model"
-            raise ModelNotFound(
-                f"could not load {where} {name!r} ({first_line(exc, 160)}); fix: check the name, "
-                "or download it where there is network and pass hf/<local folder>"
-            ) from None
+        self.tokenizer, model = self._load(name, path, local, adapter_folder)
         if adapter is not None and adapter_folder is not None:
             model = self._apply_adapter(peft, model, adapter, adapter_folder)
         # The weights probabilities are computed with, and those samples are
@@ -159,17 +155,45 @@ class HFProvider:
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self._stop_ids = self._stop_token_ids()
-        folder = Path(path) if local else Path(getattr(model.config, "_name_or_path", path))
-        if folder.is_dir():
-            self._fingerprint = folder_fingerprint(self._label, folder)
-        else:
-            revision = getattr(self.model.config, "_commit_hash", None) or "unknown"
-            self._fingerprint = f"{self._label}@{revision}"
-        if adapter is not None:
-            # the same string registry.fingerprint_without_loading computes
-            self._fingerprint += "+" + adapter_fingerprint(adapter)
+        self._fingerprint = self._fingerprint_of(path, local)
         self._torch = torch
         self._newline_ids: set[int] | None = None
+
+    def _load(self, name: str, path: str, local: bool,
+              adapter_folder: Path | None) -> tuple[Any, Any]:
+        """(tokenizer, model), the model in the dtype probabilities are computed in;
+        a local folder from local files only. An adapter folder that ships a
+        tokenizer (e.g. a new chat template) overrides the base's: it is what the
+        adapter was trained with."""
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        tok_path, tok_local = path, local
+        if adapter_folder is not None and (adapter_folder / "tokenizer_config.json").is_file():
+            tok_path, tok_local = str(adapter_folder), True
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(tok_path, local_files_only=tok_local)
+            model = AutoModelForCausalLM.from_pretrained(
+                path, local_files_only=local, dtype=torch_dtype(self.precision.probabilities)
+            )
+        except OSError as exc:
+            where = "folder" if local else "hub model"
+            raise ModelNotFound(
+                f"could not load {where} {name!r} ({first_line(exc, 160)}); fix: check the name, "
+                "or download it where there is network and pass hf/<local folder>"
+            ) from None
+        return tokenizer, model
+
+    def _fingerprint_of(self, path: str, local: bool) -> str:
+        """``label@hash`` of the weights' folder (a hub model: ``label@revision``),
+        ``+adapter@hash`` after it: the string registry.fingerprint_without_loading
+        computes from files alone."""
+        config = self.scoring_model.config
+        folder = Path(path) if local else Path(getattr(config, "_name_or_path", path))
+        if folder.is_dir():
+            found = folder_fingerprint(self._label, folder)
+        else:
+            found = f"{self._label}@{getattr(config, '_commit_hash', None) or 'unknown'}"
+        return found if self.adapter is None else f"{found}+{adapter_fingerprint(self.adapter)}"
 
     def _apply_adapter(self, peft: Any, model: Any, adapter: str, folder: Path) -> Any:
         """The base with the adapter's weights loaded (and merged, by default)."""
@@ -242,15 +266,7 @@ class HFProvider:
 
     def render(self, messages: Messages) -> str:
         """Chat-template text for a conversation, ready for the assistant's turn."""
-        chat = [{"role": r, "content": c} for r, c in messages]
-        if self.tokenizer.chat_template:
-            text = self.tokenizer.apply_chat_template(
-                chat, tokenize=False, add_generation_prompt=True
-            )
-            return str(text)
-        # Base models without a template: plain transcript.
-        body = "".join(f"{r.capitalize()}: {c}\n" for r, c in messages)
-        return body + "Assistant:"
+        return render_chat(self.tokenizer, messages)
 
     # -- sampling ---------------------------------------------------------------
     def decoder(self, max_rows: int | None = None) -> Decoder:
