@@ -98,7 +98,18 @@ def pytest_terminal_summary(config):
     from behavtest.plugin import SESSION_KEY  # imported late: pytest rewrites the plugin
 
     session = config.stash[SESSION_KEY]
-    rows = [{"nodeid": r.nodeid, **r.verdict.to_dict()} for r in session.records]
+    rows = []
+    for r in session.records:  # flat, as bench/results/told.json has always kept them
+        d = r.verdict.to_dict()
+        flat = {**d.pop("measured"), **d.pop("test"), **d}
+        for key, part in (("baseline", d.get("baseline")), ("effect", d.get("difference"))):
+            for name, value in (part or {}).items():
+                flat[f"{key}_{name}" if name != "estimate" else key] = value
+        flat["baseline"] = (d.get("baseline") or {}).get("model")
+        correction = dict(d.get("correction") or {})
+        flat["correction"] = correction.pop("method", None)
+        flat.update(correction)
+        rows.append({"nodeid": r.nodeid, **flat})
     with open(os.environ["BEHAVTEST_TOLD_OUT"], "w", encoding="utf-8") as f:
         json.dump(rows, f)
 '''

@@ -104,5 +104,6 @@ def test_junit_xml_carries_every_checks_numbers(pytester: pytest.Pytester) -> No
     props = ET.parse(pytester.path / "junit.xml").getroot().iter("property")
     verdicts = [json.loads(p.get("value") or "") for p in props
                 if p.get("name") == "behavtest_verdict"]
-    assert len(verdicts) == 1 and verdicts[0]["k"] > 0 and verdicts[0]["n"] == 60
-    assert verdicts[0]["outcome"] == "PASS" and "p_value" in verdicts[0]
+    assert len(verdicts) == 1 and verdicts[0]["measured"]["k"] > 0
+    assert verdicts[0]["measured"]["n"] == 60
+    assert verdicts[0]["outcome"] == "PASS" and "p_value" in verdicts[0]["test"]

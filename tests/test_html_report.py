@@ -28,7 +28,8 @@ from verdicts import make_verdict
 
 from behavtest.reports.html import CSP, build_html, record_key, write_report
 from behavtest.reports.plots import BASELINE_COLOR, MODEL_COLOR
-from behavtest.run.session import Record, Session
+from behavtest.run.result import Record
+from behavtest.run.session import Session
 from behavtest.settings import PROFILES, default_profile_name
 from behavtest.verdict import Outcome, Verdict
 
@@ -147,7 +148,7 @@ def _texts_outside_tags(page: str) -> str:
 
 
 def test_untrusted_text_is_escaped(session: Session) -> None:
-    page = build_html(session, b"png", examples=_evil_examples(session))
+    page = build_html(session.result(), b"png", examples=_evil_examples(session))
     assert "<wbr>" in page  # where test ids may break; the builder's, between escaped text
     page = page.replace("<wbr>", "")
     for text in (*MALICIOUS, EVIL_NODEID, EVIL_SCORER, EVIL_NOTE):
@@ -160,7 +161,7 @@ def test_untrusted_text_is_escaped(session: Session) -> None:
 
 
 def test_page_is_self_contained_with_a_strict_policy(session: Session) -> None:
-    page = build_html(session, b"summary-png", examples=_evil_examples(session))
+    page = build_html(session.result(), b"summary-png", examples=_evil_examples(session))
     assert f'<meta http-equiv="Content-Security-Policy" content="{html.escape(CSP)}">' in page
     assert "default-src 'none'" in CSP and "img-src data:" in CSP and "script" not in CSP
     assert "http://" not in page and "https://" not in page
@@ -171,7 +172,7 @@ def test_page_is_self_contained_with_a_strict_policy(session: Session) -> None:
 
 
 def test_page_shows_every_number(session: Session) -> None:
-    page = build_html(session, b"x")
+    page = build_html(session.result(), b"x")
     for text in ("80/100 = 0.800", "0.800 [0.720, 0.870]", "22/100 = 0.220",
                  "0.580 [0.450, 0.660]", "model \u2212 baseline", "hf/./s2: 0.800 (n=100)",
                  "over 3 models", "alpha 0.05", "adjusted p", "holm", "Newcombe hybrid score",
@@ -183,7 +184,7 @@ def test_page_shows_every_number(session: Session) -> None:
 
 
 def test_a_long_test_id_appears_whole(session: Session) -> None:
-    page = build_html(session, b"x")
+    page = build_html(session.result(), b"x")
     seen = html.unescape(_texts_outside_tags(page))
     assert seen.count(LONG_NODEID) == 3  # heading, numbers table, overview; never cut
     assert "\u2026" not in seen
@@ -194,7 +195,7 @@ def test_a_long_test_id_appears_whole(session: Session) -> None:
 
 
 def test_a_comparison_lists_what_it_compares_with(session: Session) -> None:
-    page = html.unescape(_texts_outside_tags(build_html(session, b"x")))
+    page = html.unescape(_texts_outside_tags(build_html(session.result(), b"x")))
     for text in (
         "double/yes=0.2,no=0.8: 22/100 = 0.220; rate 0.220 [0.154, 0.299] (exact interval of k/n)",
         "margin[-0.1, 0.1] of the difference model \u2212 baseline (equivalence: the 90% "
@@ -209,28 +210,29 @@ def test_a_comparison_lists_what_it_compares_with(session: Session) -> None:
 
 def test_snapshot_hook_draws_and_lists_the_snapshot(session: Session) -> None:
     rec = session.records[0]
-    plain = build_html(session, b"x")
-    page = build_html(session, b"x", snapshots={record_key(rec): (0.6, 0.5, 0.7, "v1 <old>")})
+    plain = build_html(session.result(), b"x")
+    page = build_html(session.result(), b"x",
+                      snapshots={record_key(rec): (0.6, 0.5, 0.7, "v1 <old>")})
     assert "v1 &lt;old&gt;: 0.600 [0.500, 0.700]" in page
     assert plain != page  # the plot changes too (a third row)
 
 
 def test_long_and_many_replies_are_cut(session: Session) -> None:
     key = record_key(session.records[0])
-    page = build_html(session, b"x", examples={key: ["y" * 2500] + ["r"] * 9})
+    page = build_html(session.result(), b"x", examples={key: ["y" * 2500] + ["r"] * 9})
     assert "(500 more characters)" in page and "5 more not shown" in page
 
 
 def test_empty_run_still_writes_a_report(tmp_path: Path) -> None:
-    html_path, png = write_report(_session([]), tmp_path / "r.html")
+    html_path, png = write_report(_session([]).result(), tmp_path / "r.html")
     assert "No verdicts were recorded" in html_path.read_text()
     assert png.read_bytes().startswith(b"\x89PNG")
 
 
 def test_write_is_atomic_and_deterministic(session: Session, tmp_path: Path) -> None:
-    html_path, png = write_report(session, tmp_path / "report.html")
+    html_path, png = write_report(session.result(), tmp_path / "report.html")
     first = (html_path.read_bytes(), png.read_bytes())
-    write_report(session, tmp_path / "report.html")
+    write_report(session.result(), tmp_path / "report.html")
     assert (html_path.read_bytes(), png.read_bytes()) == first
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "report.png"]
     assert png == tmp_path / "report.png" and first[1].startswith(b"\x89PNG")
@@ -238,7 +240,7 @@ def test_write_is_atomic_and_deterministic(session: Session, tmp_path: Path) -> 
 
 def test_labels_with_dollars_are_not_mathtext(tmp_path: Path) -> None:
     rec = Record("t.py::test[$\\frac{a}{$]", _verdict(check="cost $x$ <= $y"))
-    _, png = write_report(_session([rec]), tmp_path / "r.html")
+    _, png = write_report(_session([rec]).result(), tmp_path / "r.html")
     assert png.stat().st_size > 1000
 
 
@@ -361,7 +363,7 @@ def _near(pixels: Any, color: str, tolerance: float = 0.06) -> int:
 @pytest.mark.slow
 def test_report_in_a_real_browser(session: Session, tmp_path: Path) -> None:
     chromium = _chromium()
-    html_path, _ = write_report(session, tmp_path / "report.html",
+    html_path, _ = write_report(session.result(), tmp_path / "report.html",
                                 examples=_evil_examples(session))
     url = html_path.as_uri()
     dom = _browse(chromium, tmp_path / "profile-dom", "--virtual-time-budget=2000",
@@ -398,7 +400,7 @@ def test_a_comparison_in_a_real_browser(tmp_path: Path) -> None:
         Record("test_b.py::test_at_chance", AT_CHANCE),
         Record(LONG_NODEID, _verdict()),
     ])
-    html_path, _ = write_report(session, tmp_path / "report.html")
+    html_path, _ = write_report(session.result(), tmp_path / "report.html")
     dom = _browse(chromium, tmp_path / "profile-dom", "--virtual-time-budget=2000",
                   "--dump-dom", html_path.as_uri())
     assert dom.returncode == 0, dom.stderr[-2000:]

@@ -28,7 +28,8 @@ from verdicts import make_verdict
 from behavtest.files import write_problem
 from behavtest.reports.html import build_html, record_key
 from behavtest.reports.terminal import render_summary
-from behavtest.run.session import Record, Session
+from behavtest.run.result import Record
+from behavtest.run.session import Session
 from behavtest.sampling.cache import CacheError, SampleCache, row_checksum
 from behavtest.settings import PROFILES
 from behavtest.untrusted import plain_lines
@@ -343,14 +344,14 @@ def test_the_html_report_shows_model_text_without_control_or_bidi_characters() -
         check=f"rate >= 0.5 {HOSTILE}", scorer=HOSTILE, note=HOSTILE, detectable=HOSTILE,
         method=HOSTILE))], model=f"double/{HOSTILE}")
     replies = {record_key(r): [BIDI, f"two\nlines {HOSTILE}"] for r in session.records}
-    page = build_html(session, b"png", examples=replies)
+    page = build_html(session.result(), b"png", examples=replies)
     assert _hidden(page) == set()
     assert "gnp.exe" in page and "two\nlines" in page  # the text itself, line breaks kept
 
 
 def test_the_terminal_summary_keeps_brackets_and_drops_control_characters() -> None:
     session = _session([Record(f"t.py::test_x[{HOSTILE}]", _verdict(scorer=f"[red]{HOSTILE}"))])
-    text = render_summary(session, width=300)
+    text = render_summary(session.result(), width=300)
     assert _hidden(text) == set() and "[red]" in text and "gnp.exe" in text
 
 

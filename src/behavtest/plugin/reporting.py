@@ -20,7 +20,8 @@ import pytest
 from behavtest.files import write_atomic, write_problem
 from behavtest.plugin.options import REPORT_OPTION, SUMMARY_OPTION, report_path, summary_path
 from behavtest.plugin.xdist import COLLECTED_KEY, STATS_KEY, XdistController
-from behavtest.run.session import VERDICT_END, Record, Session
+from behavtest.run.result import Record, RunResult
+from behavtest.run.session import VERDICT_END, Session
 from behavtest.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ class RunReporter:
         if self.summary is None or self.config.option.help:  # --help runs nothing
             return
         try:
-            write_atomic(self.summary, markdown.started(self.session))
+            write_atomic(self.summary, markdown.started(self.session.model_spec))
         except OSError as exc:
             raise pytest.UsageError(
                 f"{SUMMARY_OPTION} {self.summary}: cannot write it: "
@@ -175,20 +176,21 @@ class RunReporter:
         # Logs (CI, pipes) get a wide table instead of one wrapped at 80 columns.
         tty = bool(getattr(terminalreporter, "isatty", False))
         width = max(80, shutil.get_terminal_size((160, 24)).columns) if tty else 160
-        text = render_summary(self.session, width=width)
+        result = self.session.result()
+        text = render_summary(result, width=width)
         if text:
             terminalreporter.write_sep("=", "behavtest summary")
             terminalreporter.write(text)
-            for line in correction_lines(self.session, self.changed, self.pytest_status):
+            for line in correction_lines(result, self.changed, self.pytest_status):
                 terminalreporter.write_line(line)
             if self.session.snapshots is not None:
                 for line in self.session.snapshots.summary():
                     terminalreporter.write_line(line)
         if self.report is not None:
-            self._write_report(terminalreporter, self.report)
-        self._write_summary(terminalreporter)
+            self._write_report(terminalreporter, self.report, result)
+        self._write_summary(terminalreporter, result)
 
-    def _write_summary(self, terminalreporter: Any) -> None:
+    def _write_summary(self, terminalreporter: Any, result: RunResult) -> None:
         """The Markdown summary: to --behav-summary, and appended to GitHub's step
         summary when Actions sets $GITHUB_STEP_SUMMARY."""
         from behavtest.reports import markdown
@@ -198,7 +200,7 @@ class RunReporter:
             targets.append((Path(step), True))
         for path, append in targets:
             try:
-                if markdown.write(self.session, path, append):
+                if markdown.write(result, path, append):
                     terminalreporter.write_line(f"behavtest: summary written to {path}")
             except OSError as exc:
                 other = ("fix $GITHUB_STEP_SUMMARY" if append
@@ -206,7 +208,7 @@ class RunReporter:
                 self._failed_output(terminalreporter, f"could not write the summary {path}: "
                                     f"{write_problem(path, exc, other)}")
 
-    def _write_report(self, terminalreporter: Any, path: Path) -> None:
+    def _write_report(self, terminalreporter: Any, path: Path, result: RunResult) -> None:
         from behavtest.reports.html import png_path, write_report
 
         snap = self.session.snapshots
@@ -220,7 +222,7 @@ class RunReporter:
                 key = f"{rec.nodeid} | {rec.verdict.check} | {rec.verdict.scorer}"
                 self.examples.setdefault(key, list(rec.verdict.evidence.examples))
         try:
-            html, png = write_report(self.session, path, self.snapshots, self.examples)
+            html, png = write_report(result, path, self.snapshots, self.examples)
         except OSError as exc:
             # The OS names a temporary file: which of the two was being written?
             png = png_path(path)

@@ -67,12 +67,12 @@ from behavtest.reports.reading import (
     judged,
     model,
 )
-from behavtest.run.session import Record, Session
+from behavtest.run.result import Record, RunResult
 from behavtest.untrusted import plain, plain_lines
 from behavtest.verdict import Outcome, Verdict, format_p
 
 __all__ = [
-    "CSP", "Snapshot", "build_html", "check_plot", "png_path", "record_key", "sorted_records",
+    "CSP", "Snapshot", "build_html", "check_plot", "png_path", "record_key",
     "write_report",
 ]
 
@@ -355,27 +355,22 @@ def _overview(records: Sequence[Record]) -> str:
     return f'<table class="overview">{head}{body}</table>'
 
 
-def _counts(session: Session) -> str:
-    c = session.counts()
+def _counts(result: RunResult) -> str:
+    c = result.counts()
     parts = [f'<span>{c[o]} {o.value.lower()}</span>' for o in Outcome]
-    if unmet := session.preconditions_not_met():
+    if unmet := result.preconditions_not_met():
         parts.append(f"<span>{unmet} precondition not met</span>")
     return f'<p class="counts">{"".join(parts)}</p>'
 
 
-def sorted_records(session: Session) -> list[Record]:
-    """Records in the order every report shows them: by test id, then as recorded."""
-    return sorted(session.records, key=lambda r: r.nodeid)
-
-
 def build_html(
-    session: Session,
+    result: RunResult,
     summary: bytes,
     snapshots: Mapping[str, Snapshot] | None = None,
     examples: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """The whole report as one string (``summary``: the summary plot's PNG)."""
-    records = sorted_records(session)
+    records = result.in_order()
     snaps, replies = snapshots or {}, examples or {}
     sections = "".join(
         _section(i, r, snaps.get(record_key(r)), replies.get(record_key(r), ()))
@@ -387,10 +382,10 @@ def build_html(
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{_t(CSP)}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>behavtest report: {_t(session.model_spec)}</title>"
+        f"<title>behavtest report: {_t(result.model)}</title>"
         f"<style>{_STYLE}</style></head><body>"
         "<h1>behavtest report</h1>"
-        f'<p class="run">{_t(chr(10).join(session.header()))}</p>{_counts(session)}'
+        f'<p class="run">{_t(chr(10).join(result.header))}</p>{_counts(result)}'
         f'<section id="summary"><h2>All checks</h2>{_img(summary, "summary plot of all checks")}'
         f"{_overview(records)}</section>{sections}</body></html>\n"
     )
@@ -402,14 +397,14 @@ def png_path(path: Path) -> Path:
 
 
 def write_report(
-    session: Session,
+    result: RunResult,
     path: Path,
     snapshots: Mapping[str, Snapshot] | None = None,
     examples: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[Path, Path]:
     """Write the HTML report to ``path`` and the summary PNG beside it; returns both."""
-    summary = summary_png(_summary_rows(sorted_records(session)))
-    text = build_html(session, summary, snapshots, examples)
+    summary = summary_png(_summary_rows(result.in_order()))
+    text = build_html(result, summary, snapshots, examples)
     png = png_path(path)
     write_atomic(png, summary)
     # Lone surrogates (from bad decoding upstream) must not stop the report.

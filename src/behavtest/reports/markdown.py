@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from behavtest.files import write_atomic
-from behavtest.run.session import Record, Session
+from behavtest.run.result import Record, RunResult
 from behavtest.untrusted import markdown_cell as md
 from behavtest.untrusted import markdown_table
 from behavtest.verdict import Outcome, Verdict, format_p
@@ -39,41 +39,36 @@ def _row(r: Record) -> tuple[str, ...]:
     return (r.nodeid, f"{v.check}\n{v.scorer}", _rate(v), baseline, p, _ICON[v.final_outcome])
 
 
-def _no_measurements(session: Session) -> str:
+def _no_measurements(result: RunResult) -> str:
     """The summary of a run in which no check recorded a verdict."""
-    unmet = session.preconditions_not_met()
+    unmet = result.preconditions_not_met()
     why = f" ({unmet} precondition{'s' if unmet != 1 else ''} not met)" if unmet else ""
-    return (f"## behavtest: {md(session.model_spec)}\n\n**No measurements**: no test of this "
+    return (f"## behavtest: {md(result.model)}\n\n**No measurements**: no test of this "
             f"run recorded a verdict{why}.\n")
 
 
-def _dtype(session: Session) -> str:
-    """``; dtype bf16 (probabilities fp32)`` for a local model, else nothing."""
-    p = session.precision(session.model_specs[0])
-    return "" if p is None else f"; dtype {p.label()}"
-
-
-def started(session: Session) -> str:
+def started(model: str) -> str:
     """What the file says while the run is going (and after a run that never ended)."""
-    return (f"## behavtest: {md(session.model_spec)}\n\n**The run did not finish**: this "
+    return (f"## behavtest: {md(model)}\n\n**The run did not finish**: this "
             "file is replaced by its summary when it does.\n")
 
 
-def render(session: Session, empty: bool = False) -> str:
+def render(result: RunResult, empty: bool = False) -> str:
     """The summary as Markdown; when nothing was measured, a "no measurements"
     summary, or "" with ``empty`` (for a file other steps append to)."""
-    judged = [r for r in session.records if not r.verdict.is_precondition]
+    judged = result.judged
     if not judged:
-        return "" if empty else _no_measurements(session)
-    counts = session.counts()
-    snap = session.snapshots
+        return "" if empty else _no_measurements(result)
+    counts = result.counts()
+    snap = result.snapshots
     failed = snap.failed() if snap else set()
     head = ", ".join(f"{counts[o]} {o.value.lower()}" for o in Outcome if counts[o])
     lines = [
-        f"## behavtest: {md(session.model_spec)}",
+        f"## behavtest: {md(result.model)}",
         "",
-        f"**{head}**; baseline {md(session.baseline_spec or 'none')}; "
-        f"{session.correction} correction per {session.family_mode}{_dtype(session)}"
+        f"**{head}**; baseline {md(result.baseline or 'none')}; "
+        f"{result.correction} correction per {result.family_mode}"
+        + ("" if result.dtype is None else f"; dtype {result.dtype}")
         + (f"; **{len(failed)} changed since the snapshot**" if failed else ""),
         "",
     ]
@@ -94,11 +89,11 @@ def render(session: Session, empty: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(session: Session, path: Path, append: bool) -> bool:
+def write(result: RunResult, path: Path, append: bool) -> bool:
     """Write the summary to ``path`` (always: "no measurements" too), or append it
     to $GITHUB_STEP_SUMMARY (only when something was measured: other steps and
     other pytest runs of the job add to that file too). False if nothing written."""
-    text = render(session, empty=append)
+    text = render(result, empty=append)
     if not text:
         return False
     if append:

@@ -15,37 +15,37 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from behavtest.run.session import Record, Session
+from behavtest.run.result import Record, RunResult
 from behavtest.untrusted import plain, plain_lines
 from behavtest.verdict import Outcome, Verdict, format_p
 
 _STYLE = {Outcome.PASS: "green", Outcome.FAIL: "red", Outcome.INCONCLUSIVE: "yellow"}
 
 
-def render_summary(session: Session, width: int = 120, color: bool = False) -> str:
+def render_summary(result: RunResult, width: int = 120, color: bool = False) -> str:
     """A table of verdicts and a closing line; empty when nothing was measured."""
-    if not session.records:
+    if not result.records:
         return ""
     table = Table(title="behavtest measurements", expand=False, show_lines=False)
     for col in ("test", "check", "model [interval]", "baseline", "p", "p adj", "verdict"):
         table.add_column(col, overflow="fold")
-    for rec in sorted(session.records, key=lambda r: r.nodeid):
+    for rec in result.in_order():
         table.add_row(*_row(rec))
     buf = io.StringIO()
     console = Console(file=buf, width=width, force_terminal=color, no_color=not color,
                       markup=False, highlight=False)
     console.print(table)
-    counts = session.counts()
+    counts = result.counts()
     parts = [f"{counts[o]} {o.value.lower()}" for o in Outcome if counts[o]]
-    if unmet := session.preconditions_not_met():
+    if unmet := result.preconditions_not_met():
         parts.append(f"{unmet} precondition not met")
-    t = session.totals()
+    t = result.totals
     drawn, cached = int(t.get("drawn", 0)), int(t.get("cached", 0))
     secs = float(t.get("seconds", 0.0))
     # The machine's rate a user can compare: the engines' tokens per busy second
     # under xdist; without it, the one process's tokens per sampling second.
-    if session.engine_seconds > 0:
-        speed = f", engine {session.engine_tokens / session.engine_seconds:.0f} tok/s"
+    if result.engine_seconds > 0:
+        speed = f", engine {result.engine_tokens / result.engine_seconds:.0f} tok/s"
     else:
         speed = f", {t.get('tokens', 0) / secs:.0f} tok/s" if secs > 0 else ""
     console.print(Text(
@@ -114,18 +114,18 @@ def _outcome_cell(v: Verdict) -> Text:
 
 
 def correction_lines(
-    session: Session, changed: list[Record], pytest_status: int | None
+    result: RunResult, changed: list[Record], pytest_status: int | None
 ) -> list[str]:
     """What the suite-level correction did, in words, after the summary table."""
-    judged = [r for r in session.records if not r.verdict.is_precondition]
+    judged = result.judged
     if not judged or judged[0].verdict.correction is None:
         return []
     method = {"holm": "Holm (family-wise error)", "bh": "Benjamini-Hochberg (false discovery "
-              "rate)", "none": "no correction"}[session.correction]
+              "rate)", "none": "no correction"}[result.correction]
     families = len({r.verdict.family or "suite" for r in judged})
     lines = [
         f"behavtest: {method} over {len(judged)} checks in {families} "
-        f"famil{'y' if families == 1 else 'ies'} (per {session.family_mode}); "
+        f"famil{'y' if families == 1 else 'ies'} (per {result.family_mode}); "
         f"{len(changed)} verdict{'s' if len(changed) != 1 else ''} changed"
     ]
     for rec in changed:

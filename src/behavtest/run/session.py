@@ -27,6 +27,7 @@ from behavtest.providers.registry import (
     precision_without_loading,
     validate_spec,
 )
+from behavtest.run.result import Record, RunResult, counts, preconditions_not_met
 from behavtest.sampling.cache import CacheMode, SampleCache, check_cache_mode
 from behavtest.sampling.handle import HandleStats, ModelHandle
 from behavtest.settings import RunSettings
@@ -99,14 +100,6 @@ def read_model_card(spec: str) -> list[str]:
     if folder is None or card is None:
         return []
     return [check_tag(t, f"{folder / MODEL_CARD}: trained_on") for t in card.trained_on]
-
-
-@dataclass
-class Record:
-    """One verdict of one test, as the summary shows it."""
-
-    nodeid: str
-    verdict: Verdict
 
 
 @dataclass
@@ -320,11 +313,7 @@ class Session:
 
     def counts(self) -> dict[Outcome, int]:
         """Verdicts of the properties themselves (preconditions are counted apart)."""
-        c = {o: 0 for o in Outcome}
-        for r in self.records:
-            if not r.verdict.is_precondition:
-                c[r.verdict.final_outcome] += 1
-        return c
+        return counts(self.records)
 
     def correct(self) -> list[Record]:
         """Apply the suite-level correction to every property verdict of the run.
@@ -399,7 +388,18 @@ class Session:
             self.snapshots.write([(r.nodeid, r.verdict) for r in self.records])
 
     def preconditions_not_met(self) -> int:
-        return sum(1 for r in self.records if r.verdict.is_precondition and not r.verdict.passed)
+        return preconditions_not_met(self.records)
+
+    def result(self) -> RunResult:
+        """The run as every renderer takes it (call it after ``correct``)."""
+        p = self.precision(self.model_specs[0])
+        return RunResult(
+            model=self.model_spec, baseline=self.baseline_spec, header=tuple(self.header()),
+            records=tuple(self.records), correction=self.correction,
+            family_mode=self.family_mode, dtype=None if p is None else p.label(),
+            totals=self.totals(), engine_tokens=self.engine_tokens,
+            engine_seconds=self.engine_seconds, snapshots=self.snapshots,
+        )
 
     def close(self) -> None:
         if self._cache is not None:
