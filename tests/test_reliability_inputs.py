@@ -165,7 +165,7 @@ def test_progress_goes_to_stderr_only_when_the_search_is_long(
     [
         (["--rate", "nan", "--vs", "0.1"], "--rate=nan is outside [0, 1]"),
         (["--rate", "0.5", "--vs", "inf"], "--vs=inf is outside [0, 1]"),
-        (["--rate", "0.5", "--vs", "0.1", "--behav-alpha", "nan"], "--behav-alpha=nan"),
+        (["--rate", "0.5", "--vs", "0.1", "--alpha", "nan"], "--alpha=nan"),
         (["--rate", "0.5", "--vs", "0.1", "--power", "nan"], "--power nan is outside (0, 1)"),
         (["--rate", "0.5", "--margin", "inf"], "--margin inf is outside (0, 0.5)"),
         (["--rate", "0.5", "--vs", "0.1", "--seed-sd", "nan"], "--seed-sd must be > 0 and finite"),

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 import pytest
+from verdicts import make_verdict
 
 from behavtest.snapshots.run import SnapshotRun
 from behavtest.snapshots.store import Entry, read_folder, render
@@ -26,7 +27,7 @@ HINT = "rerun with --behav-snapshot-update"
 
 
 def verdict(k: int, n: int = 100) -> Verdict:
-    return Verdict(
+    return make_verdict(
         check=CHECK, outcome=Outcome.PASS, scorer="says yes", model="double/m", k=k, n=n,
         rate=k / n, low=0.0, high=1.0, alpha=0.05, p_value=0.01, p_against=0.9,
         method="exact binomial",

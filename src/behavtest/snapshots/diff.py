@@ -45,7 +45,7 @@ from typing import Any
 
 from behavtest.checks import selection
 from behavtest.errors import InvalidArgument
-from behavtest.snapshots.store import Comparison, Entry, compare
+from behavtest.snapshots.store import Comparison, Entry, change_status, compare
 from behavtest.stats.multiplicity import METHODS, adjust_families
 from behavtest.stats.power import significant
 from behavtest.stats.result import check_alpha
@@ -152,11 +152,10 @@ def rows(a: Mapping[str, Entry], b: Mapping[str, Entry], alpha: float = 0.05,
     for (key, c, same), pa in zip(tested, p_adj, strict=True):
         sa = None if same is None else next(adjusted)
         row = _row(key, c.decide(pa), p_adjusted=pa, p_same=same, p_same_adjusted=sa)
-        if sa is not None and significant(sa, alpha):
-            if row.changed:
-                row = replace(row, reason=f"a change inside the +-{margin:g} margin")
-            else:
-                row = replace(row, verdict="same", reason=f"within +-{margin:g}")
+        if change_status(pa, sa, alpha, c.effect) == "same":
+            row = replace(row, verdict="same", reason=f"within +-{margin:g}")
+        elif row.changed and sa is not None and significant(sa, alpha):
+            row = replace(row, reason=f"a change inside the +-{margin:g} margin")
         out.append(row)
     out.sort(key=lambda r: (r.p_adjusted or 0.0, r.p or 0.0, r.key))
     return out + sorted(done, key=lambda r: (LATER.index(r.verdict), r.key))

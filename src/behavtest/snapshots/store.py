@@ -46,8 +46,8 @@ from typing import Any
 from behavtest.checks import selection
 from behavtest.checks.scored import Scored
 from behavtest.errors import BehavtestError
-from behavtest.stats.power import significant
-from behavtest.verdict import Clusters, Verdict
+from behavtest.stats.result import decide
+from behavtest.verdict import Clusters, Outcome, Verdict
 
 FORMAT = 1
 HEADER = "behavtest_snapshot"
@@ -428,9 +428,7 @@ class Comparison:
     def decide(self, p_adjusted: float) -> Comparison:
         if self.status not in ("changed up", "changed down", "no significant change"):
             return self
-        changed = significant(p_adjusted, self.alpha)
-        direction = "up" if (self.effect or 0.0) > 0 else "down"
-        status = f"changed {direction}" if changed else "no significant change"
+        status = change_status(p_adjusted, None, self.alpha, self.effect)
         return replace(self, status=status, p_adjusted=p_adjusted)
 
     def explain(self) -> str:
@@ -449,6 +447,19 @@ class Comparison:
         if self.reason:
             parts.append(self.reason)
         return "; ".join(parts)
+
+
+def change_status(p_change: float, p_same: float | None, alpha: float,
+                  effect: float | None) -> str:
+    """A comparison's word, by the one verdict rule (``stats.decide``) on the claim
+    "it changed": PASS is 'changed up' or 'changed down' (by the sign of
+    ``effect``), FAIL 'same' (the difference shown inside a margin: ``p_same``,
+    a TOST p-value; None when no margin was given), INCONCLUSIVE 'no
+    significant change'. Snapshots and ``behavtest diff`` decide through it."""
+    outcome = decide(p_change, 1.0 if p_same is None else p_same, alpha)
+    if outcome is Outcome.PASS:
+        return f"changed {'up' if (effect or 0.0) > 0 else 'down'}"
+    return "same" if outcome is Outcome.FAIL else "no significant change"
 
 
 def _counts(e: Entry) -> str:
