@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from verdicts import make_verdict
+from verdicts import passing_verdict
 
 from behavtest.reports.html import CSP, build_html, record_key, write_report
 from behavtest.reports.plots import BASELINE_COLOR, MODEL_COLOR
@@ -58,14 +58,7 @@ BUILDER_TAGS = {"!doctype", "html", "head", "meta", "title", "style", "body", "h
 
 
 def _verdict(**changes: object) -> Verdict:
-    base = dict(
-        check="rate >= 0.5", outcome=Outcome.PASS, scorer="says yes", model="double/yes=0.8",
-        k=80, n=100, rate=0.8, low=0.72, high=0.87, alpha=0.05, p_value=1e-9,
-        p_against=1.0, method="exact binomial (Clopper-Pearson)", threshold=0.5,
-        units=100, unit="samples",
-    )
-    base.update(changes)
-    return make_verdict(**base)  # type: ignore[arg-type]
+    return passing_verdict(**changes)
 
 
 # checks.expect's same_as and within (at_chance) write verdicts like these.

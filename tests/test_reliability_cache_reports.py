@@ -23,7 +23,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from verdicts import make_verdict
+from verdicts import passing_verdict
 
 from behavtest.files import write_problem
 from behavtest.reports.html import build_html, record_key
@@ -33,7 +33,7 @@ from behavtest.run.session import Session
 from behavtest.sampling.cache import CacheError, SampleCache, row_checksum
 from behavtest.settings import PROFILES
 from behavtest.untrusted import plain_lines
-from behavtest.verdict import Outcome, Verdict
+from behavtest.verdict import Verdict
 
 MODEL = "double/yes=0.3,no=0.7"
 SUITE = """
@@ -313,14 +313,7 @@ HOSTILE = f"{BIDI} \x1b[31mred\x1b[0m \u200bzero-width \x07bell"
 
 
 def _verdict(**changes: object) -> Verdict:
-    base = dict(
-        check="rate >= 0.5", outcome=Outcome.PASS, scorer="says yes", model=MODEL,
-        k=80, n=100, rate=0.8, low=0.72, high=0.87, alpha=0.05, p_value=1e-9,
-        p_against=1.0, method="exact binomial (Clopper-Pearson)", threshold=0.5,
-        units=100, unit="samples",
-    )
-    base.update(changes)
-    return make_verdict(**base)  # type: ignore[arg-type]
+    return passing_verdict(**{"model": MODEL, **changes})
 
 
 def _session(records: list[Record], model: str = MODEL) -> Session:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from verdicts import make_verdict
+from verdicts import passing_verdict
 
 from behavtest import Scorer
 from behavtest.checks import expect
@@ -25,18 +25,11 @@ from behavtest.reports.reading import Equivalence, baseline, equivalence, model
 from behavtest.sampling.handle import Reply, Samples
 from behavtest.settings import GenerationSettings
 from behavtest.stats import one_sided_bounds
-from behavtest.verdict import Outcome, Verdict
+from behavtest.verdict import Verdict
 
 
 def _verdict(**changes: object) -> Verdict:
-    base = dict(
-        check="rate >= 0.5", outcome=Outcome.PASS, scorer="says yes", model="double/yes=0.8",
-        k=80, n=100, rate=0.8, low=0.72, high=0.87, alpha=0.05, p_value=1e-9,
-        p_against=1.0, method="exact binomial (Clopper-Pearson)", threshold=0.5,
-        units=100, unit="samples",
-    )
-    base.update(changes)
-    return make_verdict(**base)  # type: ignore[arg-type]
+    return passing_verdict(**changes)
 
 
 ABOVE = dict(check="rate above baseline", threshold=None, method="Newcombe hybrid score",

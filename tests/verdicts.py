@@ -41,3 +41,16 @@ def make_verdict(
         test=Test(method, alpha, p_value, p_against, threshold, units, unit, detectable),
         baseline=other, family=family, evidence=evidence, note=note, **extra,
     )
+
+
+def passing_verdict(**changes: Any) -> Verdict:
+    """The report tests' starting point: a PASS of "rate >= 0.5" at 80/100 (exact
+    interval), with ``changes`` applied (any argument of :func:`make_verdict`)."""
+    base: dict[str, Any] = dict(
+        check="rate >= 0.5", outcome=Outcome.PASS, scorer="says yes", model="double/yes=0.8",
+        k=80, n=100, rate=0.8, low=0.72, high=0.87, alpha=0.05, p_value=1e-9,
+        p_against=1.0, method="exact binomial (Clopper-Pearson)", threshold=0.5,
+        units=100, unit="samples",
+    )
+    base.update(changes)
+    return make_verdict(**base)
