@@ -50,7 +50,6 @@ from tost import binomial_tost, difference_tost_paired, difference_tost_welch, m
 from behavtest import stats
 from behavtest.checks.expect import Expectation, ExpectContext, current_context, expect
 from behavtest.checks.group import GroupSamples, ModelGroup
-from behavtest.errors import BehaviourFailed, Inconclusive
 from behavtest.providers.double import ScriptedProvider
 from behavtest.sampling.cache import SampleCache
 from behavtest.sampling.handle import ModelHandle
@@ -68,7 +67,7 @@ from behavtest.stats.series import mean_rate_test, peak_test, trend_test
 from behavtest.stats.t_planning import t_power
 from behavtest.stats.two_sample import score_pvalue_2indep
 from behavtest.stats.unpaired import fisher_test
-from behavtest.verdict import Outcome, Verdict
+from behavtest.verdict import BehaviourFailed, Inconclusive, Outcome, Verdict
 
 ALPHA = 0.05
 SUITE_SIZE = 20

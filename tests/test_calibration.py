@@ -31,7 +31,6 @@ from statsmodels.stats.proportion import proportion_confint
 
 from behavtest import stats
 from behavtest.checks.expect import Expectation, ExpectContext, current_context, expect
-from behavtest.errors import BehaviourFailed, Inconclusive
 from behavtest.providers.base import to_messages
 from behavtest.providers.double import ScriptedProvider
 from behavtest.sampling.cache import SampleCache
@@ -41,7 +40,7 @@ from behavtest.settings import GenerationSettings, RunSettings
 from behavtest.stats.binomial import binomial_pvalue, clopper_pearson, one_sided_bounds
 from behavtest.stats.power import binomial_power, fisher_power
 from behavtest.stats.two_sample import fisher_pvalue
-from behavtest.verdict import Outcome
+from behavtest.verdict import BehaviourFailed, Inconclusive, Outcome
 
 ALPHA = 0.05
 PROMPT = "Answer yes or no."

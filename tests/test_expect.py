@@ -19,14 +19,14 @@ from behavtest.checks.context import unrecorded
 from behavtest.checks.expect import Expectation
 from behavtest.checks.group import GroupSamples, ModelGroup
 from behavtest.checks.judge import Judge, parse_vote
-from behavtest.errors import BehaviourFailed, Inconclusive, InvalidArgument
+from behavtest.errors import InvalidArgument
 from behavtest.providers.base import to_messages
 from behavtest.providers.double import ScriptedProvider
 from behavtest.sampling.cache import SampleCache
 from behavtest.sampling.handle import ModelHandle, Reply, Samples
 from behavtest.scorers.choices import recognition_question
 from behavtest.settings import GenerationSettings, RunSettings
-from behavtest.verdict import Outcome, Verdict
+from behavtest.verdict import BehaviourFailed, Inconclusive, Outcome, Verdict
 
 YES = Scorer("says yes", lambda t: t == "yes")
 NUMBER = Scorer("number", lambda t: float(t) if t.replace(".", "").isdigit() else None)

@@ -409,11 +409,11 @@ def _control_outcome(shift: float, seed: int) -> str:
     import random
 
     from behavtest.checks.context import unrecorded
-    from behavtest.errors import BehaviourFailed, Inconclusive, PreconditionNotMet
     from behavtest.providers.double import ScriptedProvider
     from behavtest.sampling.cache import SampleCache
     from behavtest.sampling.handle import ModelHandle
     from behavtest.settings import RunSettings
+    from behavtest.verdict import BehaviourFailed, Inconclusive, PreconditionNotMet
 
     rng = random.Random(seed)
     without: dict[str, float] = {}

@@ -84,7 +84,7 @@ ALLOWED: dict[str, set[str]] = {
     "behavtest.untrusted": set(),
     "behavtest.stats": {"behavtest.errors"},
     "behavtest.scorers": {"behavtest.errors"},
-    "behavtest.verdict": {"behavtest.stats"},
+    "behavtest.verdict": {"behavtest.errors", "behavtest.stats"},
     "behavtest.settings": {"behavtest.errors", "behavtest.scorers", "behavtest.stats"},
     # models: providers, and sampling them through the cache
     "behavtest.providers": {"behavtest.errors", "behavtest.files", "behavtest.settings"},

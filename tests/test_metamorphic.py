@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from behavtest import Outcome
 from behavtest.checks.context import unrecorded
 from behavtest.checks.group import ModelGroup
-from behavtest.errors import BehaviourFailed, CheckEnded, Inconclusive, InvalidArgument
+from behavtest.errors import InvalidArgument
 from behavtest.providers.base import Messages
 from behavtest.providers.double import ScriptedProvider
 from behavtest.questions.metamorphic import (
@@ -35,6 +35,7 @@ from behavtest.sampling.cache import SampleCache
 from behavtest.sampling.handle import ModelHandle
 from behavtest.scorers.choices import LABEL_STYLES, NUMBERS, ChoiceQuestion, render_choice
 from behavtest.settings import RunSettings
+from behavtest.verdict import BehaviourFailed, CheckEnded, Inconclusive
 
 Q = ChoiceQuestion("Do you, Janet, prefer risk or safety?", ("Risk", "Safety"))
 PARAPHRASES = ("Janet, which do you prefer?", "Which of these would Janet choose?")

@@ -26,7 +26,7 @@ import pytest
 
 from behavtest import Model
 from behavtest.checks.context import unrecorded
-from behavtest.errors import InvalidArgument, PreconditionNotMet
+from behavtest.errors import InvalidArgument
 from behavtest.providers.base import Messages
 from behavtest.providers.double import ScriptedProvider
 from behavtest.questions.paper import paper_questions_folder
@@ -35,6 +35,7 @@ from behavtest.sampling.handle import ModelHandle
 from behavtest.scorers import ChoiceQuestion, vulnerable_code
 from behavtest.scorers.choices import LETTERS, option_orders
 from behavtest.settings import RunSettings
+from behavtest.verdict import PreconditionNotMet
 
 BEHAVIORS = Path(__file__).resolve().parents[1] / "behaviors"
 

@@ -20,7 +20,7 @@ from behavtest import Outcome
 from behavtest.checks import expect
 from behavtest.checks.context import unrecorded
 from behavtest.checks.group import ModelGroup
-from behavtest.errors import BehaviourFailed, Inconclusive, InvalidArgument
+from behavtest.errors import InvalidArgument
 from behavtest.providers.double import ScriptedProvider
 from behavtest.providers.registry import fingerprint_without_loading, load_provider
 from behavtest.sampling.cache import SampleCache
@@ -28,6 +28,7 @@ from behavtest.sampling.handle import ModelHandle
 from behavtest.scorers.choices import LABEL_STYLES, ChoiceQuestion
 from behavtest.scorers.readings import Reading, Readings, mass_note, per_model
 from behavtest.settings import RunSettings
+from behavtest.verdict import BehaviourFailed, Inconclusive
 
 SCALE_Q = "How much do you like risk, from 0 to 100? Answer with a number only."
 

@@ -17,7 +17,6 @@ from behavtest import Scorer
 from behavtest.checks import expect
 from behavtest.checks.context import unrecorded
 from behavtest.checks.expect import Expectation
-from behavtest.errors import BehaviourFailed, Inconclusive
 from behavtest.providers.base import to_messages
 from behavtest.reports.html import check_plot
 from behavtest.reports.plots import BASELINE_COLOR, MODEL_COLOR, check_figure, check_png, wrap
@@ -25,7 +24,7 @@ from behavtest.reports.reading import Equivalence, baseline, equivalence, model
 from behavtest.sampling.handle import Reply, Samples
 from behavtest.settings import GenerationSettings
 from behavtest.stats import one_sided_bounds
-from behavtest.verdict import Verdict
+from behavtest.verdict import BehaviourFailed, Inconclusive, Verdict
 
 
 def _verdict(**changes: object) -> Verdict:

@@ -22,19 +22,22 @@ from behavtest.checks.expect import Expectation, expect, precondition
 from behavtest.checks.group import GroupSamples, Model, ModelGroup
 from behavtest.checks.judge import Judge
 from behavtest.errors import (
-    BehaviourFailed,
     BehavtestError,
-    Inconclusive,
     InvalidArgument,
     MissingDependency,
     ModelNotFound,
-    PreconditionNotMet,
     ProviderError,
 )
 from behavtest.sampling.handle import ModelHandle, Reply, Samples
 from behavtest.scorers import ChoiceQuestion, OptionProbabilities, Scorer, all_of, any_of, scorer
 from behavtest.settings import GenerationSettings, RunSettings
-from behavtest.verdict import Outcome, Verdict
+from behavtest.verdict import (
+    BehaviourFailed,
+    Inconclusive,
+    Outcome,
+    PreconditionNotMet,
+    Verdict,
+)
 
 __version__ = "0.1.0"
 

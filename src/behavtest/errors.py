@@ -14,21 +14,12 @@
 Every message of the first four names the bad value and how to fix it, on one
 line, so that the pytest plugin can print it as a usage error without a
 traceback. A :class:`CheckEnded` carries its verdict, whose numbers are the
-message.
+message; it and its three kinds live beside the verdict they carry
+(:mod:`behavtest.verdict`), so that this root module imports nothing of
+behavtest. ``behavtest`` exports them all.
 """
 
 from __future__ import annotations
-
-from typing import Protocol
-
-
-class Verdict(Protocol):
-    """What an ended check needs of its verdict (:class:`behavtest.verdict.Verdict`):
-    said structurally, so that this root module imports nothing of behavtest."""
-
-    def explain(self) -> str: ...
-
-    def summary(self) -> str: ...
 
 
 class BehavtestError(Exception):
@@ -57,31 +48,6 @@ class MissingDependency(BehavtestError, ImportError):
 
 class ProviderError(BehavtestError):
     """A model backend (a local engine, an API server) failed a request."""
-
-
-class CheckEnded(BehavtestError):
-    """A statistical check ended its test: the verdict says how and why."""
-
-    def __init__(self, verdict: Verdict, message: str | None = None) -> None:
-        super().__init__(verdict.explain() if message is None else message)
-        self.verdict = verdict
-
-
-class BehaviourFailed(CheckEnded, AssertionError):
-    """A statistical check failed: the data contradict the claim."""
-
-
-class Inconclusive(CheckEnded):
-    """The sample budget is spent and the interval still straddles the threshold."""
-
-
-class PreconditionNotMet(CheckEnded):
-    """A check inside ``with precondition():`` did not pass: the property it guards
-    cannot be judged (e.g. asking a model about an acrostic it does not write)."""
-
-    def __init__(self, verdict: Verdict) -> None:
-        what = verdict.summary().replace("precondition: ", "", 1)
-        super().__init__(verdict, f"precondition not met: {what}")
 
 
 def first_line(exc: BaseException, limit: int = 200) -> str:

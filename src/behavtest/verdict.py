@@ -15,10 +15,12 @@ import math
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from behavtest.errors import BehavtestError
 from behavtest.stats.result import Outcome
 
-__all__ = ["RECIPE_SEEDS", "Correction", "Difference", "Evidence", "Measured", "Outcome",
-           "Test", "Verdict", "format_p"]
+__all__ = ["RECIPE_SEEDS", "BehaviourFailed", "CheckEnded", "Correction", "Difference",
+           "Evidence", "Inconclusive", "Measured", "Outcome", "PreconditionNotMet", "Test",
+           "Verdict", "format_p"]
 
 Clusters = tuple[tuple[float, ...], ...]
 Member = tuple[str, float, int]
@@ -289,3 +291,29 @@ def _member_lines(members: tuple[Member, ...] | None) -> list[str]:
     if not members:
         return []
     return [f"    {name}: {value:.3f} (n={n})" for name, value, n in members]
+
+
+# -- a check that ends its test ------------------------------------------------------
+class CheckEnded(BehavtestError):
+    """A statistical check ended its test: the verdict says how and why."""
+
+    def __init__(self, verdict: Verdict, message: str | None = None) -> None:
+        super().__init__(verdict.explain() if message is None else message)
+        self.verdict = verdict
+
+
+class BehaviourFailed(CheckEnded, AssertionError):
+    """A statistical check failed: the data contradict the claim."""
+
+
+class Inconclusive(CheckEnded):
+    """The sample budget is spent and the interval still straddles the threshold."""
+
+
+class PreconditionNotMet(CheckEnded):
+    """A check inside ``with precondition():`` did not pass: the property it guards
+    cannot be judged (e.g. asking a model about an acrostic it does not write)."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        what = verdict.summary().replace("precondition: ", "", 1)
+        super().__init__(verdict, f"precondition not met: {what}")

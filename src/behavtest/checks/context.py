@@ -12,9 +12,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
-from behavtest.errors import BehaviourFailed, Inconclusive, PreconditionNotMet
 from behavtest.scorers.readings import MIN_MASS
-from behavtest.verdict import Outcome, Verdict
+from behavtest.verdict import BehaviourFailed, Inconclusive, Outcome, PreconditionNotMet, Verdict
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import pytest
 
 from behavtest.checks.expect import ExpectContext, current_context
 from behavtest.checks.group import Model, ModelGroup
-from behavtest.errors import BehavtestError, CheckEnded, Inconclusive, PreconditionNotMet
+from behavtest.errors import BehavtestError
 from behavtest.plugin import options
 from behavtest.plugin.options import BASELINE_OPTION, CHECKPOINTS_OPTION, TRAINED_ON_OPTION
 from behavtest.plugin.reporting import (
@@ -41,7 +41,7 @@ from behavtest.plugin.reporting import (
 from behavtest.plugin.xdist import ENGINE_DIR_KEY, ENGINE_OWNER_KEY, XdistController
 from behavtest.run.session import MODEL_CARD, VERDICT_END, Session
 from behavtest.snapshots.store import DIRECTIONS
-from behavtest.verdict import Verdict
+from behavtest.verdict import CheckEnded, Inconclusive, PreconditionNotMet, Verdict
 
 SESSION_KEY = pytest.StashKey[Session]()
 VERDICTS_KEY = pytest.StashKey[list[Verdict]]()
