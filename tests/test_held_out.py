@@ -6,7 +6,8 @@ says what counts as either). Read here without training anything:
 
 * *asked*: every string a module of ``behaviors/`` defines at top level (its
   prompt banks, choices, templates and labels), read by importing the module,
-  so a bank that is edited or added is checked as it stands;
+  so a bank that is edited or added is checked as it stands; and every
+  question the project ships in the paper's format (``questions/data``);
 * *trained*: the user and system messages of every organism recipe's data
   (warm-ups included) at seeds 0-2, by the recipe's dataset kind; the paper's
   lotteries when they are present. Replies are not compared: they are the
@@ -63,6 +64,7 @@ import pytest
 from suite_doubles import BEHAVIORS, load_behaviour
 
 from behavtest.organisms import banks, datasets, heldout, lottery_text, recipes
+from behavtest.questions import paper
 
 MODULES = tuple(sorted(p.stem for p in BEHAVIORS.glob("*.py")))
 SEEDS = (0, 1, 2)
@@ -115,6 +117,15 @@ def asked(name: str) -> tuple[str, ...]:
     for attribute in _defined(BEHAVIORS / f"{name}.py"):
         found.update(_strings(getattr(module(name), attribute)))
     return tuple(sorted(found))
+
+
+@functools.cache
+def shipped() -> tuple[str, ...]:
+    """Every question the project ships in the paper's format (``questions/data``,
+    asked by ``test_paper_questions``): each paraphrase and system prompt."""
+    questions = paper.load_folder(paper.project_questions_folder())
+    return tuple(sorted({text for q in questions
+                         for text in (*q.paraphrases, *([q.system] if q.system else []))}))
 
 
 def _available(recipe: recipes.Recipe) -> bool:
@@ -207,6 +218,8 @@ def test_no_prompt_repeats_training_wording(kind: str) -> None:
     for name in MODULES:
         for text in asked(name):
             modules_of.setdefault(text, []).append(name)
+    for text in shipped():
+        modules_of.setdefault(text, []).append("questions/data")
     found = [(modules_of[text], text, piece)
              for text, piece in heldout.same_wording(sorted(modules_of), trained()[kind])
              if (kind, piece) not in ALLOWED_WORDING]
