@@ -66,10 +66,11 @@ SAME_AS = _verdict(
     check="rate within +-0.1 of baseline", threshold=None, k=400, n=500, rate=0.8, low=0.769,
     high=0.828, method="TOST (two one-sided tests): Newcombe hybrid score",
     baseline="double/yes=0.78", baseline_k=390, baseline_n=500, baseline_rate=0.78,
-    effect=0.02, effect_low=-0.022, effect_high=0.062)
+    effect=0.02, effect_low=-0.022, effect_high=0.062, band=(-0.1, 0.1))
 AT_CHANCE = _verdict(
     check="rate within [0.45, 0.55]", threshold=None, k=500, n=1000, rate=0.5, low=0.474,
-    high=0.526, method="TOST (two one-sided tests): exact binomial (Clopper-Pearson)")
+    high=0.526, method="TOST (two one-sided tests): exact binomial (Clopper-Pearson)",
+    band=(0.45, 0.55))
 
 
 def _session(records: list[Record]) -> Session:

@@ -7,6 +7,7 @@ an equivalence check, the threshold line; and labels wrapped, never cut.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -37,9 +38,10 @@ ABOVE = dict(check="rate above baseline", threshold=None, method="Newcombe hybri
 SAME_AS = dict(check="rate within +-0.1 of baseline", threshold=None, k=400, n=500, rate=0.8,
                low=0.769, high=0.828, method="TOST (two one-sided tests): Newcombe hybrid score",
                baseline="double/yes=0.78", baseline_k=390, baseline_n=500, baseline_rate=0.78,
-               effect=0.02, effect_low=-0.022, effect_high=0.062)
+               effect=0.02, effect_low=-0.022, effect_high=0.062, band=(-0.1, 0.1))
 AT_CHANCE = dict(check="rate within [0.45, 0.55]", threshold=None, k=500, n=1000, rate=0.5,
-                 low=0.474, high=0.526, method="TOST (two one-sided tests): exact binomial")
+                 low=0.474, high=0.526, method="TOST (two one-sided tests): exact binomial",
+                 band=(0.45, 0.55))
 
 
 def _drawn(fig: Any, gid: str) -> list[Any]:
@@ -187,23 +189,26 @@ def test_model_and_baseline_colours_are_okabe_ito() -> None:
     assert (MODEL_COLOR, BASELINE_COLOR) == ("#0072B2", "#D55E00")
 
 
-@pytest.mark.parametrize("check, method, expected", [
-    ("rate within +-0.05 of baseline", "TOST (two one-sided tests): Fisher",
-     Equivalence(-0.05, 0.05, of_difference=True)),
-    ("mean within +-1.5 of baseline", "TOST (two one-sided tests): Welch t",
-     Equivalence(-1.5, 1.5, of_difference=True)),
-    ("rate within [0.45, 0.55]", "TOST (two one-sided tests): exact binomial",
-     Equivalence(0.45, 0.55, of_difference=False)),
-    ("precondition: mean within [-2, 1e-05]", "TOST (two one-sided tests): t",
+@pytest.mark.parametrize("changes, expected", [
+    (SAME_AS, Equivalence(-0.1, 0.1, of_difference=True)),
+    (AT_CHANCE, Equivalence(0.45, 0.55, of_difference=False)),
+    ({"check": "precondition: mean within [-2, 1e-05]", "band": (-2.0, 1e-05)},
      Equivalence(-2.0, 1e-05, of_difference=False)),
-    ("rate within [0.45, 0.55]", "exact binomial", None),  # not judged by TOST
-    ("rate within a margin", "TOST (two one-sided tests): t", None),  # no margin to read
-    ("rate within [low, high]", "TOST (two one-sided tests): t", None),
+    # The margin is the verdict's, never read from its words.
+    ({"check": "rate within [0.45, 0.55]", "method": "TOST (two one-sided tests): t"}, None),
+    (ABOVE, None),
 ])
-def test_equivalence_margin_is_read_from_the_check(
-    check: str, method: str, expected: Equivalence | None
+def test_the_equivalence_margin_is_the_verdicts_own(
+    changes: dict[str, object], expected: Equivalence | None
 ) -> None:
-    assert equivalence(_verdict(check=check, method=method)) == expected
+    assert equivalence(_verdict(**changes)) == expected
+
+
+def test_the_margin_survives_the_verdicts_json_form() -> None:
+    v = _verdict(**SAME_AS)
+    back = Verdict.from_dict(json.loads(json.dumps(v.to_dict())))
+    assert back.test == v.test and back.test.band == (-0.1, 0.1)
+    assert json.dumps(back.to_dict()) == json.dumps(v.to_dict())  # NaN intervals too
 
 
 def test_a_comparison_on_one_value_gets_k_over_n_for_the_model() -> None:

@@ -18,6 +18,7 @@ def make_verdict(
     alpha: float = 0.05, p_value: float = 0.5, p_against: float = 0.5,
     method: str = "exact binomial test", threshold: float | None = None,
     units: int | None = None, unit: str | None = None, detectable: str | None = None,
+    band: tuple[float, float] | None = None,
     baseline: str | None = None, baseline_k: int | None = None, baseline_n: int = 100,
     baseline_rate: float | None = None,
     baseline_members: tuple[tuple[str, float, int], ...] | None = None,
@@ -38,7 +39,8 @@ def make_verdict(
     return Verdict(
         check=check, outcome=outcome, scorer=scorer,
         measured=Measured(model, k, n, rate, low, high, parsed, members, mass),
-        test=Test(method, alpha, p_value, p_against, threshold, units, unit, detectable),
+        test=Test(method, alpha, p_value, p_against, threshold, units, unit, detectable,
+                  band),
         baseline=other, family=family, evidence=evidence, note=note, **extra,
     )
 

@@ -130,6 +130,9 @@ class Test:
     units: int | None = None  # independent units the test rests on
     unit: str | None = None  # what they are: samples, prompts, pairs, models, checkpoints
     detectable: str | None = None  # what this n could have detected
+    # An equivalence check's (TOST) bounds: of the rate or mean, or, when the
+    # verdict compares with a baseline, of the difference model - baseline.
+    band: tuple[float, float] | None = None
 
     @property
     def confidence(self) -> str:
@@ -221,7 +224,7 @@ class Verdict:
         baseline = d.get("baseline")
         return cls(
             check=d["check"], outcome=Outcome(d["outcome"]), scorer=d["scorer"],
-            measured=Measured.from_dict(d["measured"]), test=Test(**d["test"]),
+            measured=Measured.from_dict(d["measured"]), test=_test(d["test"]),
             baseline=None if baseline is None else Measured.from_dict(baseline),
             difference=part(Difference, "difference"), family=d.get("family"),
             correction=None if correction is None else Correction(
@@ -285,6 +288,11 @@ class Verdict:
             diff = f"; difference {d.estimate:+.3f} [{d.low:+.3f}, {d.high:+.3f}]"
         return [f"  baseline {self.baseline.model}: {self.baseline.counts()}{diff}",
                 *_member_lines(self.baseline.members)]
+
+
+def _test(d: dict[str, Any]) -> Test:
+    band = d.get("band")
+    return Test(**{**d, "band": None if band is None else (float(band[0]), float(band[1]))})
 
 
 def _member_lines(members: tuple[Member, ...] | None) -> list[str]:

@@ -111,6 +111,7 @@ class Expectation:
         own: tuple[float, float] | None = None,
         baseline: Expectation | None = None,
         unjudged: str | None = None,
+        band: tuple[float, float] | None = None,
     ) -> Expectation:
         """Turn an Inference into a verdict for the claim in ``direction``,
         record it, and raise unless it passes. ``own`` is the model's own
@@ -146,7 +147,7 @@ class Expectation:
             test=Test(
                 method=inf.method, alpha=self.alpha, p_value=p_claim, p_against=p_against,
                 threshold=threshold, units=inf.units, unit=unit,
-                detectable=None if outcome is Outcome.PASS else detectable(),
+                detectable=None if outcome is Outcome.PASS else detectable(), band=band,
             ),
             baseline=None if baseline is None else baseline._measured(),
             difference=None if baseline is None else Difference(inf.estimate, inf.low,
@@ -277,6 +278,7 @@ class Expectation:
         return self._record(
             f"{'rate' if self.unit.binary else 'mean'} within [{low:g}, {high:g}]", "greater",
             eq, power, unit=lo.unit, unjudged=self._cannot_move(None, (high - low) / 2),
+            band=(low, high),
         )
 
     def at_chance(self, chance: float = 0.5, margin: float = 0.05) -> Expectation:
@@ -347,7 +349,7 @@ class Expectation:
             f"{'rate' if self.unit.binary else 'mean'} within +-{margin:g} of baseline",
             "greater", eq, lambda: selection.tost_power(eq, self.alpha), unit=lo.unit,
             note=note, own=self._own_interval(), baseline=other,
-            unjudged=self._cannot_move(other, margin),
+            unjudged=self._cannot_move(other, margin), band=(-margin, margin),
         )
 
     def _cannot_move(self, other: Expectation | None, margin: float) -> str | None:

@@ -6,21 +6,17 @@ was judged and corrected, and an equivalence check's margin. They are read
 here into small records of this module, so a change in how a ``Verdict`` holds
 them touches this module only.
 
-Two of them the verdict does not hold, and are derived here:
-
-- The baseline's interval. It is computed where it can be honestly: the exact
-  1 - 2 alpha interval of k/n (Clopper-Pearson, the project's interval for a
-  rate: ``stats.one_sided_bounds``) when both sides' samples are independent.
-  A mean has none (the verdict keeps no spread for the baseline), nor do an
-  arm or clustered samples, where k/n's interval would be too narrow.
-- An equivalence check's margin. It is in the check's text only
-  (:func:`equivalence`).
+One of them the verdict does not hold, and is derived here: the baseline's
+interval. It is computed where it can be honestly: the exact 1 - 2 alpha
+interval of k/n (Clopper-Pearson, the project's interval for a rate:
+``stats.one_sided_bounds``) when both sides' samples are independent. A mean
+has none (the verdict keeps no spread for the baseline), nor do an arm or
+clustered samples, where k/n's interval would be too narrow.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 from behavtest.verdict import Correction, Test, Verdict
@@ -128,25 +124,12 @@ def difference(v: Verdict) -> tuple[float, float, float] | None:
     return None if d is None else (d.estimate, d.low, d.high)
 
 
-_WITHIN = re.compile(r"within \[(?P<low>[^,\]]+), (?P<high>[^\]]+)\]")
-_WITHIN_BASELINE = re.compile(r"within \+-(?P<margin>\S+) of baseline")
-
-
 def equivalence(v: Verdict) -> Equivalence | None:
     """The margin of an equivalence check (TOST: ``checks.expect``'s ``within``,
-    ``at_chance`` and ``same_as``). The verdict holds it as text only: its method
-    starts with 'TOST' and its check reads 'within [low, high]' or 'within +-m
-    of baseline', the numbers written with ``:g`` (6 significant digits), and it
-    is read from there. None for any other check, and for a check text in no
-    such form (no band is drawn rather than a guessed one)."""
-    if not v.test.method.startswith("TOST"):
+    ``at_chance`` and ``same_as``), as the verdict's test carries it: of the
+    difference when the check compares with a baseline. None for any other
+    check."""
+    if v.test.band is None:
         return None
-    try:
-        if m := _WITHIN_BASELINE.search(v.check):
-            margin = float(m["margin"])
-            return Equivalence(-margin, margin, of_difference=True)
-        if m := _WITHIN.search(v.check):
-            return Equivalence(float(m["low"]), float(m["high"]), of_difference=False)
-    except ValueError:
-        pass
-    return None
+    low, high = v.test.band
+    return Equivalence(low, high, of_difference=v.baseline is not None)
