@@ -13,14 +13,13 @@ from types import ModuleType
 
 import pytest
 from scipy import stats as st
-from verdicts import make_verdict
+from verdicts import measured_rate
 
 from behavtest.commands.cli import main
 from behavtest.snapshots import diff
 from behavtest.snapshots.store import Entry, render
 from behavtest.stats import one_sided_bounds
 from behavtest.stats.multiplicity import adjust
-from behavtest.verdict import Evidence, Outcome
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
@@ -28,14 +27,8 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 def entry(k: int, n: int = 100, prompts: str = "p1", scorer_version: str = "1",
           nodeid: str = "t.py::test_a", check: str = "rate >= 0.1") -> Entry:
     low, high = one_sided_bounds(k, n, 0.05)
-    v = make_verdict(
-        check=check, outcome=Outcome.PASS, scorer="says yes", model="double/m", k=k, n=n,
-        rate=k / n, low=low, high=high, alpha=0.05, p_value=0.5, p_against=0.5,
-        method="exact binomial test",
-        evidence=Evidence(binary=True, clusters=((1.0,) * k + (0.0,) * (n - k),),
-                          prompts=prompts, settings=(("max_tokens", 8),), seed=0,
-                          fingerprint="double/m", scorer_version=scorer_version),
-    )
+    v = measured_rate(k, n, check=check, low=low, high=high, prompts=prompts,
+                      scorer_version=scorer_version)
     return Entry.of(nodeid, v)
 
 

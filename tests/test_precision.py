@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from verdicts import make_verdict
+from verdicts import measured_rate
 
 from behavtest.errors import InvalidArgument
 from behavtest.providers import precision
@@ -55,7 +55,7 @@ from behavtest.snapshots import diff
 from behavtest.snapshots.run import SnapshotRun
 from behavtest.snapshots.store import Entry, read_file, render
 from behavtest.stats import one_sided_bounds
-from behavtest.verdict import Evidence, Outcome, Verdict
+from behavtest.verdict import Verdict
 
 NO_BF16 = frozenset({"fpu", "sse2", "avx2", "avx512f"})
 X86_BF16 = NO_BF16 | {"avx512_bf16"}
@@ -490,14 +490,7 @@ BF16_LABEL = "bf16 (probabilities fp32)"
 
 def _verdict(k: int, n: int = 100) -> Verdict:
     low, high = one_sided_bounds(k, n, 0.05)
-    return make_verdict(
-        check="rate >= 0.1", outcome=Outcome.PASS, scorer="says yes", model="double/m", k=k,
-        n=n, rate=k / n, low=low, high=high, alpha=0.05, p_value=0.5, p_against=0.5,
-        method="exact binomial test",
-        evidence=Evidence(binary=True, clusters=((1.0,) * k + (0.0,) * (n - k),),
-                          prompts="p1", settings=(("max_tokens", 8),), seed=0,
-                          fingerprint="double/m", scorer_version="1"),
-    )
+    return measured_rate(k, n, low=low, high=high)
 
 
 def entry(k: int, dtype: str | None, nodeid: str = "t.py::test_a") -> Entry:

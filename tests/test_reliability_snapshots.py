@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from verdicts import make_verdict
+from verdicts import measured_rate
 
 from behavtest.commands.cli import main
 from behavtest.commands.gate import candidate
@@ -34,21 +34,15 @@ from behavtest.snapshots import run as snapshot_run
 from behavtest.snapshots import store as snapshots
 from behavtest.snapshots.run import SnapshotRun, check_name, update
 from behavtest.snapshots.store import HEADER, Entry, SnapshotError, read_file, read_folder, render
-from behavtest.verdict import Evidence, Outcome, Verdict
+from behavtest.verdict import Verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "my-model"
 
 
 def verdict(k: int, n: int, check: str = "rate >= 0.1") -> Verdict:
-    return make_verdict(
-        check=check, outcome=Outcome.PASS, scorer="says yes", model="double/m", k=k, n=n,
-        rate=k / n, low=0.0, high=1.0, alpha=0.05, p_value=0.01, p_against=0.9,
-        method="exact binomial",
-        evidence=Evidence(binary=True, clusters=((1.0,) * k + (0.0,) * (n - k),),
-                          prompts="p1", settings=(("max_tokens", 8),), seed=0,
-                          fingerprint="double/m", scorer_version="1"),
-    )
+    return measured_rate(k, n, check=check, p_value=0.01, p_against=0.9,
+                         method="exact binomial")
 
 
 def entry(nodeid: str, k: int, n: int = 100) -> Entry:

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from verdicts import make_verdict
+from verdicts import measured_rate
 
 from behavtest.errors import BehavtestError
 from behavtest.snapshots.store import (
@@ -23,19 +23,14 @@ from behavtest.snapshots.store import (
     read_file,
     render,
 )
-from behavtest.verdict import Evidence, Outcome, Verdict
+from behavtest.verdict import Verdict
 
 
 def verdict(k: int, n: int, prompts: str = "p1", scorer_version: str = "1") -> Verdict:
-    return make_verdict(
-        check="rate >= 0.2", outcome=Outcome.PASS, scorer="says yes", model="double/m",
-        k=k, n=n, rate=k / n, low=0.0, high=1.0, alpha=0.05, p_value=0.01, p_against=0.9,
-        method="exact binomial",
-        evidence=Evidence(binary=True, clusters=((1.0,) * k + (0.0,) * (n - k),),
-                          prompts=prompts, settings=(("max_tokens", 8),), seed=0,
-                          fingerprint="double/m", scorer_version=scorer_version,
-                          examples=("yes", "<script>x</script>", "no")),
-    )
+    return measured_rate(k, n, check="rate >= 0.2", p_value=0.01, p_against=0.9,
+                         method="exact binomial", prompts=prompts,
+                         scorer_version=scorer_version,
+                         examples=("yes", "<script>x</script>", "no"))
 
 
 def test_an_entry_survives_its_file_form() -> None:

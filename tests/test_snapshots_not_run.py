@@ -15,11 +15,11 @@ import json
 from pathlib import Path
 
 import pytest
-from verdicts import make_verdict
+from verdicts import measured_rate
 
 from behavtest.snapshots.run import SnapshotRun
 from behavtest.snapshots.store import Entry, read_folder, render
-from behavtest.verdict import Evidence, Outcome, Verdict
+from behavtest.verdict import Verdict
 
 MODEL = "my-model"
 CHECK = "rate >= 0.1"
@@ -27,14 +27,8 @@ HINT = "rerun with --behav-snapshot-update"
 
 
 def verdict(k: int, n: int = 100) -> Verdict:
-    return make_verdict(
-        check=CHECK, outcome=Outcome.PASS, scorer="says yes", model="double/m", k=k, n=n,
-        rate=k / n, low=0.0, high=1.0, alpha=0.05, p_value=0.01, p_against=0.9,
-        method="exact binomial",
-        evidence=Evidence(binary=True, clusters=((1.0,) * k + (0.0,) * (n - k),),
-                          prompts="p1", settings=(("max_tokens", 8),), seed=0,
-                          fingerprint="double/m", scorer_version="1"),
-    )
+    return measured_rate(k, n, check=CHECK, p_value=0.01, p_against=0.9,
+                         method="exact binomial")
 
 
 def key(nodeid: str) -> str:

@@ -56,3 +56,20 @@ def passing_verdict(**changes: Any) -> Verdict:
     )
     base.update(changes)
     return make_verdict(**base)
+
+
+def measured_rate(
+    k: int, n: int, *, check: str = "rate >= 0.1", low: float = 0.0, high: float = 1.0,
+    p_value: float = 0.5, p_against: float = 0.5, method: str = "exact binomial test",
+    prompts: str = "p1", scorer_version: str = "1", examples: tuple[str, ...] = (),
+) -> Verdict:
+    """A verdict on k of n replies of ``double/m`` with the evidence a snapshot
+    stores of it (one prompt's 0/1 values, its settings and hashes)."""
+    return make_verdict(
+        check=check, k=k, n=n, low=low, high=high, p_value=p_value, p_against=p_against,
+        method=method,
+        evidence=Evidence(binary=True, clusters=((1.0,) * k + (0.0,) * (n - k),),
+                          prompts=prompts, settings=(("max_tokens", 8),), seed=0,
+                          fingerprint="double/m", scorer_version=scorer_version,
+                          examples=examples),
+    )
