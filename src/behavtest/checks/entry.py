@@ -45,6 +45,11 @@ class Entered:
     sequential: SequentialSamples | None = None
 
     @property
+    def what(self) -> str | None:
+        """What the readings measure (their label when no scorer names them)."""
+        return None if self.readings is None else self.readings.what
+
+    @property
     def mass(self) -> float | None:
         """The least probability mass the readings rest on (None: not readings)."""
         return None if self.readings is None else self.readings.mass

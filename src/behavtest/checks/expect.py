@@ -34,7 +34,7 @@ from behavtest.checks.selection import POWER, Chosen
 from behavtest.errors import InvalidArgument
 from behavtest.sampling.handle import Samples
 from behavtest.scorers.base import Scorer
-from behavtest.scorers.readings import MIN_REACH, Readings, reach_note
+from behavtest.scorers.readings import MIN_REACH, reach_note
 from behavtest.settings import check_rate
 from behavtest.stats.result import decide
 from behavtest.verdict import Difference, Measured, Outcome, Test, Verdict, format_p
@@ -64,13 +64,13 @@ class Expectation:
         self.design_alpha = self.alpha / max(1, ctx.family)
         stats.check_alpha(self.alpha)
         self.scorer = scorer
-        what = data.what if isinstance(data, Readings) else None
-        self.scorer_name = getattr(scorer, "name", None) or name or what or "values"
+        given = getattr(scorer, "name", None) or name
         self.verdicts: list[Verdict] = []
         # The data's shape, decided once (checks.entry). Checks never change the
         # data: a sequential budget is kept as it is (one-prompt rate checks read
         # prefixes of it), every other check reads the whole budget through ``unit``.
-        self.data = enter(data, scorer, self.scorer_name)
+        self.data = enter(data, scorer, given or "values")
+        self.scorer_name = given or self.data.what or "values"
         self.group, self.ordered = self.data.group, self.data.ordered
         self.mass, self.bounds, self.arm = self.data.mass, self.data.bounds, self.data.arm
         self.unjudged = self.data.unjudged(self.min_mass)
