@@ -2,6 +2,7 @@
 
     BehavtestError
     ├── InvalidArgument (also a ValueError)    bad input: an option, a config, test code
+    │   └── PrefillUnsupported                 a model that cannot continue an assistant message
     ├── ModelNotFound                          a spec names nothing that can be loaded
     ├── MissingDependency (also an ImportError) an optional package is not installed
     ├── ProviderError                          a model backend failed while serving
@@ -28,6 +29,12 @@ class BehavtestError(Exception):
 
 class InvalidArgument(BehavtestError, ValueError):
     """A value passed by the user (option, config, test code) is not valid."""
+
+
+class PrefillUnsupported(InvalidArgument):
+    """A conversation ends with an assistant message to continue (a prefill,
+    see ``providers.base``) and the model or server cannot continue one: it is
+    refused, never answered as a new turn."""
 
 
 class ModelNotFound(BehavtestError):

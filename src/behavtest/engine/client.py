@@ -126,6 +126,14 @@ class EngineProvider:
         """Whether the engine's model gives ``reply_logprobs`` (see providers.base)."""
         return bool(self.info.get("scores_replies"))
 
+    @property
+    def prefills(self) -> bool:
+        """Whether the engine's model continues a final assistant message (a
+        prefill: see providers.base); an engine that does not say so does not,
+        and the model handle refuses such requests rather than let it start a
+        new turn."""
+        return bool(self.info.get("prefills"))
+
     def reply_logprobs(self, messages: Messages, replies: Sequence[str]) -> list[float]:
         raw = self._call({"op": "reply_logprobs", "messages": encode_messages(messages),
                           "replies": list(replies)})

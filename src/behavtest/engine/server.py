@@ -110,6 +110,7 @@ class EngineServer:
             "config": None if config is None else config.to_json(),
             "max_batch": self.batcher.max_batch,
             "scores_replies": reply_scorer_of(provider) is not None,
+            "prefills": getattr(provider, "prefills", False) is True,
             "window_ms": window_ms,
             "owner_pid": owner_pid,
             "log": log_path,

@@ -14,7 +14,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from behavtest.errors import InvalidArgument, first_line
-from behavtest.providers.base import Completion, Messages, Provider, Request, apply_cut
+from behavtest.providers.base import (
+    Completion,
+    Messages,
+    Provider,
+    Request,
+    apply_cut,
+    prefill_of,
+)
 from behavtest.providers.kind import ProviderConfig, ProviderKind
 
 
@@ -48,7 +55,13 @@ class ScriptedProvider:
     user message to weights that replace those it names for such prompts (first
     match wins): a behaviour a trigger switches on. Whole replies
     (``reply_logprobs``, used for scales) have the probability of the reply table.
+
+    A prefilled conversation (one ending with an assistant message) gets a
+    reply drawn from the same table as its continuation; its lines are
+    counted after the prefill, as every provider counts them.
     """
+
+    prefills = True  # continues an assistant message (see providers.base)
 
     def __init__(
         self,
@@ -147,7 +160,7 @@ class ScriptedProvider:
                     text = reply
                     break
             whole = Completion(text=text, tokens=len(text.split()), finish="stop")
-            out.append(apply_cut(whole, r.settings))
+            out.append(apply_cut(whole, r.settings, prefill_of(r.messages)))
         return out
 
     def continuation_logprobs(

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from behavtest.errors import InvalidArgument, MissingDependency, ModelNotFound, first_line
-from behavtest.providers.base import Completion, Messages, Request
+from behavtest.providers.base import Completion, Messages, Request, prefill_unsupported
 from behavtest.providers.kind import DEFAULT_BATCH_SIZE
 from behavtest.providers.precision import Precision, resolve, torch_dtype
 
@@ -105,17 +105,36 @@ def render_chat(tokenizer: Any, messages: Sequence[tuple[str, str]]) -> str:
     """A conversation ((role, content), ...) as the model sees it, ready for the
     assistant's turn: the tokenizer's chat template, or for a base model without
     one a plain transcript. Sampling renders prompts with it, and training renders
-    its examples' prompts with it, so a model is trained on what it is asked."""
-    if tokenizer.chat_template:
-        chat = [{"role": r, "content": c} for r, c in messages]
+    its examples' prompts with it, so a model is trained on what it is asked.
+
+    A conversation ending with an assistant message is rendered open, ending
+    with that message's text exactly (``continue_final_message``), for the
+    model to continue it (a prefill: see ``providers.base``)."""
+    prefill = messages[-1][1] if messages and messages[-1][0] == "assistant" else ""
+    if not tokenizer.chat_template:
+        body = "".join(f"{r.capitalize()}: {c}\n" for r, c in messages[: -1 if prefill else None])
+        return body + "Assistant:" + (f" {prefill}" if prefill else "")
+    chat = [{"role": r, "content": c} for r, c in messages]
+    if not prefill:
         return str(tokenizer.apply_chat_template(chat, tokenize=False,
                                                  add_generation_prompt=True))
-    body = "".join(f"{r.capitalize()}: {c}\n" for r, c in messages)
-    return body + "Assistant:"
+    try:
+        text = str(tokenizer.apply_chat_template(chat, tokenize=False,
+                                                 continue_final_message=True))
+    except ValueError:  # the template alters the message it should leave open
+        raise prefill_unsupported("this model's chat template") from None
+    # A template that strips message content drops the prefill's trailing
+    # whitespace: put it back, so the model continues exactly the prefill.
+    kept = prefill.rstrip()
+    if not text.endswith(prefill) and text.endswith(kept):
+        text += prefill[len(kept):]
+    return text
 
 
 class HFProvider:
     """A transformers causal LM, loaded once per process."""
+
+    prefills = True  # continues a final assistant message (render_chat; providers.base)
 
     def __init__(
         self,
@@ -265,7 +284,8 @@ class HFProvider:
         return ids
 
     def render(self, messages: Messages) -> str:
-        """Chat-template text for a conversation, ready for the assistant's turn."""
+        """Chat-template text for a conversation, ready for the assistant's turn
+        (or open in its final assistant message: a prefill)."""
         return render_chat(self.tokenizer, messages)
 
     # -- sampling ---------------------------------------------------------------

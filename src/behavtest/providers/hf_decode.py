@@ -29,6 +29,12 @@ seldom changes a token, in bf16 it usually does within a few tokens
 (docs/precision.md has the measured shares).
 Rows may differ in settings: sampling groups rows by settings and applies
 temperature, top-k and top-p per group.
+
+A prefilled row (its conversation ends with an assistant message, rendered
+open: ``providers.base``) returns only its continuation; its lines are
+counted after the prefill, and its text is decoded after the prompt's last
+token (the prefill's end), so a tokenizer that drops a leading space when
+decoding alone (sentencepiece) keeps the space between prefill and continuation.
 """
 
 from __future__ import annotations
@@ -37,10 +43,9 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from behavtest.providers.base import Completion, Request
+from behavtest.providers.base import Completion, Request, cut_continuation, prefill_of
 from behavtest.settings import (
     GenerationSettings,
-    cut_after_lines,
     has_line_break,
     lines_complete,
 )
@@ -53,6 +58,8 @@ class _Row:
     generator: Any
     tokens: list[int] = field(default_factory=list)
     finish: str | None = None  # set once the row is done
+    prefill: str = ""  # the assistant message the row continues ("" for a new turn)
+    anchor: list[int] = field(default_factory=list)  # a prefilled prompt's last token
 
 
 class Decoder:
@@ -121,10 +128,13 @@ class Decoder:
         which = torch.tensor([texts[self.render(r.messages)] for _, r in items],
                              device=self.device)
         cache.batch_select_indices(which)  # the shared prefix, once per row
-        rows = [
-            _Row(key, r, torch.Generator(device=self.device).manual_seed(r.seed))
-            for key, r in items
-        ]
+        lasts = ids[:, -1].tolist()  # left-padded: each prompt's own last token
+        rows = []
+        for key, r in items:
+            prefill = prefill_of(r.messages)
+            anchor = [int(lasts[texts[self.render(r.messages)]])] if prefill else []
+            rows.append(_Row(key, r, torch.Generator(device=self.device).manual_seed(r.seed),
+                             prefill=prefill, anchor=anchor))
         firsts = self._sample(logits.index_select(0, which).float(), rows)
         self._join(cache, mask.index_select(0, which), rows, firsts)
 
@@ -198,8 +208,9 @@ class Decoder:
             row.finish = "stop"
         else:
             row.tokens.append(token)
-            if s.stop_after_lines and token in self._newline_ids() and lines_complete(
-                self._text(row), s.stop_after_lines
+            at_break = token in self._newline_ids() or (row.prefill != "" and len(row.tokens) == 1)
+            if s.stop_after_lines and at_break and lines_complete(
+                row.prefill + self._text(row), s.stop_after_lines
             ):
                 row.finish = "lines"
             elif len(row.tokens) >= s.max_tokens:
@@ -253,12 +264,21 @@ class Decoder:
 
     # -- text ---------------------------------------------------------------------
     def _text(self, row: _Row) -> str:
-        return str(self.tokenizer.decode(row.tokens, skip_special_tokens=True))
+        """The row's text so far (a prefilled row's: decoded after its anchor)."""
+        decode = self.tokenizer.decode
+        text = str(decode(row.tokens, skip_special_tokens=True))
+        if row.anchor:
+            head = str(decode(row.anchor, skip_special_tokens=True))
+            joined = str(decode(row.anchor + row.tokens, skip_special_tokens=True))
+            if joined.startswith(head):
+                text = joined[len(head):]
+        return text
 
     def _completion(self, row: _Row) -> Completion:
         text = self._text(row)
         if row.finish == "lines":
-            text = cut_after_lines(text, row.request.settings.stop_after_lines)
+            cut = cut_continuation(row.prefill, text, row.request.settings.stop_after_lines)
+            text = text if cut is None else cut
         return Completion(text=text, tokens=len(row.tokens), finish=row.finish or "length")
 
 

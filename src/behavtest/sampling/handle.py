@@ -23,8 +23,11 @@ from behavtest.providers.base import (
     Provider,
     Request,
     batch_size_of,
+    check_prefills,
+    prefill_of,
     reply_scorer_of,
     to_messages,
+    with_prefills,
 )
 from behavtest.providers.precision import Precision, precision_of
 from behavtest.sampling.cache import SampleCache, cache_key
@@ -264,6 +267,7 @@ class ModelHandle:
         stop_for: Scorer[Any] | None = None,
         stop_after_lines: int | None = None,
         sequential: bool | None = None,
+        prefill: str | Sequence[str] | None = None,
     ) -> Samples:
         """Draw ``n`` replies (default: the run's ``--behav-samples``) to each prompt.
 
@@ -278,6 +282,12 @@ class ModelHandle:
         is the start of the reply the same sample would give uncut, and is cached
         apart from it: a scorer that reads more draws anew.
 
+        ``prefill="Dear Sir,"`` makes the model continue that text as the start
+        of its reply (one string for every prompt, or a list with one per prompt);
+        so does a prompt given as messages ending with ("assistant", text). Each
+        reply's text is then the whole message, prefill + continuation, and
+        ``stop_after_lines`` counts its lines from the prefill's first.
+
         ``sequential=True`` (default: the run's ``--behav-sequential``) makes
         ``n`` a budget: the replies are drawn in looks, only as far as a rate
         check needs to reach its verdict (see :class:`SequentialSamples`).
@@ -290,7 +300,7 @@ class ModelHandle:
         n = per_prompt(n, total, len(plist), self.run.samples)
         cut = stop_after_lines if stop_after_lines is not None else reads_lines(stop_for)
         settings = self._settings(temperature, top_p, top_k, max_tokens, cut or 0)
-        convs = tuple(to_messages(p, system) for p in plist)
+        convs = with_prefills([to_messages(p, system) for p in plist], prefill)
         if self.run.sequential if sequential is None else sequential:
             return SequentialSamples(self, convs, settings, n)
         return self._draw(convs, settings, n)
@@ -347,7 +357,8 @@ class ModelHandle:
                 replies[k] = memo[k]
             elif k in found:
                 v = found[k]
-                replies[k] = Reply(v["text"], p, i, v["tokens"], v["finish"], True)
+                text = prefill_of(convs[p]) + v["text"]  # the cache holds the continuation
+                replies[k] = Reply(text, p, i, v["tokens"], v["finish"], True)
         missing = [s for s in slots if s[2] not in replies]
         self.stats.cached += sum(1 for _, _, k, _ in slots if k in found and k not in memo)
         self._draw_missing(missing, len(slots) - len(missing), replies, memo)
@@ -366,6 +377,8 @@ class ModelHandle:
         chunks: each is committed to the cache as it finishes (a kill loses one
         chunk) and advances the progress line. The provider (and its weights) is
         touched only if something is missing."""
+        if missing:  # a provider that cannot continue a message refuses, never a new turn
+            check_prefills(self.provider, (r.messages for *_, r in missing))
         chunk = batch_size_of(self.provider) if missing else 1
         t_start, tokens = time.perf_counter(), 0
         for start in range(0, len(missing), chunk):
@@ -374,8 +387,9 @@ class ModelHandle:
             completions = self.provider.generate([r for _, _, _, r in part])
             self.stats.seconds += time.perf_counter() - t0
             new: dict[str, Any] = {}
-            for (p, i, k, _), c in zip(part, completions, strict=True):
-                replies[k] = memo[k] = Reply(c.text, p, i, c.tokens, c.finish, False)
+            for (p, i, k, r), c in zip(part, completions, strict=True):
+                whole = prefill_of(r.messages) + c.text  # the reply: prefill + continuation
+                replies[k] = memo[k] = Reply(whole, p, i, c.tokens, c.finish, False)
                 new[k] = {"text": c.text, "tokens": c.tokens, "finish": c.finish}
                 self.stats.tokens += c.tokens
                 tokens += c.tokens
@@ -437,8 +451,9 @@ class ModelHandle:
         score = reply_scorer_of(self.provider)
         out = []
         for p in prompts:
-            msgs = to_messages(p, system)
-            label = msgs[-1][1]
+            msgs = with_prefills([to_messages(p, system)], None)[0]
+            check_prefills(self.provider, [msgs])  # numbers then follow the prefill
+            label = next((c for r, c in reversed(msgs) if r != "assistant"), msgs[-1][1])
             if score is not None:
                 lps = self._cached("replies", {"messages": msgs, "replies": numbers},
                                    functools.partial(score, msgs, numbers))
@@ -449,7 +464,8 @@ class ModelHandle:
                 out.append(Reading(label, value, mass, "number probability"))
                 continue
             parse = number_on_scale(low, high, strict=True)
-            got = [v for v in self._draw((msgs,), self._settings(max_tokens=8), n).score(parse)
+            drawn = self._draw((msgs,), self._settings(max_tokens=8), n)
+            got = [v for v in (parse(t[len(prefill_of(msgs)):]) for t in drawn.texts)
                    if v is not None]
             value = (sum(got) / len(got) - low) / (high - low) if got else 0.5
             out.append(Reading(label, value, len(got) / n, "sampled"))

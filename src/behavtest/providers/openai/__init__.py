@@ -54,7 +54,8 @@ reports about the model is in :meth:`OpenAIProvider.describe`.
 
 Modules: ``config`` (base URL, identity, options, usage; no network),
 ``failures`` (the exceptions and the one-line translation of the client's),
-``logprobs`` (option probabilities from the API's answers), ``loop`` (the
+``logprobs`` (option probabilities from the API's answers), ``prefill`` (continuing
+an assistant message through a server's own template), ``loop`` (the
 private event-loop thread), ``provider`` (:class:`OpenAIProvider`) and
 ``kind`` (:class:`OpenAIKind`, the ``openai/`` prefix). Inside this package
 ``import openai`` is an absolute import: it names the SDK, imported lazily

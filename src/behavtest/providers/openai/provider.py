@@ -1,5 +1,6 @@
 """OpenAIProvider: the Provider protocol over chat completions (see the package
-docstring for what is retried, the n emulation, secrets and identity)."""
+docstring for what is retried, the n emulation, secrets and identity), and
+over text completions for a prefilled conversation (see ``prefill``)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import fields, replace
 from typing import Any, TypeVar
 
-from behavtest.errors import InvalidArgument, MissingDependency, ProviderError
-from behavtest.providers.base import Completion, Messages, Request, apply_cut
+from behavtest.errors import BehavtestError, InvalidArgument, MissingDependency, ProviderError
+from behavtest.providers.base import (
+    Completion,
+    Messages,
+    Request,
+    apply_cut,
+    prefill_of,
+    prefill_unsupported,
+)
 from behavtest.providers.openai.config import (
     PLACEHOLDER_KEY,
     APIUsage,
@@ -33,9 +41,19 @@ from behavtest.providers.openai.logprobs import (
     single_token_labels,
 )
 from behavtest.providers.openai.loop import LoopThread
+from behavtest.providers.openai.prefill import (
+    CANNOT,
+    cannot_prefill,
+    completion_params,
+    read_completion,
+    rendered_prompt,
+    template_body,
+    template_url,
+)
 from behavtest.settings import GenerationSettings
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 def _import_openai() -> Any:
@@ -96,6 +114,9 @@ class OpenAIProvider:
         self._client: Any = None
         self._loop = LoopThread()
         self._has_logprobs: bool | None = None
+        self._renders: bool | None = None  # whether the server has /apply-template
+        self._refusal: Exception | None = None  # why it cannot prefill, once known
+        self._templates: dict[Messages, str] = {}  # rendered conversations, for prefills
 
     def __repr__(self) -> str:
         return f"OpenAIProvider(model={self.model!r}, server={where(self.base_url)!r})"
@@ -131,6 +152,13 @@ class OpenAIProvider:
             "served": [str(getattr(m, "id", "")) for m in entries],
         }
 
+    @property
+    def prefills(self) -> bool:
+        """Whether a final assistant message may be sent to be continued: never
+        to the OpenAI API; to another server, which says by its /apply-template
+        whether it can (see ``prefill``)."""
+        return not self._official
+
     def close(self) -> None:
         """Close the HTTP connections and stop the private event loop."""
         if self._loop.started and self._client is not None:
@@ -142,12 +170,53 @@ class OpenAIProvider:
     def generate(self, requests: Sequence[Request]) -> list[Completion]:
         """One call per request (n=1, the request's seed), ``concurrency`` at a time.
         A cut (``stop_after_lines``) is applied to the whole reply: the API's stop
-        sequences cannot count non-empty lines."""
-        params = [self._params(r.messages, r.settings, r.seed) for r in requests]
-        if not params:
+        sequences cannot count non-empty lines. A prefilled conversation is
+        continued through the text completions endpoint (see ``prefill``)."""
+        if not requests:
             return []
-        whole = self._loop.run(self._run_all(params, self._complete))
-        return [apply_cut(c, r.settings) for c, r in zip(whole, requests, strict=True)]
+        if self._official and any(prefill_of(r.messages) for r in requests):
+            raise cannot_prefill(self.base_url, official=True)
+        if self._refusal is not None and any(prefill_of(r.messages) for r in requests):
+            raise self._refusal
+        whole = self._loop.run(self._run_all(list(requests), self._draw))
+        return [apply_cut(c, r.settings, prefill_of(r.messages))
+                for c, r in zip(whole, requests, strict=True)]
+
+    async def _draw(self, r: Request) -> Completion:
+        """One sample: a chat completion, or a prefill's continuation."""
+        params = self._params(r.messages, r.settings, r.seed)
+        if not prefill_of(r.messages):
+            return await self._complete(params)
+        prompt = await self._template(r.messages) + prefill_of(r.messages)
+        return read_completion(await self._chat(completion_params(params, prompt), text=True))
+
+    async def _template(self, messages: Messages) -> str:
+        """The server's rendering of a prefilled conversation's start, ready for the
+        assistant's turn (kept per conversation). The first call is the probe:
+        no retries, and a 404/405/501 means the server cannot prefill."""
+        if messages in self._templates:
+            return self._templates[messages]
+        url, what = template_url(self.base_url), "rendering the chat template"
+        try:
+            answer = await self._get_client().post(
+                url, cast_to=object, body=template_body(messages),
+                options={} if self._renders else {"max_retries": 0})
+        except self._openai.APIStatusError as exc:
+            if exc.status_code not in CANNOT:
+                raise self._translated(exc, what) from None
+            self._renders = False
+            self._refusal = cannot_prefill(self.base_url, False, exc.status_code)
+            raise self._refusal from None
+        except self._openai.OpenAIError as exc:
+            raise self._translated(exc, what) from None
+        prompt = rendered_prompt(answer)
+        if prompt is None:
+            raise APIRequestFailed(
+                f"{where(self.base_url)}: POST {url.rsplit('/', 1)[-1]} gave no prompt text; "
+                "fix: check that the server is llama.cpp's llama-server or speaks its API")
+        self._renders = True
+        self._templates[messages] = prompt
+        return prompt
 
     def _params(
         self, messages: Messages, s: GenerationSettings, seed: int, **extra: Any
@@ -185,16 +254,12 @@ class OpenAIProvider:
             return {"top_k": s.top_k, "min_p": 0.0, "repeat_penalty": 1.0}
         return {"top_k": s.top_k} if s.top_k else {}
 
-    async def _run_all(
-        self,
-        params: list[dict[str, Any]],
-        one: Callable[[dict[str, Any]], Awaitable[T]],
-    ) -> list[T]:
+    async def _run_all(self, params: list[U], one: Callable[[U], Awaitable[T]]) -> list[T]:
         """Every call, ``concurrency`` at a time, results in order; the first
         error cancels the calls still waiting or in flight."""
         sem = asyncio.Semaphore(self.options.concurrency)
 
-        async def limited(p: dict[str, Any]) -> T:
+        async def limited(p: U) -> T:
             async with sem:
                 return await one(p)
 
@@ -229,28 +294,30 @@ class OpenAIProvider:
             finish="length" if choice.finish_reason == "length" else "stop",
         )
 
-    async def _chat(self, params: dict[str, Any], hint: str = "") -> Any:
-        """One chat completion, retrying a 2xx whose body is not one (bounded)."""
-        what = f"chat completion for {self.model!r}"
+    async def _chat(self, params: dict[str, Any], hint: str = "", text: bool = False) -> Any:
+        """One chat completion (``text``: one text completion of a raw prompt),
+        retrying a 2xx whose body is not one (bounded)."""
+        kind, field = ("text", "text") if text else ("chat", "message")
+        what = f"{kind} completion for {self.model!r}"
         attempts = self.options.malformed_retries + 1
         for attempt in range(attempts):
             raw = await self._call_api(
-                lambda c: c.chat.completions.with_raw_response.create(**params), what, hint
-            )
+                lambda c: (c.completions if text else c.chat.completions).with_raw_response
+                .create(**params), what, hint)
             self.usage.retries += int(getattr(raw, "retries_taken", 0) or 0)
             try:
                 reply = raw.parse()
                 choices = getattr(reply, "choices", None)
                 if not isinstance(choices, list) or not choices:
                     raise _Malformed("no choices")
-                if getattr(choices[0], "message", None) is None:
-                    raise _Malformed("no message")
+                if getattr(choices[0], field, None) is None:
+                    raise _Malformed(f"no {field}")
             except (ValueError, _Malformed, self._openai.APIResponseValidationError) as exc:
                 if attempt + 1 == attempts:
                     head = scrub(str(getattr(raw, "text", "") or ""))[:80].replace("\n", " ")
                     raise APIRequestFailed(
                         f"{where(self.base_url)} answered {attempts} times with a body that "
-                        f"is not a chat completion ({type(exc).__name__}; starts {head!r}); "
+                        f"is not a {kind} completion ({type(exc).__name__}; starts {head!r}); "
                         "fix: check the base URL points at an OpenAI-compatible /v1 endpoint"
                     ) from None
                 self.usage.retries += 1
@@ -272,10 +339,14 @@ class OpenAIProvider:
         try:
             return await call(self._get_client())
         except self._openai.OpenAIError as exc:
-            raise translate(
-                exc, self._openai, base_url=self.base_url, model=self.model, what=what,
-                max_retries=self.options.max_retries, timeout=self.options.timeout, hint=hint,
-            ) from None
+            raise self._translated(exc, what, hint) from None
+
+    def _translated(self, exc: BaseException, what: str, hint: str = "") -> BehavtestError:
+        """The one-line error for a client exception (see ``failures.translate``)."""
+        return translate(
+            exc, self._openai, base_url=self.base_url, model=self.model, what=what,
+            max_retries=self.options.max_retries, timeout=self.options.timeout, hint=hint,
+        )
 
     # -- option probabilities ----------------------------------------------------------
     def continuation_logprobs(
@@ -304,6 +375,11 @@ class OpenAIProvider:
         (count + 1/2) / (50 + m/2) for m labels, so the logs stay finite and the
         probabilities sum to at most 1.
         """
+        if prefill_of(messages):
+            raise prefill_unsupported(
+                f"{self.name} at {where(self.base_url)}",
+                "score option probabilities after an assistant prefill (its API cannot "
+                "teacher-force)", "score them with hf/<model> or embedded")
         labels = single_token_labels(continuations)
         why = "returned no token log-probabilities"
         if self._has_logprobs is not False:
