@@ -116,7 +116,8 @@ class OpenAIProvider:
         self._has_logprobs: bool | None = None
         self._renders: bool | None = None  # whether the server has /apply-template
         self._refusal: Exception | None = None  # why it cannot prefill, once known
-        self._templates: dict[Messages, str] = {}  # rendered conversations, for prefills
+        # each prefilled conversation's rendering, shared by its concurrent samples
+        self._templates: dict[Messages, asyncio.Future[str]] = {}
 
     def __repr__(self) -> str:
         return f"OpenAIProvider(model={self.model!r}, server={where(self.base_url)!r})"
@@ -192,10 +193,21 @@ class OpenAIProvider:
 
     async def _template(self, messages: Messages) -> str:
         """The server's rendering of a prefilled conversation's start, ready for the
-        assistant's turn (kept per conversation). The first call is the probe:
-        no retries, and a 404/405/501 means the server cannot prefill."""
-        if messages in self._templates:
-            return self._templates[messages]
+        assistant's turn: asked once per conversation, however many samples wait
+        for it (a failed one is asked again next time)."""
+        task = self._templates.get(messages)
+        if task is None:
+            task = self._templates[messages] = asyncio.ensure_future(self._render(messages))
+        try:
+            return await asyncio.shield(task)  # a cancelled waiter leaves it to the others
+        except BaseException:
+            if task.done() and (task.cancelled() or task.exception() is not None):
+                self._templates.pop(messages, None)
+            raise
+
+    async def _render(self, messages: Messages) -> str:
+        """``POST /apply-template`` for a prefilled conversation. The first call is
+        the probe: no retries, and a 404/405/501 means the server cannot prefill."""
         url, what = template_url(self.base_url), "rendering the chat template"
         try:
             answer = await self._get_client().post(
@@ -215,7 +227,6 @@ class OpenAIProvider:
                 f"{where(self.base_url)}: POST {url.rsplit('/', 1)[-1]} gave no prompt text; "
                 "fix: check that the server is llama.cpp's llama-server or speaks its API")
         self._renders = True
-        self._templates[messages] = prompt
         return prompt
 
     def _params(
