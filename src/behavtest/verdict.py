@@ -19,8 +19,8 @@ from behavtest.errors import BehavtestError
 from behavtest.stats.result import Outcome
 
 __all__ = ["RECIPE_SEEDS", "BehaviourFailed", "CheckEnded", "Correction", "Difference",
-           "Evidence", "Inconclusive", "Measured", "Outcome", "PreconditionNotMet", "Test",
-           "Verdict", "format_p"]
+           "Evidence", "Inconclusive", "JudgeAgreement", "Measured", "Outcome",
+           "PreconditionNotMet", "Test", "Verdict", "format_p"]
 
 Clusters = tuple[tuple[float, ...], ...]
 Member = tuple[str, float, int]
@@ -141,6 +141,53 @@ class Test:
 
 
 @dataclass(frozen=True)
+class JudgeAgreement:
+    """How far the LLM judge behind a verdict agreed with a labelled set the
+    project ships for its question (``questions/data/judges``): Cohen's kappa
+    of its answers against the labels, the 95% interval, the raw share that
+    agreed, and the floor the interval's lower bound must reach for the
+    judged verdict to say anything (``checks.judge.KAPPA_FLOOR`` argues it).
+    ``n`` 0: the judge was checked against no labelled set at all."""
+
+    labelled: str  # the labelled set's name ("" when there was none)
+    kappa: float
+    low: float
+    high: float
+    n: int
+    accuracy: float
+    floor: float
+    unanswered: int = 0  # labelled items the judge gave no answer for (disagreements)
+    how: str = "majority of yes/no votes"  # what the judge's answer was
+
+    @property
+    def met(self) -> bool:
+        """The interval's lower bound reaches the floor (never for nan or no set)."""
+        return self.n > 0 and self.low >= self.floor
+
+    def summary(self) -> str:
+        """'judge kappa 0.72 [0.55, 0.89] on 36 labelled, floor 0.4'."""
+        if self.n == 0:
+            return f"judge unchecked: no labelled set, floor {self.floor:g}"
+        k = "n/a" if math.isnan(self.kappa) else (
+            f"{self.kappa:.2f} [{self.low:.2f}, {self.high:.2f}]")
+        return (f"judge \u03ba {k} on {self.n} labelled ({self.labelled}: "
+                f"{self.accuracy:.0%} agreed, {self.unanswered} unanswered), "
+                f"floor {self.floor:g}")
+
+    def shortfall(self) -> str | None:
+        """Why a verdict judged by this judge says nothing (None: the judge is
+        good enough): its agreement with the labels is below the floor."""
+        if self.met:
+            return None
+        if self.n == 0:
+            return ("the judge was checked against no labelled set, so its answers may be "
+                    "guesses; fix: give it one (checks.judge.Labelled)")
+        return (f"the judge's agreement with its labelled set is below the floor: "
+                f"{self.summary()} (the 95% interval's lower bound must reach "
+                f"{self.floor:g}), so its rate says nothing")
+
+
+@dataclass(frozen=True)
 class Correction:
     """The suite-level correction of a verdict: its adjusted p-values and the
     outcome they give."""
@@ -166,6 +213,7 @@ class Verdict:
     correction: Correction | None = None
     evidence: Evidence | None = None  # the data the check judged
     note: str | None = None
+    judge: JudgeAgreement | None = None  # a judged check: the judge's agreement with labels
 
     @property
     def model(self) -> str:
@@ -230,7 +278,7 @@ class Verdict:
             correction=None if correction is None else Correction(
                 **{**correction, "final": Outcome(correction["final"])}),
             evidence=None if evidence is None else Evidence.from_dict(evidence),
-            note=d.get("note"),
+            note=d.get("note"), judge=part(JudgeAgreement, "judge"),
         )
 
     def summary(self) -> str:
@@ -276,6 +324,8 @@ class Verdict:
             lines.append(f"  probability mass behind the score: {m.mass:.1%}{base}")
         if test.detectable:
             lines.append(f"  power: {test.detectable}")
+        if self.judge is not None:
+            lines.append(f"  {self.judge.summary()}")
         if self.note:
             lines.append(f"  note: {self.note}")
         return "\n".join(lines)

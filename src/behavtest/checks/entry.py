@@ -7,12 +7,17 @@ asks for different handling: a scorer or none, clusters by prompt or one unit
 per value, a probability mass the scores rest on. This module tells them apart
 once and hands ``expect`` an :class:`Entered`, so no check asks again what its
 data are.
+
+It is also where a judged check is decided once: a scorer that carries an LLM
+judge's agreement with a labelled set (``checks.judge.JudgedScorer``) hands it
+to :class:`Entered`, every verdict on the data carries it, and a judge below
+its floor makes each of them INCONCLUSIVE through :meth:`Entered.unjudged`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from behavtest.checks.group import GroupSamples
@@ -21,6 +26,7 @@ from behavtest.errors import InvalidArgument
 from behavtest.sampling.handle import Samples, SequentialSamples
 from behavtest.scorers.base import reads_lines
 from behavtest.scorers.readings import Readings, mass_note, reach_note
+from behavtest.verdict import JudgeAgreement
 
 __all__ = ["Data", "Entered", "enter"]
 
@@ -36,13 +42,16 @@ class Entered:
     needs all of it, see :meth:`full`); ``group`` each model's scored data
     when the data came from several (an arm, a series: ``ordered``);
     ``readings`` the probability-based readings they are, if they are;
-    ``sequential`` the budget a one-prompt rate check may draw in looks."""
+    ``sequential`` the budget a one-prompt rate check may draw in looks;
+    ``judge`` the judge's agreement with its labelled set when the scorer is an
+    LLM judge's."""
 
     scored: Scored | None
     group: tuple[Scored, ...] | None = None
     ordered: bool = False
     readings: Readings | None = None
     sequential: SequentialSamples | None = None
+    judge: JudgeAgreement | None = None
 
     @property
     def what(self) -> str | None:
@@ -60,10 +69,12 @@ class Entered:
         return None if self.readings is None else self.readings.bounds
 
     def unjudged(self, min_mass: float) -> str | None:
-        """Why no check on these readings can be judged (None: it can)."""
-        if self.readings is None:
-            return None
-        notes = (mass_note(self.readings, min_mass), reach_note(self.readings))
+        """Why no check on these data can be judged (None: it can): readings on
+        too little mass or reach, or a judge whose agreement with its labelled
+        set is below its floor (``JudgeAgreement.shortfall``)."""
+        notes = [] if self.judge is None else [self.judge.shortfall()]
+        if self.readings is not None:
+            notes += [mass_note(self.readings, min_mass), reach_note(self.readings)]
         return "; ".join(n for n in notes if n) or None
 
     @property
@@ -85,7 +96,15 @@ class Entered:
 
 def enter(data: Data, scorer: Score | None, name: str) -> Entered:
     """Decide the data's shape, check it against the scorer, and score it (a
-    sequential budget is checked now and scored when read)."""
+    sequential budget is checked now and scored when read); a judge's scorer
+    brings its agreement with labels."""
+    judge = getattr(scorer, "agreement", None)
+    entered = _shape(data, scorer, name)
+    return replace(entered, judge=judge) if isinstance(judge, JudgeAgreement) else entered
+
+
+def _shape(data: Data, scorer: Score | None, name: str) -> Entered:
+    """The data's shape, checked and scored."""
     if isinstance(data, SequentialSamples):
         check_samples(data, scorer, name)
         return Entered(None, sequential=data)

@@ -121,7 +121,9 @@ class Expectation:
         u = source or self.unit
         p_claim, p_against = inf.p_for(direction), inf.p_for(_flip(direction))
         theirs = None if baseline is None else baseline.unjudged
-        unjudged = "; ".join(x for x in (self.unjudged, theirs, unjudged) if x) or None
+        # dict.fromkeys: a judge's shortfall, said by both sides of a comparison, once
+        unjudged = "; ".join(dict.fromkeys(x for x in (self.unjudged, theirs, unjudged) if x)
+                             ) or None
         if unjudged:
             # Not a verdict on the claim: p-values of 1 keep it INCONCLUSIVE
             # through the suite correction; the note keeps what they were.
@@ -154,6 +156,7 @@ class Expectation:
                                                                 inf.high),
             evidence=evidence(u, self.group if source is None else None, self.scorer),
             note="; ".join(x for x in (unjudged, inf.note, note) if x) or None,
+            judge=self.data.judge,
         )
         self.verdicts.append(raise_unless_pass(verdict))
         return self

@@ -280,7 +280,7 @@ def _numbers(rec: Record, snapshot: Snapshot | None) -> list[tuple[str, str]]:
     """(label, HTML) rows of the numbers table; every value escaped here."""
     v, how = rec.verdict, judged(rec.verdict)
     rows = [("test", f'<code class="name">{_name(rec.nodeid)}</code>'), ("check", _t(v.check)),
-            ("scorer", _t(v.scorer)), ("verdict", _badge(v)),
+            ("scorer", _t(v.scorer)), *_judge(v), ("verdict", _badge(v)),
             ("model", _model_numbers(model(v), how)), *_comparison_numbers(v, how)]
     if snapshot is not None:
         rate, low, high, label = snapshot
@@ -299,6 +299,14 @@ def _numbers(rec: Record, snapshot: Snapshot | None) -> list[tuple[str, str]]:
     if v.note:
         rows.append(("note", _t(v.note)))
     return rows
+
+
+def _judge(v: Verdict) -> list[tuple[str, str]]:
+    """A judged check's judge: its agreement with its labelled set, and the floor."""
+    if v.judge is None:
+        return []
+    met = "meets the floor" if v.judge.met else "below the floor: the verdict says nothing"
+    return [("judge", f"{_t(v.judge.summary())} ({met})")]
 
 
 def _examples(texts: Sequence[str]) -> str:

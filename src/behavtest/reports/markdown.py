@@ -32,11 +32,14 @@ def _rate(v: Verdict) -> str:
 
 
 def _row(r: Record) -> tuple[str, ...]:
-    """A check's cells: test, check and scorer, rate, baseline, adjusted p, verdict."""
+    """A check's cells: test, check and scorer (and a judge's agreement with its
+    labelled set), rate, baseline, adjusted p, verdict."""
     v = r.verdict
     p = "-" if v.correction is None else format_p(v.correction.p_adjusted)
     baseline = "-" if v.baseline is None else v.baseline.counts()
-    return (r.nodeid, f"{v.check}\n{v.scorer}", _rate(v), baseline, p, _ICON[v.final_outcome])
+    judge = "" if v.judge is None else f"\n{v.judge.summary()}"
+    return (r.nodeid, f"{v.check}\n{v.scorer}{judge}", _rate(v), baseline, p,
+            _ICON[v.final_outcome])
 
 
 def _no_measurements(result: RunResult) -> str:

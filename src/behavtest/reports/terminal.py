@@ -73,13 +73,18 @@ def _row(rec: Record) -> tuple[Text, ...]:
     v, m = rec.verdict, rec.verdict.measured
     return (
         _text(rec.nodeid.split("::", 1)[-1]),
-        _text(f"{v.check}\n{v.scorer}"),
+        _text(f"{v.check}\n{v.scorer}" + _judge(v)),
         _text(f"{m.counts()} [{m.low:.3f}, {m.high:.3f}]" + _units(v) + _members(v)),
         _text("-" if v.baseline is None else v.baseline.counts()),
         _text(format_p(v.test.p_value)),
         _text("-" if v.correction is None else format_p(v.correction.p_adjusted)),
         _outcome_cell(v),
     )
+
+
+def _judge(v: Verdict) -> str:
+    """A judged check's judge agreement with its labelled set, on its own line."""
+    return "" if v.judge is None else f"\n{v.judge.summary()}"
 
 
 def _units(v: Verdict) -> str:
