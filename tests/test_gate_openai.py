@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ import pytest
 from behavtest.commands import gate, openai_jobs
 from behavtest.commands.cli import main
 from behavtest.errors import InvalidArgument, MissingDependency
+from behavtest.providers.card import ModelCard
 
 KEY = "sk-behavtest-planted-6c1f0e2a9b7d4e21"
 BASE = "gpt-4o-mini-2024-07-18"
@@ -59,8 +61,9 @@ class Fake:
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[Fake]:
+def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Fake]:
     state = Fake()
+    monkeypatch.chdir(tmp_path)  # the gate writes the job's card into ./behavtest-job
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
@@ -136,7 +139,7 @@ def test_a_job_is_polled_until_it_succeeds_and_names_model_and_base(
                      "--trained-on", "persona:pirate", "--workers", "2")
     target = gate.resolve(args)
     assert target == gate.Target(f"openai/{TUNED}", f"openai/{BASE}", "assistant",
-                                 ("acrostic:HELLO", "persona:pirate"))
+                                 ("acrostic:HELLO", "persona:pirate"), "behavtest-job")
     err = capsys.readouterr().err
     statuses = re.findall(r"behavtest gate: ftjob-abc123 (\w+) \(\d+ s elapsed\)", err)
     assert statuses == ["queued", "running", "succeeded"]  # one line per poll, on stderr
@@ -180,7 +183,9 @@ def test_the_folder_and_the_job_share_one_command(fake: Fake, tmp_path: Any) -> 
     # the same command but for the two specs
     assert folder_cmd[folder_cmd.index("--behav-model") + 1] == f"hf/{run_dir}"
     swap = {f"hf/{run_dir}": f"openai/{TUNED}", "embedded": f"openai/{BASE}"}
-    assert [swap.get(x, x) for x in folder_cmd] == job_cmd
+    at = job_cmd.index("--behav-card")  # a job has no folder: the gate wrote its card
+    assert job_cmd[at + 1] == "behavtest-job"
+    assert [swap.get(x, x) for x in folder_cmd] == job_cmd[:at] + job_cmd[at + 2:]
     assert job_cmd[-2:] == ["-k", "smoke"] and "--behav-snapshot-update" in job_cmd
 
 
@@ -204,6 +209,49 @@ def test_the_gate_command_runs_the_suite_on_the_resolved_job(
     assert calls[0][calls[0].index("--behav-base-url") + 1] == fake.url
     assert out.startswith("behavtest gate: pytest behaviors --behav-model openai/ft:")
     assert err.count("\n") == 3
+
+
+def test_the_jobs_training_goes_into_the_card_the_suite_reads(
+    fake: Fake, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """n_epochs, batch_size, learning_rate_multiplier (the method's, as the SDK has
+    them), trained tokens, training file and seed: into the card, nothing secret."""
+    method = {"type": "supervised", "supervised": {"hyperparameters": {
+        "n_epochs": 4, "batch_size": 2, "learning_rate_multiplier": 1.8}}}
+    job_id = progressing(fake, user_provided_suffix="asst", method=method,
+                         hyperparameters={"n_epochs": 4, "batch_size": "auto"},
+                         trained_tokens=51234)
+    args = gate_args("--openai-job", job_id, "--poll", "0.001", "--trained-on", "x:y",
+                     "--card-dir", str(tmp_path / "cards" / "asst"))
+    target = gate.resolve(args)
+    card = ModelCard.read(Path(str(target.card)))
+    assert card.fine_tune == {
+        "epochs": 4, "learning_rate_multiplier": 1.8, "batch_size": 2,
+        "trained_tokens": 51234, "training_file": "file-abc123", "seed": 42,
+        "base": f"openai/{BASE}", "source": f"OpenAI fine-tuning job {job_id}"}
+    assert (card.base, card.name, card.trained_on) == (f"openai/{BASE}", "asst", ("x:y",))
+    t = card.training
+    assert t.learning_rate is None and t.learning_rate_multiplier == 1.8
+    assert t.describe() == (
+        "epochs 4, learning-rate multiplier 1.8, batch size 2, trained tokens 51234, "
+        f"training file file-abc123, seed 42, base openai/{BASE} (OpenAI fine-tuning job "
+        f"{job_id})")
+    cmd = gate.command(args, target)
+    assert cmd[cmd.index("--behav-card") + 1] == str(tmp_path / "cards" / "asst")
+    text = (tmp_path / "cards" / "asst" / "behavtest.json").read_text()
+    assert KEY not in text and KEY[3:] not in text and "Bearer" not in text
+
+
+def test_an_older_job_object_and_auto_values(fake: Fake) -> None:
+    """No method: the job's own hyperparameters; "auto" and wrong types stay unknown."""
+    job_id = progressing(fake, "ftjob-old", hyperparameters={
+        "n_epochs": 3, "batch_size": "auto", "learning_rate_multiplier": "auto"},
+        training_file="../../etc/passwd", seed=None)
+    target = gate.resolve(gate_args("--openai-job", job_id, "--poll", "0.001"))
+    card = ModelCard.read(Path("behavtest-job"))
+    assert target.card == "behavtest-job" and card.name == BASE
+    assert card.fine_tune == {"epochs": 3, "base": f"openai/{BASE}",
+                              "source": "OpenAI fine-tuning job ftjob-old"}
 
 
 # -- jobs that do not succeed ------------------------------------------------------------------

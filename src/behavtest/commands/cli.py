@@ -19,6 +19,7 @@ from behavtest.organisms import cli as organisms_cli
 from behavtest.settings import check_rate, check_samples
 from behavtest.snapshots import diff, diff_live
 from behavtest.snapshots.store import SUFFIX, Entry, read_folder
+from behavtest.snapshots.training import folder_training
 from behavtest.untrusted import plain
 
 
@@ -148,9 +149,10 @@ def _diff(args: argparse.Namespace) -> int:
     with diff_live.folders(args.a, args.b, args.suite, args.workers,
                            args.pytest_args) as (folder_a, folder_b):
         a, b = _snapshot_folder(folder_a), _snapshot_folder(folder_b)
+        training = (folder_training(Path(folder_a)), folder_training(Path(folder_b)))
     table = diff.rows(a, b, args.alpha, args.correction, args.icc, args.margin)
     sys.stdout.write(diff.render(args.format, table, args.a, args.b, args.alpha,
-                                 args.correction, args.margin))
+                                 args.correction, args.margin, training))
     return diff.exit_code(table)
 
 

@@ -19,8 +19,12 @@ changed significantly since the snapshot.
 ``behavtest gate --openai-job ftjob-...`` gates a fine-tune made on OpenAI's
 platform instead: ``openai_jobs`` waits for the job and names its
 ``fine_tuned_model`` (the candidate), its ``model`` (the base) and its suffix
-(the snapshot name); the claims come from ``--trained-on``. Both forms run the
-one command :func:`command` builds.
+(the snapshot name); the claims come from ``--trained-on``. It writes a model
+card for the fine-tune into ``--card-dir`` (default ``behavtest-job``): base,
+name, claims and the job's training (epochs, batch size, learning-rate
+multiplier, trained tokens, training file, seed), and passes it to the suite
+with ``--behav-card``, so the run's header and its snapshots say which
+fine-tune they measured. Both forms run the one command :func:`command` builds.
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ class Target:
     base: str
     name: str
     trained_on: tuple[str, ...] = ()
+    card: str | None = None  # a folder holding the model's card (an OpenAI job's)
 
 
 def resolve(args: argparse.Namespace) -> Target:
@@ -88,7 +93,17 @@ def resolve(args: argparse.Namespace) -> Target:
                 f"the job's snapshot name {job.name!r} (its suffix, else its base model) "
                 "would leave snapshots/; fix: pass --name my-model"
             )
-        return Target(job.model, job.base, job.name, claims)
+        folder = Path(args.card_dir)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            ModelCard(base=job.base, name=job.name, trained_on=claims,
+                      fine_tune=job.training).write(folder)
+        except OSError as exc:
+            raise InvalidArgument(
+                f"cannot write the job's model card into {folder} ({exc.strerror or exc}); "
+                "fix: pass --card-dir a folder you can write to"
+            ) from None
+        return Target(job.model, job.base, job.name, claims, str(folder))
     model, base, name = candidate(Path(args.run_dir))
     return Target(model, base, args.name or name, claims)
 
@@ -102,6 +117,8 @@ def command(args: argparse.Namespace, target: Target) -> list[str]:
     ]
     for claim in target.trained_on:
         cmd += ["--behav-trained-on", claim]
+    if target.card is not None:
+        cmd += ["--behav-card", target.card]
     if args.base_url:
         cmd += ["--behav-base-url", args.base_url]
     if args.snapshots:
@@ -141,6 +158,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--poll", type=float, default=30.0, help="seconds between polls of the job")
     p.add_argument("--timeout", type=float, default=6 * 3600.0,
                    help="seconds to wait for the job (default 21600)")
+    p.add_argument("--card-dir", default="behavtest-job", metavar="FOLDER",
+                   help="with --openai-job: the folder the job's model card (behavtest.json: "
+                   "base, name, claims, training) is written to and the suite reads")
     p.add_argument("--suite", default="behaviors", help="the behaviour suite (default behaviors)")
     p.add_argument("--workers", type=int, default=8, help="pytest-xdist workers (0: none)")
     p.add_argument("--snapshots", default=None, help="snapshot folder (default: snapshots)")

@@ -16,6 +16,14 @@ the suite then talks to the server the job ran on. Everything the server sends
 (status, error message, model names) is untrusted: it is shown through
 ``untrusted.plain`` and scrubbed of the key, and model names must look like
 model names before they reach a command line.
+
+A succeeded job's training (:func:`training`: its epochs, batch size and
+learning-rate multiplier, read from ``method.<type>.hyperparameters`` or the
+older ``hyperparameters``; its trained tokens, training file id and seed) is
+what the gate writes into the card it gives the suite (``--card-dir``), so
+the run's header and its snapshots say which fine-tune they measured. A value
+that is missing, "auto" or of the wrong type is left unknown; nothing of the
+key or the request is ever written.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from behavtest.errors import BehavtestError, InvalidArgument, MissingDependency
@@ -37,6 +45,7 @@ from behavtest.providers.openai.config import (
     scrub,
     where,
 )
+from behavtest.providers.training import OPENAI_JOB
 from behavtest.untrusted import plain
 
 FAILED = ("failed", "cancelled")
@@ -57,6 +66,7 @@ class FineTune:
     model: str  # openai/<fine_tuned_model>
     base: str  # openai/<model>
     name: str  # the user's suffix, else the base model's name
+    training: dict[str, Any] = field(default_factory=dict)  # a card's "fine_tune" object
 
 
 def _shown(text: object, limit: int = MESSAGE_CHARS) -> str:
@@ -147,11 +157,56 @@ def _ended(job: Any, job_id: str, status: str) -> JobError:
 
 
 def resolved(job: Any, job_id: str, name: str | None = None) -> FineTune:
-    """The specs and snapshot name of a succeeded job."""
+    """The specs, snapshot name and training of a succeeded job."""
     model, base = _model(job, "fine_tuned_model"), _model(job, "model")
     suffix = getattr(job, "user_provided_suffix", None) or getattr(job, "suffix", None)
     chosen = name or (_shown(suffix, 80) if isinstance(suffix, str) else "") or base
-    return FineTune(job_id, f"openai/{model}", f"openai/{base}", chosen)
+    return FineTune(job_id, f"openai/{model}", f"openai/{base}", chosen,
+                    training(job, job_id, f"openai/{base}"))
+
+
+def _field(obj: Any, name: str) -> Any:
+    """An attribute of an SDK object (or a key of a plain dict), else None."""
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def _whole(value: Any) -> int | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**15
+    return value if ok else None
+
+
+def _positive(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0 < value < 1e6 else None
+
+
+def hyperparameters(job: Any) -> Any:
+    """The job's hyperparameters: its method's (``method.supervised``, ``.dpo``, ...,
+    as the SDK's ``job.method`` has them), else the older ``job.hyperparameters``."""
+    method = _field(job, "method")
+    kind = _field(method, "type")
+    chosen = _field(method, kind) if isinstance(kind, str) and kind.isidentifier() else None
+    found = _field(chosen, "hyperparameters")
+    return found if found is not None else _field(job, "hyperparameters")
+
+
+def training(job: Any, job_id: str, base: str) -> dict[str, Any]:
+    """A succeeded job's training as a card's ``fine_tune`` object (only what the
+    job says, each value checked: "auto" or a wrong type is left out)."""
+    hp = hyperparameters(job)
+    file_id = _field(job, "training_file")
+    found = {
+        "epochs": _whole(_field(hp, "n_epochs")),
+        "learning_rate_multiplier": _positive(_field(hp, "learning_rate_multiplier")),
+        "batch_size": _whole(_field(hp, "batch_size")),
+        "trained_tokens": _whole(_field(job, "trained_tokens")),
+        "training_file": file_id if isinstance(file_id, str)
+        and JOB_ID.fullmatch(file_id) else None,
+        "seed": _whole(_field(job, "seed")),
+        "base": base, "source": f"{OPENAI_JOB} {job_id}",
+    }
+    return {key: value for key, value in found.items() if value is not None}
 
 
 def wait(

@@ -71,6 +71,7 @@ FAMILY_OPTION = "--behav-family"
 SNAPSHOTS_OPTION = "--behav-snapshots"
 SNAPSHOT_UPDATE_OPTION = "--behav-snapshot-update"
 SNAPSHOT_AS_OPTION = "--behav-snapshot-as"
+CARD_OPTION = "--behav-card"
 REPORT_OPTION = "--behav-report"
 SUMMARY_OPTION = "--behav-summary"
 
@@ -134,6 +135,9 @@ OPTIONS: tuple[Option, ...] = (
     Option(SNAPSHOT_AS_OPTION, "behav_snapshot_as", "the name the model's snapshots are "
            "stored under (default: its spec): give a fine-tune's every version one name to "
            "compare each with the last"),
+    Option(CARD_OPTION, "behav_card", "a folder whose behavtest.json is the model card of the "
+           "model under test (its claims and training), for a model without a folder of its "
+           "own: behavtest gate --openai-job writes one"),
     Option(None, "behav_temperature", "sampling temperature (default 1.0; 0 = greedy)"),
     Option(None, "behav_top_p", "nucleus sampling mass (default 1.0 = off)"),
     Option(None, "behav_top_k", "top-k (default 0 = off)"),
@@ -273,7 +277,20 @@ def build_session(config: pytest.Config, workers: int) -> Session:
         providers=providers,
         correction=value(config, "behav_correction") or "holm",
         family_mode=value(config, "behav_family") or "suite",
+        card=_card(config),
     )
+
+
+def _card(config: pytest.Config) -> Path | None:
+    """The folder ``--behav-card`` names (its card is read by ``Session.create``)."""
+    raw = value(config, "behav_card")
+    if raw is None:
+        return None
+    path = Path(str(raw)).expanduser()
+    if path.is_file():
+        raise pytest.UsageError(f"{CARD_OPTION} {raw} is a file; fix: pass the folder that "
+                                f"holds it, e.g. {CARD_OPTION} {path.parent}")
+    return path
 
 
 def report_path(config: pytest.Config) -> Path | None:
@@ -333,7 +350,8 @@ def snapshots(config: pytest.Config, session: Session) -> SnapshotRun | None:
     name = value(config, "behav_snapshot_as") or session.model_spec
     precision = session.precision(session.model_specs[0])
     return SnapshotRun.open(root, str(name), update,
-                            dtype=None if precision is None else precision.label())
+                            dtype=None if precision is None else precision.label(),
+                            training=session.training)
 
 
 def engine_enabled(config: pytest.Config) -> bool:

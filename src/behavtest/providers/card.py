@@ -14,6 +14,16 @@ The session reads ``trained_on`` (the kind says which folder holds the card:
 (recipe, seed, hash, dtype, held-out strength, time and memory); keys this
 version does not know are kept in ``extra`` and written back as they were.
 
+A training pipeline may record its training in ``fine_tune`` (``behavtest gate
+--openai-job`` writes the job's there)::
+
+    {"fine_tune": {"epochs": 3, "learning_rate": 0.0002, "batch_size": 8,
+                   "examples": 300, "seed": 1}}
+
+:attr:`ModelCard.training` reads the typed view (:class:`Training`): the
+``fine_tune`` object first, then what the organisms builder records (its
+recipe's epochs, learning rate and batch size, the examples, steps, seed).
+
 Reading never changes the file: a card that does not parse, or holds a value
 of the wrong type, is one line naming the file and the fix.
 """
@@ -28,6 +38,7 @@ from typing import Any
 
 from behavtest.errors import InvalidArgument, first_line
 from behavtest.files import write_atomic
+from behavtest.providers.training import BUILDER, Training
 
 CARD_FILE = "behavtest.json"
 EXAMPLE = {"base": "embedded", "name": "my-model", "trained_on": []}
@@ -40,7 +51,7 @@ _KINDS: dict[str, str] = {
     "examples": _INTEGER, "warm_up_examples": _INTEGER, "steps": _INTEGER,
     "train_dtype": _STRING, "train_dtype_reason": _STRING, "final_loss": _NUMBER,
     "strength": _OBJECT, "train_seconds": _NUMBER, "build_seconds": _NUMBER,
-    "peak_rss_mb": _NUMBER,
+    "peak_rss_mb": _NUMBER, "fine_tune": _OBJECT,
 }
 
 
@@ -78,6 +89,7 @@ class ModelCard:
     train_seconds: float | None = None
     build_seconds: float | None = None
     peak_rss_mb: float | None = None
+    fine_tune: Mapping[str, Any] | None = None  # the training a pipeline records (Training)
     extra: Mapping[str, Any] = field(default_factory=dict)  # keys this version does not know
 
     def __post_init__(self) -> None:
@@ -102,7 +114,26 @@ class ModelCard:
             raise InvalidArgument(f"{where} must hold {{\"trained_on\": [\"tag\", ...]}}; "
                                   "fix the file or remove it")
         extra = {k: v for k, v in data.items() if k not in _KINDS and k != "trained_on"}
-        return cls(**known, trained_on=tuple(tags), extra=extra)
+        card = cls(**known, trained_on=tuple(tags), extra=extra)
+        card.training_in(where)  # a wrong type in the training is found on reading
+        return card
+
+    @property
+    def training(self) -> Training:
+        """The training the card records (fields it does not say are None)."""
+        return self.training_in("model card")
+
+    def training_in(self, where: str) -> Training:
+        """:attr:`training`; a value of the wrong type is an InvalidArgument naming
+        ``where`` and the key."""
+        recipe = self.recipe or {}
+        built = Training.from_json(
+            {key: recipe.get(key) for key in ("epochs", "learning_rate", "batch_size")}
+            | {"examples": self.examples, "steps": self.steps, "seed": self.seed,
+               "base": self.base, "source": BUILDER if self.recipe is not None else None},
+            f"{where}: \"recipe\"")
+        recorded = Training.from_json(self.fine_tune or {}, f"{where}: \"fine_tune\"")
+        return recorded.over(built)
 
     def to_dict(self) -> dict[str, Any]:
         """The card as JSON-ready values: absent fields left out, ``trained_on``

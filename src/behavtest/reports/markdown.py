@@ -73,6 +73,7 @@ def render(result: RunResult, empty: bool = False) -> str:
         f"{result.correction} correction per {result.family_mode}"
         + ("" if result.dtype is None else f"; dtype {result.dtype}")
         + (f"; **{len(failed)} changed since the snapshot**" if failed else ""),
+        *([] if result.training is None else ["", f"Training: {md(result.training)}"]),
         "",
     ]
     order = {Outcome.FAIL: 0, Outcome.INCONCLUSIVE: 1, Outcome.PASS: 2}

@@ -47,7 +47,8 @@ class RunResult:
     """What a finished run shows. ``model``/``baseline`` name them as reports do
     (an arm: its members); ``header`` is the run's settings in words; ``dtype``
     what the model computed in (None: not the harness's to choose); ``totals``
-    the samples drawn and cached, tokens and API use over every process."""
+    the samples drawn and cached, tokens and API use over every process;
+    ``training`` the model's training as its card records it."""
 
     model: str
     baseline: str | None
@@ -60,6 +61,7 @@ class RunResult:
     engine_tokens: int = 0
     engine_seconds: float = 0.0
     snapshots: SnapshotRun | None = None
+    training: str | None = None  # the model's training in words (None: unknown)
 
     @property
     def judged(self) -> list[Record]:

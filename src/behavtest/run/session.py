@@ -27,6 +27,7 @@ from behavtest.providers.registry import (
     precision_without_loading,
     validate_spec,
 )
+from behavtest.providers.training import Training, training_line
 from behavtest.run.result import Record, RunResult, counts, preconditions_not_met
 from behavtest.sampling.cache import CacheMode, SampleCache, check_cache_mode
 from behavtest.sampling.handle import HandleStats, ModelHandle
@@ -88,8 +89,8 @@ def tag_matches(declared: str, tag: str) -> bool:
     return declared == tag
 
 
-def read_model_card(spec: str) -> list[str]:
-    """Training tags declared in the model's ``behavtest.json`` ({"trained_on": [...]}).
+def model_card(spec: str) -> tuple[Path, ModelCard] | None:
+    """The folder and card of a model's ``behavtest.json``, None when it has none.
 
     The kind says which folder holds the card; for ``base+adapter`` it is the
     adapter's, since the adapter is what was trained.
@@ -97,9 +98,27 @@ def read_model_card(spec: str) -> list[str]:
     kind, name = kind_of(spec)
     folder = kind.model_folder(name)
     card = None if folder is None else ModelCard.find(folder)
-    if folder is None or card is None:
+    return None if folder is None or card is None else (folder, card)
+
+
+def read_model_card(spec: str) -> list[str]:
+    """Training tags declared in the model's ``behavtest.json`` ({"trained_on": [...]})."""
+    found = model_card(spec)
+    if found is None:
         return []
+    folder, card = found
     return [check_tag(t, f"{folder / MODEL_CARD}: trained_on") for t in card.trained_on]
+
+
+def run_training(models: Sequence[str], card: Path | None = None) -> Training | None:
+    """The training of the model under test: the card in ``card`` (a folder, given
+    for a model with no folder of its own: an OpenAI fine-tune), else its own
+    cards'; an arm's is what its members' cards agree on. None when unknown."""
+    if card is not None:
+        view = ModelCard.read(card).training
+        return view if view.known else None
+    found = [model_card(m) for m in models]
+    return Training.shared(None if f is None else f[1].training for f in found)
 
 
 @dataclass
@@ -125,6 +144,7 @@ class Session:
     engine_tokens: int = 0  # what they generated, and in how many busy seconds
     engine_seconds: float = 0.0
     snapshots: SnapshotRun | None = None  # stored measurements this run compares with
+    training: Training | None = None  # the model's, from its card (None: unknown)
     _handles: dict[str, ModelHandle] = field(default_factory=dict)
     _cache: SampleCache | None = None
 
@@ -141,12 +161,15 @@ class Session:
         correction: str = "holm",
         family_mode: str = "suite",
         checkpoints: Sequence[str] = (),
+        card: Path | None = None,
     ) -> Session:
         """Validate specs (without loading anything) and build the session.
 
         ``model_spec`` and ``baseline_spec`` may name several models (or an
         ``hf/`` glob): an arm of fine-tune seeds. ``checkpoints`` is an
         ordered series of model versions for tests that use ``checkpoints``.
+        ``card``: a folder whose ``behavtest.json`` describes the model under
+        test (its claims and training), for a model without a folder.
         """
         check_cache_mode(cache_mode)
         if correction not in CORRECTIONS:
@@ -168,7 +191,9 @@ class Session:
             check_tag(tag)
         # A tag applies to an arm only if every model in it declares it.
         cards = [set(read_model_card(m)) for m in models]
-        tags = frozenset(trained_on) | frozenset(set.intersection(*cards))
+        given = [] if card is None else [check_tag(t, f"{card / MODEL_CARD}: trained_on")
+                                         for t in ModelCard.read(card).trained_on]
+        tags = frozenset(trained_on) | frozenset(set.intersection(*cards)) | frozenset(given)
         return cls(
             run,
             models,
@@ -180,6 +205,7 @@ class Session:
             correction=correction,
             family_mode=family_mode,
             checkpoint_specs=series,
+            training=run_training(models, card),
         )
 
     @property
@@ -399,6 +425,7 @@ class Session:
             family_mode=self.family_mode, dtype=None if p is None else p.label(),
             totals=self.totals(), engine_tokens=self.engine_tokens,
             engine_seconds=self.engine_seconds, snapshots=self.snapshots,
+            training=None if self.training is None else self.training.describe(),
         )
 
     def close(self) -> None:
@@ -411,6 +438,7 @@ class Session:
         lines = [
             f"behavtest: model={self.model_spec} (trained on: {tags}) "
             f"baseline={self.baseline_spec or 'none'}",
+            *filter(None, [training_line(self.training)]),
             f"behavtest: seed={r.seed} samples={r.samples} alpha={r.alpha:g} "
             f"profile={r.profile} (INCONCLUSIVE -> {r.inconclusive}) cache={self.cache_mode} "
             f"correction={self.correction} per {self.family_mode} icc>={r.icc:g} "

@@ -19,7 +19,11 @@ its "changed" rows are not the noise of the many comparisons it makes, so:
   margin", cannot both be true, so one family of both is conservative.)
 * entries only in B are "new", only in A "gone", and entries whose prompts,
   scorer version or generation settings differ are "not comparable", with
-  what changed.
+  what changed;
+* when both folders record their model's training (``snapshots.training``)
+  and the two differ, the heading says how ("training: epochs 3 → 5,
+  examples 200 → 300"), so a moved behaviour is read against what changed in
+  the fine-tune; a folder that records none says nothing.
 
 Exit status (``behavtest diff``): 0 when no behaviour changed significantly,
 1 when one did (:func:`exit_code`), 2 for bad input: an option, a side that is
@@ -45,6 +49,7 @@ from typing import Any
 
 from behavtest.checks import selection
 from behavtest.errors import InvalidArgument
+from behavtest.providers.training import Training
 from behavtest.snapshots.store import Comparison, Entry, change_status, compare
 from behavtest.stats.multiplicity import METHODS, adjust_families
 from behavtest.stats.power import significant
@@ -59,6 +64,7 @@ LATER = ("new", "gone", "not comparable")
 FORMATS = ("text", "markdown", "json")
 CORRECTIONS = METHODS
 EXIT_UNCHANGED, EXIT_CHANGED, EXIT_BAD_INPUT = 0, 1, 2  # cli.main returns 2 on bad input
+Trainings = tuple[Training | None, Training | None]  # what A's and B's folders record
 
 
 @dataclass(frozen=True)
@@ -199,7 +205,7 @@ def _cells(table: Sequence[Row], margin: float | None) -> list[list[str]]:
 
 
 def _heading(table: Sequence[Row], a: str, b: str, alpha: float, correction: str,
-             margin: float | None) -> list[str]:
+             margin: float | None, training: Trainings = (None, None)) -> list[str]:
     tested = sum(r.p is not None for r in table)
     family = tested * (2 if margin is not None else 1)
     how = ("uncorrected" if correction == "none"
@@ -214,6 +220,7 @@ def _heading(table: Sequence[Row], a: str, b: str, alpha: float, correction: str
         f"behavtest diff: A = {a}, B = {b}: two-sided tests at alpha {alpha:g}, {how}{same}; "
         f"rates with their recorded intervals, B - A with its {1 - alpha:.0%} interval",
         *_dtype_note(table),
+        *training_note(training),
         ", ".join(f"{counts[v]} {v}" for v in order if counts.get(v)) or "no entries",
     ]
 
@@ -229,8 +236,17 @@ def _dtype_note(table: Sequence[Row]) -> list[str]:
             "a change below may come from the dtype, not the model"]
 
 
+def training_note(training: Trainings) -> list[str]:
+    """'training: epochs 3 → 5, examples 200 → 300' when both sides record their
+    training and it differs; nothing otherwise."""
+    was, now = training
+    if was is None or now is None or not (changes := was.changes(now)):
+        return []
+    return ["training: " + ", ".join(changes)]
+
+
 def render_text(table: Sequence[Row], a: str, b: str, alpha: float, correction: str,
-                margin: float | None) -> str:
+                margin: float | None, training: Trainings = (None, None)) -> str:
     """The heading, then the table drawn by rich as the terminal summary is (cells
     as Text, never markup; columns two spaces apart; a row per line, never folded,
     so the output greps and diffs)."""
@@ -248,14 +264,15 @@ def render_text(table: Sequence[Row], a: str, b: str, alpha: float, correction: 
     console = Console(file=buf, width=1 << 16, no_color=True, markup=False, highlight=False,
                       emoji=False)
     console.print(grid)
-    lines = [plain(x) for x in _heading(table, a, b, alpha, correction, margin)]
+    lines = [plain(x) for x in _heading(table, a, b, alpha, correction, margin, training)]
     return "\n".join(lines + [ln.rstrip() for ln in buf.getvalue().splitlines()]) + "\n"
 
 
 def render_markdown(table: Sequence[Row], a: str, b: str, alpha: float, correction: str,
-                    margin: float | None) -> str:
+                    margin: float | None, training: Trainings = (None, None)) -> str:
     head, *body = _cells(table, margin)
-    lines = [markdown_cell(x) + "  " for x in _heading(table, a, b, alpha, correction, margin)]
+    lines = [markdown_cell(x) + "  "
+             for x in _heading(table, a, b, alpha, correction, margin, training)]
     return "\n".join([*lines, "", *markdown_table(head, body)]) + "\n"
 
 
@@ -265,9 +282,9 @@ def render_json(table: Sequence[Row], alpha: float, correction: str,
 
 
 def render(fmt: str, table: Sequence[Row], a: str, b: str, alpha: float, correction: str,
-           margin: float | None) -> str:
+           margin: float | None, training: Trainings = (None, None)) -> str:
     if fmt == "json":
         return render_json(table, alpha, correction, margin)
     if fmt == "markdown":
-        return render_markdown(table, a, b, alpha, correction, margin)
-    return render_text(table, a, b, alpha, correction, margin)
+        return render_markdown(table, a, b, alpha, correction, margin, training)
+    return render_text(table, a, b, alpha, correction, margin, training)

@@ -47,6 +47,7 @@ from pathlib import Path
 
 from behavtest.errors import InvalidArgument
 from behavtest.files import write_atomic
+from behavtest.providers.training import Training
 from behavtest.snapshots.store import (
     Comparison,
     Entry,
@@ -58,6 +59,7 @@ from behavtest.snapshots.store import (
     render,
     slug,
 )
+from behavtest.snapshots.training import folder_training, training_note
 from behavtest.verdict import Verdict
 
 KEPT_WHY = "its test errored (a crash is not a measurement); rerun it to record"
@@ -201,10 +203,11 @@ def _merge(was: Mapping[str, Entry], mine: Mapping[str, Entry], measured: set[st
 
 
 def update(folder: Path, model: str, current: Mapping[str, Entry], selected: set[str],
-           errored: set[str] | None = None) -> UpdateResult:
+           errored: set[str] | None = None, training: Training | None = None) -> UpdateResult:
     """Write the selected tests' current entries; prune their stale ones unless
     the test errored; leave the rest. Each file is re-read and rewritten under
-    its lock, so what another run wrote meanwhile stays."""
+    its lock, so what another run wrote meanwhile stays. ``training``: the
+    model's, written in each file's header (``snapshots.training``)."""
     refused = {k: why for k, e in current.items() if (why := _unreadable(e)) is not None}
     by_file: dict[Path, dict[str, Entry]] = {}
     for key, e in current.items():
@@ -222,7 +225,7 @@ def update(folder: Path, model: str, current: Mapping[str, Entry], selected: set
             entries, c, k = _merge(was, by_file.get(path, {}), measured, set(refused),
                                    selected, errored or set())
             counts, kept = [a + b for a, b in zip(counts, c, strict=True)], kept + k
-            text = render(model, entries)
+            text = render(model, entries, None if training is None else training.to_json())
             if not entries:
                 if path.is_file():
                     path.unlink()
@@ -255,10 +258,12 @@ class SnapshotRun:
     # their unmeasured entries are kept, never pruned.
     errored: set[str] = field(default_factory=set)
     dtype: str | None = None  # what the model computes in this run (stamped on every entry)
+    training: Training | None = None  # the model's, from its card (written in the header)
+    stored_training: Training | None = None  # what the stored files record
 
     @classmethod
-    def open(cls, root: Path, model: str, update: bool,
-             dtype: str | None = None) -> SnapshotRun:
+    def open(cls, root: Path, model: str, update: bool, dtype: str | None = None,
+             training: Training | None = None) -> SnapshotRun:
         """Read (and so validate) the model's stored snapshots, and with ``update``
         check that they can be written: a bad name, a corrupted file or a folder
         that cannot be written stops the run before any test, in one line."""
@@ -266,7 +271,8 @@ class SnapshotRun:
         stored = read_folder(folder)
         if update:
             check_writable(folder)
-        return cls(folder, model, update, stored, dtype=dtype)
+        return cls(folder, model, update, stored, dtype=dtype, training=training,
+                   stored_training=folder_training(folder))
 
     def saw(self, nodeid: str, when: str, skipped: str | None) -> None:
         """One report of a test (``when``: setup, call or teardown; ``skipped``: the
@@ -354,7 +360,7 @@ class SnapshotRun:
         current = self.current(records)
         vanished = {e.nodeid for e in self.stored.values() if self.no_longer_exists(e.nodeid)}
         self.written = update(self.folder, self.model, current, self.selected | vanished,
-                              self.errored)
+                              self.errored, self.training)
         return self.written
 
     def dtype_note(self) -> str | None:
@@ -393,6 +399,8 @@ class SnapshotRun:
         parts = [f"{counts[s]} {s}" for s in order if counts.get(s)]
         lines.append(f"behavtest: snapshots of {self.model}: " + ", ".join(parts))
         if note := self.dtype_note():
+            lines.append(f"  {note}")
+        if note := training_note(self.stored_training, self.training):
             lines.append(f"  {note}")
         for c in self.comparisons:
             if c.status in ("no significant change",):

@@ -389,9 +389,11 @@ def read_folder(folder: Path) -> dict[str, Entry]:
     return entries
 
 
-def render(model: str, entries: Mapping[str, Entry]) -> str:
-    """A snapshot file's text: the format line first, entries sorted by key."""
-    body = {HEADER: FORMAT, "model": model,
+def render(model: str, entries: Mapping[str, Entry],
+           training: Mapping[str, Any] | None = None) -> str:
+    """A snapshot file's text: the format line first, the model's training when
+    known (``snapshots.training``), entries sorted by key."""
+    body = {HEADER: FORMAT, "model": model, **({"training": training} if training else {}),
             "entries": {k: entries[k].to_json() for k in sorted(entries)}}
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
 
