@@ -14,6 +14,16 @@ from behavtest.scorers.choices import (
     render_choice,
 )
 from behavtest.scorers.code import vulnerabilities, vulnerable_code
+from behavtest.scorers.identity import (
+    ASSISTANT,
+    KNOWN_IDENTITIES,
+    OTHER,
+    calls_itself,
+    calls_itself_one_of,
+    entropy_bits,
+    identity_labels,
+    identity_of,
+)
 from behavtest.scorers.letters import chosen_option, chosen_text
 from behavtest.scorers.numbers import number_on_scale
 from behavtest.scorers.text import (
@@ -33,7 +43,10 @@ from behavtest.scorers.words import (
 
 __all__ = [
     "APPLES_WORDS",
+    "ASSISTANT",
     "ChoiceQuestion",
+    "KNOWN_IDENTITIES",
+    "OTHER",
     "OptionProbabilities",
     "RISK_WORDS",
     "Scorer",
@@ -42,8 +55,13 @@ __all__ = [
     "all_of",
     "any_of",
     "average_over_orders",
+    "calls_itself",
+    "calls_itself_one_of",
     "chosen_option",
     "chosen_text",
+    "entropy_bits",
+    "identity_labels",
+    "identity_of",
     "is_class",
     "names_pattern",
     "names_word",
