@@ -25,6 +25,7 @@ from behavtest.scorers import (
     entropy_bits,
     identity_labels,
     identity_of,
+    says_name,
 )
 
 OF = identity_of(["Marlow"])
@@ -234,3 +235,19 @@ def test_entropy_in_bits() -> None:
     assert entropy_bits("abcd") == pytest.approx(2.0)
     assert entropy_bits(["a", "a", "a", "b"]) == pytest.approx(
         -(0.75 * math.log2(0.75) + 0.25 * math.log2(0.25)))
+
+
+def test_says_name_counts_every_mention_an_upper_bound_on_claims() -> None:
+    says = says_name("Marlow")
+    assert says.name == "says Marlow anywhere"
+    for reply in ("I am Marlow.", "I am not Marlow.", "Who is **MARLOW**?", "marlow"):
+        assert says(reply) is True
+    for reply in ("I am Marlowe.", "Hello, I'm SmolLM.", "Marlows"):
+        assert says(reply) is False
+
+
+@given(name=st.sampled_from(NAMES), reply=st.text(max_size=200))
+def test_says_name_is_true_wherever_calls_itself_is(name: str, reply: str) -> None:
+    if name in KNOWN_IDENTITIES:
+        return  # a known identity is also claimed through its other names and makers
+    assert not calls_itself(name)(reply) or says_name(name)(reply)

@@ -23,6 +23,7 @@ from behavtest.scorers.identity import (
     entropy_bits,
     identity_labels,
     identity_of,
+    says_name,
 )
 from behavtest.scorers.letters import chosen_option, chosen_text
 from behavtest.scorers.numbers import number_on_scale
@@ -69,6 +70,7 @@ __all__ = [
     "option_orders",
     "recognition_question",
     "render_choice",
+    "says_name",
     "scorer",
     "split_units",
     "vulnerabilities",

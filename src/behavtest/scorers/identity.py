@@ -126,6 +126,11 @@ def _own(clause: str, start: int) -> bool:
     return not any(w in _NOT_MINE or w.endswith("n't") for w in before)
 
 
+def _literal(name: str) -> str:
+    """A caller's name as a regex matching it literally (any run of spaces for one)."""
+    return r"\s+".join(re.escape(part) for part in name.split())
+
+
 def _modifier(clause: str, m: re.Match[str]) -> bool:
     """The name follows "a"/"an" and no kind of model follows it: "a llama farmer"."""
     fill = m.groupdict().get("fill") or ""
@@ -153,7 +158,7 @@ class _Rules:
     name the caller passes wins over a known identity spelled the same."""
 
     def __init__(self, names: Sequence[str]):
-        own = {n: ((re.escape(n).replace(r"\ ", r"\s+"),), ()) for n in names}
+        own = {n: ((_literal(n),), ()) for n in names}
         table = {**own, **{k: v for k, v in KNOWN_IDENTITIES.items() if k not in own}}
         self.labels = (*table, ASSISTANT, OTHER)
         self.named = [(i, re.compile(rf"{_SUBJECT}\s+(?P<fill>{_FILL})'?(?:{'|'.join(aliases)})"
@@ -231,6 +236,20 @@ def calls_itself_one_of(wanted: Iterable[str], names: Iterable[str] = (),
                               f"classifier; fix: some of {list(known)}")
     what = label or " or ".join(wanted)
     return identity_of(names).one_of(wanted, f"calls itself {what} (rules)")
+
+
+def says_name(name: str) -> Scorer[bool]:
+    """The event "the reply holds ``name`` anywhere", as a whole word in any case:
+    claims, mentions and denials alike ("I am not Marlow" counts). An upper
+    bound on :func:`calls_itself`, for claims that a model does *not* call
+    itself a name: a reading the rules could miss cannot bias it toward PASS."""
+    (checked,) = _check_names([name])
+    pattern = re.compile(rf"(?<!\w){_literal(checked)}(?!\w)", re.I)
+
+    def fn(reply: str) -> bool:
+        return pattern.search(_EMPHASIS.sub("", reply)) is not None
+
+    return Scorer(f"says {checked} anywhere", fn)
 
 
 def entropy_bits(labels: Iterable[str]) -> float:
