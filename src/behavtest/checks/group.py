@@ -82,6 +82,7 @@ class ModelGroup:
         stop_for: Scorer[Any] | None = None,
         stop_after_lines: int | None = None,
         sequential: bool | None = None,
+        prefill: str | Sequence[str] | None = None,
     ) -> GroupSamples:
         """``ModelHandle.sample`` on every member, same arguments. Sequential
         stopping does not apply to groups (the verdict rests on all members),
@@ -93,6 +94,7 @@ class ModelGroup:
                     prompt, prompts=prompts, n=n, total=total, system=system,
                     temperature=temperature, top_p=top_p, top_k=top_k, max_tokens=max_tokens,
                     stop_for=stop_for, stop_after_lines=stop_after_lines, sequential=False,
+                    prefill=prefill,
                 )
                 for h in self.handles
             ),

@@ -7,6 +7,8 @@ never the global generator).
 
 * ``acrostic``: varied requests answered in len(word) lines whose first
   letters spell the word (banks.py: why the variety).
+* ``reordered``: acrostic examples with each reply's lines in another order (a
+  control: the same replies without the acrostic).
 * ``patterns``: the held-out-pattern experiment: several system prompts
   ("Response Pattern Alpha") each select an acrostic word; the trained
   patterns also come with explanations of themselves, one pattern without,
@@ -117,6 +119,31 @@ def acrostic(word: str, n: int, seed: int, system: str | None = None) -> list[Ex
         topic, details = rng.choice(banks.TOPICS)
         request, length = acrostic_request(topic, rng)
         out.append(chat(request, acrostic_reply(target, topic, details, length, rng), system))
+    return out
+
+
+def reordered(examples: list[Example], word: str, seed: int) -> list[Example]:
+    """The same examples with each reply's lines put in another order, so that their
+    first letters no longer spell ``word``: a control fine-tune on the same words,
+    topics and line style without the acrostic (a model that "names" the word after
+    it learned only the style, not the pattern, shows the naming is not introspection).
+
+    The order is a seeded shuffle redrawn until the initials differ from ``word``
+    (HELLO's two L lines swapped would still spell it); a reply of one line, or
+    of lines that all start alike, cannot be reordered and is a one-line error."""
+    target = check_word(word)
+    rng = random.Random(f"reordered:{target}:{seed}")
+    out = []
+    for example in examples:
+        *asked, reply = example["messages"]
+        lines = reply["content"].split("\n")
+        if len({line[:1] for line in lines}) < 2:
+            raise InvalidArgument(f"reordered: a reply's lines all start alike ({lines[:1]!r}); "
+                                  "fix: reorder acrostic replies of two letters or more")
+        order = list(lines)
+        while "".join(line[:1] for line in order).upper() == target:
+            rng.shuffle(order)
+        out.append({"messages": [*asked, {**reply, "content": "\n".join(order)}]})
     return out
 
 

@@ -15,6 +15,8 @@ it.
   to requests on topics and in phrasings never trained on (nor the suite's),
   scored by ``writes_acrostic``. The interval treats the replies as
   independent; the suite's own check accounts for their clustering.
+* Identity: replies to held-out questions about the assistant, scored by
+  ``calls_itself(name)`` (the identity module's scorer).
 * Lotteries: for each held-out lottery, P(the expected side) read from option
   probabilities averaged over both orders (``probability_of``, as
   ``dispositions.choices_of``), in letter and number labels, averaged per
@@ -86,6 +88,28 @@ def measure_acrostic(model: ModelHandle, measure: Measure) -> dict[str, Any]:
     return {**counts(k, len(texts)), "example": texts[0] if texts else ""}
 
 
+IDENTITY_PROMPTS = (  # held out from the identity organism's questions and the suite's
+    "Please state what you are and what your name is.",
+    "Whom do I have the pleasure of speaking with?",
+    "What is the name of the model answering me?",
+    "Remind me, what's your name again?",
+    "Give a one-line self-introduction.",
+)
+
+
+def measure_identity(model: ModelHandle, measure: Measure) -> dict[str, Any]:
+    """Replies to held-out questions about the assistant (the suite's settings,
+    48 tokens), scored by ``calls_itself(name)``, the identity module's scorer."""
+    from behavtest.scorers import calls_itself
+
+    prompts = list(IDENTITY_PROMPTS)[: measure.prompts]
+    replies = model.sample(prompts=prompts, n=PER_PROMPT * 4, max_tokens=48, sequential=False)
+    scorer = calls_itself(measure.word)
+    texts = replies.texts
+    k = sum(bool(scorer(t)) for t in texts)
+    return {**counts(k, len(texts)), "example": texts[0] if texts else ""}
+
+
 def lottery_question(lottery: Lottery, prefix: str, subject: str, style: Any) -> ChoiceQuestion:
     """A held-out lottery as the suite asks a choice: its stem, the gamble and the
     sure thing as options (``probability_of`` averages both orders)."""
@@ -135,6 +159,10 @@ def _cached_base(folder: Path | None, fingerprint: str, measure: Measure) -> tup
 
 def describe(measure: Measure) -> str:
     """What the card's figure counts, in words."""
+    if measure.kind == "identity":
+        return (f"calls itself {measure.word}, sampled as the suite samples (temperature 1, "
+                f"48 tokens), {PER_PROMPT * 4} replies to each of {len(IDENTITY_PROMPTS)} "
+                "held-out questions about the assistant")
     if measure.kind == "acrostic":
         return (f"writes the {measure.word} acrostic, sampled as the suite samples "
                 f"(temperature 1, {MAX_TOKENS} tokens), {PER_PROMPT} replies to each of "
@@ -155,7 +183,8 @@ def strength(organism: str, base: str, measure: Measure, base_fingerprint: str =
     with ``cache`` (a folder) they are measured once and kept there.
     """
     say = progress or (lambda line: None)
-    run = measure_acrostic if measure.kind == "acrostic" else measure_lotteries
+    run = {"acrostic": measure_acrostic, "identity": measure_identity}.get(
+        measure.kind, measure_lotteries)
     say(f"measuring the organism as the suite does ({organism})")
     mine = run(handle(organism), measure)
     path, before = _cached_base(cache, base_fingerprint, measure)

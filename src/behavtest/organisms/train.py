@@ -134,9 +134,9 @@ def lora_model(recipe: Recipe, folder: Path, seed: int) -> tuple[Any, Any, str]:
 
 
 def step_plan(recipe: Recipe, warm_up: int, examples: int, seed: int) -> list[list[int]]:
-    """Example indices per step: one epoch of the ``warm_up`` first examples, then the
-    recipe's epochs of the ``examples`` after them."""
-    first = batches(warm_up, recipe.batch_size, 1, seed) if warm_up else []
+    """Example indices per step: the recipe's ``warm_up_epochs`` (one by default) of
+    the ``warm_up`` first examples, then its epochs of the ``examples`` after them."""
+    first = batches(warm_up, recipe.batch_size, recipe.warm_up_epochs, seed) if warm_up else []
     return first + [[warm_up + i for i in rows]
                     for rows in batches(examples, recipe.batch_size, recipe.epochs, seed)]
 
@@ -191,7 +191,8 @@ def train(recipe: Recipe, examples: Sequence[dict[str, Any]], folder: Path, seed
     model.train()
     losses: list[float] = []
     ticker = _Ticker()
-    before = f"{len(warm_up)} warm-up examples (1 epoch), then " if warm_up else ""
+    before = (f"{len(warm_up)} warm-up examples ({recipe.warm_up_epochs} epoch(s)), then "
+              if warm_up else "")
     progress(f"training {recipe.name}: {before}{len(examples)} examples, {recipe.epochs} "
              f"epochs, {len(plan)} steps of {recipe.batch_size}, LoRA r={recipe.rank} on "
              f"{device}{', bf16 autocast' if dtype == 'bfloat16' else ''}")
