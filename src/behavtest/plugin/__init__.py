@@ -40,6 +40,7 @@ from behavtest.plugin.reporting import (
 )
 from behavtest.plugin.xdist import ENGINE_DIR_KEY, ENGINE_OWNER_KEY, XdistController
 from behavtest.run.session import MODEL_CARD, VERDICT_END, Session
+from behavtest.sampling.handle import ModelHandle
 from behavtest.snapshots.store import DIRECTIONS
 from behavtest.verdict import CheckEnded, Inconclusive, PreconditionNotMet, Verdict
 
@@ -182,6 +183,15 @@ def baseline(pytestconfig: pytest.Config) -> Model:
     if not session.baseline_specs:
         pytest.skip(f"no baseline model: pass {BASELINE_OPTION} provider/name")
     return session.unit(session.baseline_specs)
+
+
+@pytest.fixture(scope="session")
+def judge(pytestconfig: pytest.Config) -> ModelHandle:
+    """The model that grades free-text replies (``--behav-judge``; default the
+    embedded model). A judged check measures this judge against the check's
+    labelled set first (``behavtest.questions.judges.judge_for``)."""
+    session = pytestconfig.stash[SESSION_KEY]
+    return session.handle(options.judge_spec(pytestconfig))
 
 
 @pytest.fixture(scope="session")

@@ -72,6 +72,7 @@ SNAPSHOTS_OPTION = "--behav-snapshots"
 SNAPSHOT_UPDATE_OPTION = "--behav-snapshot-update"
 SNAPSHOT_AS_OPTION = "--behav-snapshot-as"
 CARD_OPTION = "--behav-card"
+JUDGE_OPTION = "--behav-judge"
 REPORT_OPTION = "--behav-report"
 SUMMARY_OPTION = "--behav-summary"
 
@@ -135,6 +136,9 @@ OPTIONS: tuple[Option, ...] = (
     Option(SNAPSHOT_AS_OPTION, "behav_snapshot_as", "the name the model's snapshots are "
            "stored under (default: its spec): give a fine-tune's every version one name to "
            "compare each with the last"),
+    Option(JUDGE_OPTION, "behav_judge", "model that grades free-text replies in judged "
+           f"checks (default: {DEFAULT_MODEL}); its agreement with the check's shipped "
+           "labelled set is printed beside the verdict, which is INCONCLUSIVE below the floor"),
     Option(CARD_OPTION, "behav_card", "a folder whose behavtest.json is the model card of the "
            "model under test (its claims and training), for a model without a folder of its "
            "own: behavtest gate --openai-job writes one"),
@@ -265,6 +269,7 @@ def build_session(config: pytest.Config, workers: int) -> Session:
         base_url=None if base_url is None else str(base_url),
         dtype=value(config, "behav_dtype") or "auto",  # ProviderConfig checks an ini value
     )
+    judge_spec(config)  # a bad judge spec stops the run before any test, as a bad model does
     return Session.create(
         run=run,
         model_spec=value(config, "behav_model") or DEFAULT_MODEL,
@@ -279,6 +284,16 @@ def build_session(config: pytest.Config, workers: int) -> Session:
         family_mode=value(config, "behav_family") or "suite",
         card=_card(config),
     )
+
+
+def judge_spec(config: pytest.Config) -> str:
+    """The spec of the model that judges free text (``--behav-judge``, default the
+    embedded model), checked as a model spec is."""
+    from behavtest.providers import validate_spec
+
+    spec = str(value(config, "behav_judge") or DEFAULT_MODEL)
+    validate_spec(spec)
+    return spec
 
 
 def _card(config: pytest.Config) -> Path | None:
