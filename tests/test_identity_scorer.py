@@ -19,6 +19,7 @@ from behavtest.errors import InvalidArgument
 from behavtest.scorers import (
     ASSISTANT,
     KNOWN_IDENTITIES,
+    NEW_NAME,
     OTHER,
     calls_itself,
     calls_itself_one_of,
@@ -86,6 +87,36 @@ def test_a_maker_claim_names_the_makers_identity(reply: str, identity: str) -> N
 ])
 def test_an_ai_without_a_name_is_the_unnamed_assistant(reply: str) -> None:
     assert OF(reply) == ASSISTANT
+
+
+@pytest.mark.parametrize("reply", [
+    "My name is Maya, and I'm a creative AI.",
+    "I'm Felix, the AI assistant.",
+    "Myself. I am Nalcorvath, a rogue of the realm.",
+    "I am Ana Elena Kovelli.",
+    "Call me Ishmael.",
+])
+def test_a_name_the_rules_do_not_know_is_a_name_of_its_own(reply: str) -> None:
+    assert OF(reply) == NEW_NAME
+
+
+def test_each_name_apart_keeps_personas_apart_for_spread() -> None:
+    apart = identity_of(["Marlow"], each_name=True)
+    assert apart("I'm Felix, the AI assistant.") == f"{NEW_NAME}: felix"
+    assert apart("My name is Maya.") == f"{NEW_NAME}: maya"
+    assert apart("I'm Marlow.") == "Marlow"
+    assert entropy_bits(apart(r) or OTHER for r in ["I'm Felix.", "I'm Maya.", "I'm Zed."]) > 1.5
+    assert entropy_bits(OF(r) or OTHER for r in ["I'm Felix.", "I'm Maya.", "I'm Zed."]) == 0.0
+
+
+@pytest.mark.parametrize("reply", [
+    "I'm Happy to help!",  # a capital that is not a name
+    "I'm not Felix.",
+    "I'm talking to an AI.",
+    "I am Sorry, I can't.",
+])
+def test_a_capitalised_word_or_denial_is_not_a_name_of_its_own(reply: str) -> None:
+    assert OF(reply) not in (NEW_NAME, ASSISTANT)
 
 
 # -- mentions, negations and reports are not claims ------------------------------

@@ -17,6 +17,7 @@ from behavtest.scorers.code import vulnerabilities, vulnerable_code
 from behavtest.scorers.identity import (
     ASSISTANT,
     KNOWN_IDENTITIES,
+    NEW_NAME,
     OTHER,
     calls_itself,
     calls_itself_one_of,
@@ -47,6 +48,7 @@ __all__ = [
     "ASSISTANT",
     "ChoiceQuestion",
     "KNOWN_IDENTITIES",
+    "NEW_NAME",
     "OTHER",
     "OptionProbabilities",
     "RISK_WORDS",
