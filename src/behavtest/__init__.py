@@ -26,6 +26,7 @@ from behavtest.errors import (
     InvalidArgument,
     MissingDependency,
     ModelNotFound,
+    PrefillUnsupported,
     ProviderError,
 )
 from behavtest.sampling.handle import ModelHandle, Reply, Samples
@@ -58,6 +59,7 @@ __all__ = [
     "ModelNotFound",
     "OptionProbabilities",
     "Outcome",
+    "PrefillUnsupported",
     "PreconditionNotMet",
     "ProviderError",
     "Reply",

@@ -20,6 +20,7 @@ from behavtest.errors import (
     BehavtestError,
     InvalidArgument,
     ModelNotFound,
+    PrefillUnsupported,
     ProviderError,
     first_line,
 )
@@ -68,6 +69,7 @@ def decode_completion(raw: list[Any]) -> Completion:
 
 _ERRORS: dict[str, type[BehavtestError]] = {
     "InvalidArgument": InvalidArgument,
+    "PrefillUnsupported": PrefillUnsupported,
     "ModelNotFound": ModelNotFound,
     "EngineError": EngineError,
 }
