@@ -275,8 +275,8 @@ def calls_itself(name: str, names: Iterable[str] = ()) -> Scorer[bool]:
 def calls_itself_one_of(wanted: Iterable[str], names: Iterable[str] = (),
                         label: str | None = None) -> Scorer[bool]:
     """The event "the reply's identity is one of ``wanted``" (labels of
-    :func:`identity_labels`, e.g. ``["SmolLM", ASSISTANT]``: the embedded
-    model's usual answers)."""
+    :func:`identity_labels`, e.g. ``["ChatGPT", ASSISTANT]``: a base model's
+    usual answers, to watch them across versions)."""
     wanted = tuple(wanted)
     known = identity_labels(names)
     unknown = [w for w in wanted if w not in known]
