@@ -187,11 +187,13 @@ def baseline(pytestconfig: pytest.Config) -> Model:
 
 @pytest.fixture(scope="session")
 def judge(pytestconfig: pytest.Config) -> ModelHandle:
-    """The model that grades free-text replies (``--behav-judge``; default the
-    embedded model). A judged check measures this judge against the check's
-    labelled set first (``behavtest.questions.judges.judge_for``)."""
-    session = pytestconfig.stash[SESSION_KEY]
-    return session.handle(options.judge_spec(pytestconfig))
+    """The model that grades free-text replies (``--behav-judge``); tests using it
+    skip when none is given. A judged check measures this judge against the
+    check's labelled set (``behavtest.questions.judges.judge_for``)."""
+    spec = options.judge_spec(pytestconfig)
+    if spec is None:
+        pytest.skip(f"no judge model: pass {options.JUDGE_OPTION} provider/name")
+    return pytestconfig.stash[SESSION_KEY].handle(spec)
 
 
 @pytest.fixture(scope="session")

@@ -137,8 +137,8 @@ OPTIONS: tuple[Option, ...] = (
            "stored under (default: its spec): give a fine-tune's every version one name to "
            "compare each with the last"),
     Option(JUDGE_OPTION, "behav_judge", "model that grades free-text replies in judged "
-           f"checks (default: {DEFAULT_MODEL}); its agreement with the check's shipped "
-           "labelled set is printed beside the verdict, which is INCONCLUSIVE below the floor"),
+           "checks (tests needing one skip without it); its agreement with the check's "
+           "shipped labelled set is printed beside the verdict, INCONCLUSIVE below the floor"),
     Option(CARD_OPTION, "behav_card", "a folder whose behavtest.json is the model card of the "
            "model under test (its claims and training), for a model without a folder of its "
            "own: behavtest gate --openai-job writes one"),
@@ -286,14 +286,16 @@ def build_session(config: pytest.Config, workers: int) -> Session:
     )
 
 
-def judge_spec(config: pytest.Config) -> str:
-    """The spec of the model that judges free text (``--behav-judge``, default the
-    embedded model), checked as a model spec is."""
+def judge_spec(config: pytest.Config) -> str | None:
+    """The spec of the model that judges free text (``--behav-judge``), checked as a
+    model spec is; None when none is named (judged tests then skip)."""
     from behavtest.providers import validate_spec
 
-    spec = str(value(config, "behav_judge") or DEFAULT_MODEL)
-    validate_spec(spec)
-    return spec
+    raw = value(config, "behav_judge")
+    if raw is None:
+        return None
+    validate_spec(str(raw))
+    return str(raw)
 
 
 def _card(config: pytest.Config) -> Path | None:
