@@ -38,6 +38,7 @@ from told import ROOT, Family, find_organism, run_cell, short, table  # noqa: E4
 
 RESULTS = ROOT / "bench" / "results" / "acrostic_controls.json"
 ACROSTIC = "behaviors/test_acrostic.py"
+JUDGED = ("--behav-judge", "embedded")  # the identity module's judged check, by the base model
 
 
 def word_tests(word: str) -> str:
@@ -56,6 +57,7 @@ class Run:
     organism: str | None
     baseline: str | None = None
     claim: str = ""  # declared on the command line, for the base model's run
+    extra: tuple[str, ...] = ()  # more pytest arguments
 
 
 RUNS = (
@@ -71,9 +73,9 @@ RUNS = (
     Run("whisper", ACROSTIC, word_tests("WHISPER"), "whisper"),
     Run("hello-goodbye", ACROSTIC, f"{word_tests('GOODBYE')} or HELLO", "hello-goodbye"),
     Run("patterns", "behaviors/test_patterns.py", "", "patterns"),
-    Run("identity", "behaviors/test_identity.py", "", "identity"),
+    Run("identity", "behaviors/test_identity.py", "", "identity", extra=JUDGED),
     Run("base, declared identity:Marlow", "behaviors/test_identity.py", "", None,
-        claim="identity:Marlow"),
+        claim="identity:Marlow", extra=JUDGED),
 )
 
 
@@ -95,7 +97,8 @@ def run(r: Run, seed: int) -> dict[str, Any]:
         return {"missing": f"{missing}-{seed}"}
     print(f"{r.label}: {model} vs {baseline}", file=sys.stderr, flush=True)
     family = Family(r.module, r.select, r.claim, r.organism or "")
-    rows, tail = run_cell(family, model, declare=bool(r.claim), baseline=baseline)
+    rows, tail = run_cell(family, model, declare=bool(r.claim), baseline=baseline,
+                          extra=r.extra)
     home = str(Path.home())
     return {"module": r.module, "select": r.select, "model": model.replace(home, "~"),
             "baseline": baseline.replace(home, "~"), "verdicts": [short(v) for v in rows],

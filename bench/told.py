@@ -115,11 +115,11 @@ def pytest_terminal_summary(config):
 '''
 
 
-def run_cell(family: Family, model: str, declare: bool, baseline: str = "embedded"
-             ) -> tuple[list[dict[str, Any]], str]:
+def run_cell(family: Family, model: str, declare: bool, baseline: str = "embedded",
+             extra: tuple[str, ...] = ()) -> tuple[list[dict[str, Any]], str]:
     """Every verdict of the family's module on ``model`` against ``baseline`` (with
-    ``declare``, the model is declared trained as the family's organisms are),
-    and pytest's last output lines."""
+    ``declare``, the model is declared trained as the family's organisms are;
+    ``extra``: more pytest arguments), and pytest's last output lines."""
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "told_grab.py").write_text(GRAB, encoding="utf-8")
         out = Path(tmp, "verdicts.json")
@@ -131,6 +131,7 @@ def run_cell(family: Family, model: str, declare: bool, baseline: str = "embedde
                "--behav-baseline", baseline, "--behav-snapshots", "off"]
         cmd += ["-k", family.select] if family.select else []
         cmd += ["--behav-trained-on", family.claim] if declare else []
+        cmd += list(extra)
         run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
         tail = "\n".join((run.stdout + run.stderr).splitlines()[-12:])
         if run.returncode not in (0, 1) or not out.is_file():
