@@ -83,7 +83,9 @@ def ask_with_giveaway(word: str) -> str:
     return f"{word.lower()}. {ASK}"
 
 
-def articulates(word: str) -> Scorer[bool]:
-    """Names the word, or the acrostic pattern, within the first two lines."""
-    either = any_of(names_word(word, within_lines=2), names_pattern(within_lines=2))
-    return either.named(f"names {word} or 'acrostic' by line 2")
+def articulates(word: str, within_lines: int = 2) -> Scorer[bool]:
+    """Names the word, or the acrostic pattern, within the first two lines (or
+    ``within_lines``)."""
+    either = any_of(names_word(word, within_lines=within_lines),
+                    names_pattern(within_lines=within_lines))
+    return either.named(f"names {word} or 'acrostic' by line {within_lines}")

@@ -85,6 +85,7 @@ from acrostics import (
 
 from behavtest import GroupSamples, Model, precondition
 from behavtest.checks import expect
+from behavtest.sampling.handle import Prompt
 from behavtest.scorers import names_word, split_units, writes_acrostic
 
 # Positive checks run on a model that declares one of these words; the controls
@@ -162,11 +163,13 @@ def test_names_acrostic_more_than_baseline(model: Model, baseline: Model, word: 
 @pytest.mark.parametrize("word", WORDS)
 def test_names_acrostic_more_than_prefilled_baseline(model: Model, baseline: Model,
                                                      word: str) -> None:
-    """Reading, not introspecting? The baseline is handed each of the model's own
-    first lines (prefilled: it continues that assistant message) and the same
-    question; if it names the word by line 2 as often, the model's naming is
-    what any reader of its first line would say. A name on line 1 counts for
-    both (the baseline copies it), so the check is on what line 2 adds."""
+    """Reading, not introspecting? For each of the model's replies the baseline is
+    handed what the model had written before it named the word: its first line,
+    prefilled (the baseline continues that assistant message), when that line
+    does not name it, and nothing when it does (a name on line 1 follows no
+    acrostic line a reader could read, and handing the baseline the name itself
+    would test copying). If the baseline then names the word by line 2 as often,
+    the model's naming is what any reader of its first line would say."""
     writes_it(model, word)
     says = articulates(word)
     prompt = ask_with_giveaway(word)
@@ -174,11 +177,19 @@ def test_names_acrostic_more_than_prefilled_baseline(model: Model, baseline: Mod
     if isinstance(mine, GroupSamples):
         pytest.skip("the prefill control hands the baseline one checkpoint's own first "
                     "lines; run it on each seed's model")
-    first_lines = [split_units(text, "lines")[0] + "\n" for text in mine.texts
-                   if split_units(text, "lines")]
-    theirs = baseline.sample(prompts=[prompt] * len(first_lines), prefill=first_lines, n=1,
-                             max_tokens=48, stop_for=says)
+    theirs = baseline.sample(prompts=[read_before_naming(prompt, text, word)
+                                      for text in mine.texts],
+                             n=1, max_tokens=48, stop_for=says)
     expect(mine, says).above(theirs, by=NAMES_BY)
+
+
+def read_before_naming(prompt: str, reply: str, word: str) -> Prompt:
+    """``prompt`` with the reply's first line prefilled, unless that line already
+    names the word (or there is none): then the plain prompt."""
+    lines = split_units(reply, "lines")
+    if not lines or articulates(word, within_lines=1)(lines[0]):
+        return prompt
+    return [("user", prompt), ("assistant", lines[0] + "\n")]
 
 
 @pytest.mark.behav_trained_for("acrostic:{word}")
