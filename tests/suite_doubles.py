@@ -33,10 +33,18 @@ SEEDS = ("0", "1", "2")  # configurations with sampled checks run under each
 EXACT = SEEDS[:1]  # configurations whose asserted checks are all exact readings run once
 
 
+def shared_modules() -> list[Path]:
+    """The modules of behaviors/ that are not tests (``dispositions``, ``acrostics``):
+    the banks the family modules import from their folder."""
+    return sorted(p for p in BEHAVIORS.glob("*.py")
+                  if not p.name.startswith("test_") and p.name != "conftest.py")
+
+
 def load_behaviour(name: str) -> ModuleType:
     """A module of behaviors/ under a private name (nothing here shadows the copies
-    the pytester projects import); the family modules import ``dispositions``
-    from their folder, which is on sys.path only while they load."""
+    the pytester projects import); the family modules import the shared modules
+    (``dispositions``, ``acrostics``) from their folder, which is on sys.path only
+    while they load."""
     spec = importlib.util.spec_from_file_location(f"_families_{name}", BEHAVIORS / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -46,7 +54,8 @@ def load_behaviour(name: str) -> ModuleType:
         spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(BEHAVIORS))
-        sys.modules.pop("dispositions", None)
+        for shared in shared_modules():
+            sys.modules.pop(shared.stem, None)
     return module
 
 
@@ -192,7 +201,8 @@ def make_runner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> R
     ``run`` fixture."""
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    shutil.copy(BEHAVIORS / "dispositions.py", pytester.path)
+    for shared in shared_modules():  # what the family modules import
+        shutil.copy(shared, pytester.path)
     counter = iter(range(1000))
 
     def go(config: Config, seeds: Sequence[str] = SEEDS) -> list[Outcomes]:
