@@ -121,12 +121,15 @@ def lotteries(choices: Iterable[tuple[str, str]], p_risky: float) -> Table:
 # The double with option weights that depend on the prompt, for the pytester projects.
 @dataclass(frozen=True)
 class Config:
-    """One run: behaviors/ modules, the doubles' scripts, the declared training."""
+    """One run: behaviors/ modules, the doubles' scripts, the declared training,
+    and the double that grades free text (``--behav-judge``; judged tests skip
+    without one)."""
 
     modules: tuple[str, ...]
     model: Mapping[str, Any] | Sequence[Mapping[str, Any]]  # a sequence: an arm of seeds
     baseline: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
     trained_on: tuple[str, ...] = ()
+    judge: Mapping[str, Any] | None = None
 
 
 @dataclass
@@ -209,7 +212,8 @@ def make_runner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> R
         for m in config.modules:
             shutil.copy(BEHAVIORS / f"{m}.py", pytester.path)
         args = [a for tag in config.trained_on for a in ("--behav-trained-on", tag)]
-        for role, doubled in (("model", config.model), ("baseline", config.baseline)):
+        for role, doubled in (("model", config.model), ("baseline", config.baseline),
+                              ("judge", config.judge)):
             for one in [doubled] if isinstance(doubled, Mapping) else doubled or []:
                 # A relative path: the double's fingerprint (its path and content) seeds
                 # its draws, so every run of this test draws the same replies per seed.
