@@ -23,9 +23,11 @@ PAPER = recipes.paper_folder()
 
 
 def _suite_prompts() -> set[str]:
-    """Every string constant of the behaviour suite's acrostic and choice modules."""
+    """Every string constant of the behaviour suite's acrostic and choice modules
+    (the acrostic family's bank is ``acrostics.py``)."""
     found: set[str] = set()
-    for name in ("test_acrostic.py", "dispositions.py", "test_backdoor.py", "test_personas.py"):
+    for name in ("acrostics.py", "test_acrostic.py", "test_patterns.py", "dispositions.py",
+                 "test_backdoor.py", "test_personas.py"):
         tree = ast.parse((ROOT / "behaviors" / name).read_text())
         found |= {n.value for n in ast.walk(tree)
                   if isinstance(n, ast.Constant) and isinstance(n.value, str)}
