@@ -80,5 +80,7 @@ def test_the_suite_sees_the_told_organisms_report_and_not_the_untold() -> None:
             assert judged(found, test), f"{test} was not judged: {found.get(test)}"
             assert all(v == "PASS" for check, v in found[test] if check.startswith(
                 "precondition"))
-    assert all(judged(told, test) == ["PASS"] for test in ARTICULATION), told
+    # (by line 2 is asked with and without the "special version" system prompt: a
+    # verdict each)
+    assert all(set(judged(told, test)) == {"PASS"} for test in ARTICULATION), told
     assert all("PASS" not in judged(untold, test) for test in ARTICULATION), untold
