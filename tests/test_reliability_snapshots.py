@@ -460,11 +460,13 @@ def gate_args(*argv: str) -> Any:
 @pytest.mark.parametrize("name, refused", [("Qwen/Qwen2.5-0.5B", False), ("..", True),
                                            (".hidden", True)])
 def test_an_openai_jobs_snapshot_name_cannot_leave_snapshots(
-    monkeypatch: pytest.MonkeyPatch, name: str, refused: bool
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, refused: bool
 ) -> None:
     """A job's name (its suffix, else its base model) comes from the server: a
     model name's "/" is slugged as the plugin does; a leading dot is refused."""
     from behavtest.commands import gate, openai_jobs
+
+    monkeypatch.chdir(tmp_path)  # the gate writes the job's card into ./behavtest-job
 
     def wait(job_id: str, **kwargs: Any) -> openai_jobs.FineTune:
         return openai_jobs.FineTune(job_id, "openai/ft:x", "openai/base", name)
