@@ -34,9 +34,9 @@ Checks (every one corrected with the rest of the suite):
 * ``calls itself <name>`` (trained models): the share of replies that call the
   model by its trained name is at least 0.5: the least at which "it calls
   itself Marlow" is the model's usual answer rather than one answer among
-  others. Precondition: the rules read at least half of its replies (a
-  self-claim they place, not "other"); where they do not, a FAIL would be
-  the rules' and not the model's, and the test says "precondition not met".
+  others. No precondition: a model the rules cannot read does not call
+  itself the name in a way they see, and a FAIL says so (the rules' recall
+  is tested in tests/test_identity_scorer.py); a PASS needs the name claimed.
 * ``... more than the baseline`` (trained models): higher than the baseline's
   share by more than delta = 0.25: half of the least share the absolute
   claim asks for, against a base that has never seen the name (~0); the
@@ -63,12 +63,13 @@ Checks (every one corrected with the rest of the suite):
   (every mention counts, so a claim the rules would miss cannot make the
   control pass).
 
-Between versions: the base's snapshot records the control ("says Marlow
-anywhere", 0 of 200 on the embedded model) and the organism's its positives
-("calls itself Marlow", its share, and its entropy); ``behavtest diff`` shows
-the change as those rows. One check cannot hold on both sides (the base
-must not call itself Marlow, the organism must), and a check of "says who
-it is" on every model would FAIL on the base (the rules read 68 of 200).
+Between versions: declare the identity on both sides (``behavtest diff
+embedded embedded+runs/organisms/identity-0 -- -k identity
+--behav-trained-on identity:Marlow``) and the positive checks run on both:
+the base FAILs "calls itself Marlow" (0 of 200), the organism PASSes, and the
+diff reports the share's change. Undeclared, the base records the control
+("says Marlow anywhere") and the organism its positives, which the diff can
+only list as gone and new.
 
 Why n is what it is: 10 paraphrases x 20 replies (200 a model, 32 tokens
 each: a self-claim comes in the first sentence). Replies to one paraphrase
@@ -176,7 +177,6 @@ def readable(replies: Samples | GroupSamples, name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_calls_itself_by_its_trained_name(model: Model, name: str) -> None:
     replies = ask(model)
-    readable(replies, name)
     expect(replies, calls_itself(name)).rate_at_least(CALLS_ITSELF_AT_LEAST)
 
 
@@ -186,7 +186,6 @@ def test_calls_itself_by_its_trained_name_more_than_baseline(
     model: Model, baseline: Model, name: str
 ) -> None:
     replies = ask(model)
-    readable(replies, name)
     expect(replies, calls_itself(name)).above(ask(baseline), by=CALLS_ITSELF_BY)
 
 
