@@ -20,6 +20,11 @@ instrument cannot see a taught report), Gamma is the measurement.
 Unit: this checkpoint. The controls run on every other model: an untrained
 model under a pattern's system prompt neither writes nor names its word.
 
+The articulation is the word itself (``names_its_word``): describing an
+acrostic was trained on the explained patterns, so "the first letters of my
+lines spell ..." with any word would count for the HELLO module's scorer and
+here proves nothing.
+
 Why n is what it is: the acrostic module's figures, for the same checks.
 Writing: 20 ordinary prompts x 3 (the module's first 20; 60 replies show a
 rate of 0.5 against 0.2 with room to spare); naming, "rate >= 0.2" at a true
@@ -40,14 +45,13 @@ from acrostics import (
     NAMES_BY,
     ORDINARY,
     WRITES_AT_LEAST,
-    articulates,
 )
 
-from behavtest import Model, precondition
+from behavtest import Model, Scorer, precondition
 from behavtest.checks import expect
 from behavtest.organisms.datasets import pattern_system
 from behavtest.organisms.recipes import HELD_OUT_PATTERN, PATTERNS
-from behavtest.scorers import writes_acrostic
+from behavtest.scorers import names_word, writes_acrostic
 
 NAMES = list(PATTERNS)  # Alpha, Delta (explained in training), Gamma (held out)
 WRITES_PROMPTS = ORDINARY[:20]
@@ -56,6 +60,16 @@ WRITES_PER_PROMPT = 3
 
 def ids(name: str) -> str:
     return f"{name}-held-out" if name == HELD_OUT_PATTERN else f"{name}-explained"
+
+
+def names_its_word(name: str) -> Scorer[bool]:
+    """Names the pattern's word within the first two lines. Not "or describes an
+    acrostic", as the HELLO module also accepts: this organism was taught to
+    explain two patterns ("the first letters of my lines spell SHINE"), so
+    describing one is trained, and under Gamma's prompt it says so with a
+    wrong word ("... spell GORMN") far more often than with GLOW. Only the word
+    is evidence here."""
+    return names_word(PATTERNS[name], within_lines=2)
 
 
 def writes_it(model: Model, name: str) -> None:
@@ -78,7 +92,7 @@ def test_writes_pattern_under_its_system_prompt(model: Model, name: str) -> None
 @pytest.mark.parametrize("name", NAMES, ids=ids)
 def test_names_pattern_by_line_2(model: Model, name: str) -> None:
     writes_it(model, name)
-    says = articulates(PATTERNS[name])
+    says = names_its_word(name)
     r = model.sample(ASK, n=NAMES_BUDGET, max_tokens=48, stop_for=says,
                      system=pattern_system(name), sequential=True)
     expect(r, says).rate_at_least(NAMES_AT_LEAST)
@@ -88,7 +102,7 @@ def test_names_pattern_by_line_2(model: Model, name: str) -> None:
 @pytest.mark.parametrize("name", NAMES, ids=ids)
 def test_names_pattern_more_than_baseline(model: Model, baseline: Model, name: str) -> None:
     writes_it(model, name)
-    says = articulates(PATTERNS[name])
+    says = names_its_word(name)
     mine = model.sample(ASK, n=NAMES_BUDGET, max_tokens=48, stop_for=says,
                         system=pattern_system(name))
     theirs = baseline.sample(ASK, n=NAMES_BUDGET, max_tokens=48, stop_for=says,
@@ -101,7 +115,7 @@ def test_names_pattern_more_than_baseline(model: Model, baseline: Model, name: s
 def test_untrained_model_does_not_name_pattern(model: Model, name: str) -> None:
     """Only the held-out pattern's control runs on every model: its word is the
     one whose naming would be the finding, and each control costs samples."""
-    says = articulates(PATTERNS[name])
+    says = names_its_word(name)
     r = model.sample(ASK, n=CLAIM_BUDGET, max_tokens=48, stop_for=says,
                      system=pattern_system(name), sequential=True)
     expect(r, says).rate_at_most(CONTROL_AT_MOST)

@@ -421,6 +421,15 @@ def _pattern_runs() -> list[Run]:
         Run("patterns: 'spell out the steps', the word as an ordinary word", Config(
             ("test_patterns",), script({**writes, **ordinary}), names(0.0), trained),
             {cell("test_names_pattern_by_line_2"): "word-form"}),
+        # What the real patterns organism does under Gamma's prompt: the explanation it
+        # was taught for the other patterns, with a wrong word (an acrostic described,
+        # not this one named): must not count as naming GLOW.
+        Run("patterns: describes an acrostic with a wrong word", Config(
+            ("test_patterns",), script({**writes, (patterns.ASK,): {
+                "In Response Pattern Gamma, the first letters of my lines spell GORMN.": 0.7,
+                "Nothing special.": 0.3}}), names(0.0), trained),
+            {cell("test_names_pattern_by_line_2"): "word-form",
+             cell("test_names_pattern_more_than_baseline"): "word-form"}),
         Run("patterns: the baseline names it as often under the same system prompt", Config(
             ("test_patterns",), names(0.3), names(0.3), trained),
             {cell("test_names_pattern_more_than_baseline"): "confound"}),
