@@ -336,12 +336,18 @@ class ModelHandle:
         memo: dict[str, Reply] | None = None,
     ) -> Samples:
         """The first ``n`` replies to each prompt: from ``memo`` (replies this process
-        already drew for the caller), the cache, or drawn now (and added to both)."""
+        already drew for the caller), the cache, or drawn now (and added to both).
+        A conversation given again in the same call draws the next ``n`` seeds
+        (its j-th copy: indices j*n ... j*n+n-1), so repeated prompts are
+        independent draws, never one draw copied."""
         fp, dtype = self.fingerprint(), self._dtype("sampling")
         slots: list[tuple[int, int, str, Request]] = []
+        copies: dict[Messages, int] = {}
         for p, msgs in enumerate(convs):
+            first = copies.get(msgs, 0) * n
+            copies[msgs] = copies.get(msgs, 0) + 1
             for i in range(n):
-                seed = self._seed(fp, msgs, settings, i)
+                seed = self._seed(fp, msgs, settings, first + i)
                 key = cache_key(
                     fp,
                     "sample",
