@@ -279,16 +279,16 @@ def test_the_scale_judge_weights_numbers_and_refuses_on_low_number_mass() -> Non
     judge = scale_judge_for(scale_model(tables), "is_ai_self_description")
     assert judge.min_mass == MIN_NUMBER_MASS == 0.25
     scores = judge.scores(["reply-ai", "reply-person", SET.items[0][0]])
-    assert scores["reply-ai"] == pytest.approx(90.0)
+    assert scores["reply-ai"] == pytest.approx(0.90)
     assert scores["reply-person"] is None  # a refusal: 0.1 < 0.25 on numbers
-    assert scores[SET.items[0][0]] == pytest.approx(82.0)
+    assert scores[SET.items[0][0]] == pytest.approx(0.82)
     r = model_replies(60, 100)
     scorer = judge.scorer(r)
     assert "40 of 2" not in scorer.name and "1 of 2 refused" in scorer.name
-    v = verdict_of(lambda: expect(r, scorer).mean_at_least(50))
+    v = verdict_of(lambda: expect(r, scorer).mean_at_least(0.5))
     assert v.measured.parsed == 60 and v.measured.n == 100  # refusals counted, unparsed
     assert v.outcome is Outcome.PASS and v.judge is not None and v.judge.kappa == 1.0
-    assert "yes at >= 50" in v.judge.how
+    assert "yes at >= 0.5" in v.judge.how
 
 
 def test_a_scale_judge_that_refuses_everything_is_below_the_floor() -> None:

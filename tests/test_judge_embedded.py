@@ -46,7 +46,7 @@ def _check(judge_model: ModelHandle, scorer: object, claim: str) -> Verdict:
     with unrecorded():
         try:
             e = expect(replies, scorer(replies))  # type: ignore[operator]
-            return (e.rate_at_least(0.5) if claim == "rate" else e.mean_at_least(50)).verdicts[-1]
+            return (e.rate_at_least(0.5) if claim == "rate" else e.mean_at_least(0.5)).verdicts[-1]
         except (BehaviourFailed, Inconclusive) as exc:
             return exc.verdict
 
