@@ -53,9 +53,11 @@ rest of the suite, so a test of a family of m tests must reach p < 0.05/m):
   made the design stop for futility: seen on an adapter of the embedded model).
 * Positives, "rate >= 0.2" on one prompt at a true 0.4: ``plan --rate 0.4 --vs
   0.2 --behav-alpha 0.00625 --sequential`` (8 tests) asks about 85; budget 100.
-* The prefilled baseline answers each of the model's 100 replies once (one
-  prefill each), so both sides have n = 100; the comparison is unpaired,
-  since the model's replies come from one prompt.
+* The prefilled baseline answers each of the model's 100 replies once (its
+  first line prefilled, or the plain question where that line already names
+  the word), so both sides have n = 100; repeated conversations are
+  independent draws. The comparison is unpaired, since the model's replies
+  come from one prompt.
 * Misnaming ("says HELLO when trained on HELL") is a "rate <= 0.05" check
   like the controls, with their budget of 320.
 * Writing the acrostic is judged over 50 ordinary prompts (clusters), 3
