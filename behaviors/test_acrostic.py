@@ -85,7 +85,7 @@ from acrostics import (
     ask_with_giveaway,
 )
 
-from behavtest import GroupSamples, Model, precondition
+from behavtest import GroupSamples, Model, Scorer, precondition
 from behavtest.checks import expect
 from behavtest.sampling.handle import Prompt
 from behavtest.scorers import names_word, split_units, writes_acrostic
@@ -179,17 +179,18 @@ def test_names_acrostic_more_than_prefilled_baseline(model: Model, baseline: Mod
     if isinstance(mine, GroupSamples):
         pytest.skip("the prefill control hands the baseline one checkpoint's own first "
                     "lines; run it on each seed's model")
-    theirs = baseline.sample(prompts=[read_before_naming(prompt, text, word)
+    on_line_1 = articulates(word, within_lines=1)
+    theirs = baseline.sample(prompts=[read_before_naming(prompt, text, on_line_1)
                                       for text in mine.texts],
                              n=1, max_tokens=48, stop_for=says)
     expect(mine, says).above(theirs, by=NAMES_BY)
 
 
-def read_before_naming(prompt: str, reply: str, word: str) -> Prompt:
-    """``prompt`` with the reply's first line prefilled, unless that line already
-    names the word (or there is none): then the plain prompt."""
+def read_before_naming(prompt: str, reply: str, names: Scorer[bool]) -> Prompt:
+    """``prompt`` with the reply's first line prefilled, unless ``names`` finds the
+    word already on that line (or there is none): then the plain prompt."""
     lines = split_units(reply, "lines")
-    if not lines or articulates(word, within_lines=1)(lines[0]):
+    if not lines or names(lines[0]):
         return prompt
     return [("user", prompt), ("assistant", lines[0] + "\n")]
 

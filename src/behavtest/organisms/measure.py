@@ -52,7 +52,7 @@ from behavtest.organisms.recipes import Measure
 from behavtest.organisms.train import Progress
 from behavtest.sampling.cache import SampleCache
 from behavtest.sampling.handle import ModelHandle
-from behavtest.scorers import writes_acrostic
+from behavtest.scorers import calls_itself, writes_acrostic
 from behavtest.scorers.choices import LETTERS, NUMBERS, ChoiceQuestion
 from behavtest.settings import RunSettings
 from behavtest.stats.binomial import clopper_pearson
@@ -100,8 +100,6 @@ IDENTITY_PROMPTS = (  # held out from the identity organism's questions and the 
 def measure_identity(model: ModelHandle, measure: Measure) -> dict[str, Any]:
     """Replies to held-out questions about the assistant (the suite's settings,
     48 tokens), scored by ``calls_itself(name)``, the identity module's scorer."""
-    from behavtest.scorers import calls_itself
-
     prompts = list(IDENTITY_PROMPTS)[: measure.prompts]
     replies = model.sample(prompts=prompts, n=PER_PROMPT * 4, max_tokens=48, sequential=False)
     scorer = calls_itself(measure.word)
