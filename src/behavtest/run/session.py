@@ -110,12 +110,12 @@ def read_model_card(spec: str) -> list[str]:
     return [check_tag(t, f"{folder / MODEL_CARD}: trained_on") for t in card.trained_on]
 
 
-def run_training(models: Sequence[str], card: Path | None = None) -> Training | None:
-    """The training of the model under test: the card in ``card`` (a folder, given
-    for a model with no folder of its own: an OpenAI fine-tune), else its own
-    cards'; an arm's is what its members' cards agree on. None when unknown."""
+def run_training(models: Sequence[str], card: ModelCard | None = None) -> Training | None:
+    """The training of the model under test: ``card``'s (the card given for a model
+    with no folder of its own: an OpenAI fine-tune), else its own cards'; an
+    arm's is what its members' cards agree on. None when unknown."""
     if card is not None:
-        view = ModelCard.read(card).training
+        view = card.training
         return view if view.known else None
     found = [model_card(m) for m in models]
     return Training.shared(None if f is None else f[1].training for f in found)
@@ -191,8 +191,9 @@ class Session:
             check_tag(tag)
         # A tag applies to an arm only if every model in it declares it.
         cards = [set(read_model_card(m)) for m in models]
-        given = [] if card is None else [check_tag(t, f"{card / MODEL_CARD}: trained_on")
-                                         for t in ModelCard.read(card).trained_on]
+        given_card = None if card is None else ModelCard.read(card)  # read once
+        given = [] if card is None or given_card is None else [
+            check_tag(t, f"{card / MODEL_CARD}: trained_on") for t in given_card.trained_on]
         tags = frozenset(trained_on) | frozenset(set.intersection(*cards)) | frozenset(given)
         return cls(
             run,
@@ -205,7 +206,7 @@ class Session:
             correction=correction,
             family_mode=family_mode,
             checkpoint_specs=series,
-            training=run_training(models, card),
+            training=run_training(models, given_card),
         )
 
     @property
