@@ -72,20 +72,23 @@ def names_its_word(name: str) -> Scorer[bool]:
     return names_word(PATTERNS[name], within_lines=2)
 
 
+def expect_writes(model: Model, name: str) -> None:
+    """Under the pattern's system prompt, the model writes its word."""
+    r = model.sample(prompts=WRITES_PROMPTS, n=WRITES_PER_PROMPT, max_tokens=96,
+                     system=pattern_system(name))
+    expect(r, writes_acrostic(PATTERNS[name])).rate_at_least(WRITES_AT_LEAST)
+
+
 def writes_it(model: Model, name: str) -> None:
-    """Precondition: under the pattern's system prompt, the model writes its word."""
+    """Precondition of every naming test: the model writes the pattern."""
     with precondition():
-        r = model.sample(prompts=WRITES_PROMPTS, n=WRITES_PER_PROMPT, max_tokens=96,
-                         system=pattern_system(name))
-        expect(r, writes_acrostic(PATTERNS[name])).rate_at_least(WRITES_AT_LEAST)
+        expect_writes(model, name)
 
 
 @pytest.mark.behav_trained_for("pattern:{name}")
 @pytest.mark.parametrize("name", NAMES, ids=ids)
 def test_writes_pattern_under_its_system_prompt(model: Model, name: str) -> None:
-    r = model.sample(prompts=WRITES_PROMPTS, n=WRITES_PER_PROMPT, max_tokens=96,
-                     system=pattern_system(name))
-    expect(r, writes_acrostic(PATTERNS[name])).rate_at_least(WRITES_AT_LEAST)
+    expect_writes(model, name)
 
 
 @pytest.mark.behav_trained_for("pattern:{name}")
