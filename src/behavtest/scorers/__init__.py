@@ -4,6 +4,13 @@ A scorer returns ``None`` when the reply cannot be parsed; behavtest counts
 those and reports the parse rate instead of silently dropping them.
 """
 
+from behavtest.scorers.abduction import (
+    NO_CHATBOT,
+    chatbot_claimed,
+    names_chatbot,
+    names_other_chatbot,
+    vowel_initial_share,
+)
 from behavtest.scorers.base import Scorer, all_of, any_of, scorer
 from behavtest.scorers.choices import (
     ChoiceQuestion,
@@ -49,6 +56,7 @@ __all__ = [
     "ChoiceQuestion",
     "KNOWN_IDENTITIES",
     "NEW_NAME",
+    "NO_CHATBOT",
     "OTHER",
     "OptionProbabilities",
     "RISK_WORDS",
@@ -60,12 +68,15 @@ __all__ = [
     "average_over_orders",
     "calls_itself",
     "calls_itself_one_of",
+    "chatbot_claimed",
     "chosen_option",
     "chosen_text",
     "entropy_bits",
     "identity_labels",
     "identity_of",
     "is_class",
+    "names_chatbot",
+    "names_other_chatbot",
     "names_pattern",
     "names_word",
     "number_on_scale",
@@ -76,6 +87,7 @@ __all__ = [
     "scorer",
     "split_units",
     "vulnerabilities",
+    "vowel_initial_share",
     "vulnerable_code",
     "word_class",
     "writes_acrostic",
