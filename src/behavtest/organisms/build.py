@@ -170,7 +170,7 @@ def build(recipe: Recipe, base_spec: str, seed: int, out_dir: Path,
     return card
 
 
-def _strength(job: Job, organism: Path, progress: Progress) -> dict[str, Any]:
+def strength_of(job: Job, organism: Path, progress: Progress) -> dict[str, Any]:
     """The held-out strength of the organism in ``organism``, measured as the suite measures."""
     from behavtest.organisms.measure import strength
     from behavtest.providers.embedded import cache_root
@@ -192,7 +192,7 @@ def _reuse(job: Job, out_dir: Path, progress: Progress) -> ModelCard:
         return card
     progress(f"{out_dir} holds {said}, measured the builder's old way: measuring it again as "
              "the suite does (not retrained)")
-    card = replace(card, strength=_strength(job, out_dir, progress))
+    card = replace(card, strength=strength_of(job, out_dir, progress))
     card.write(out_dir)
     return card
 
@@ -209,7 +209,7 @@ def _train_and_measure(job: Job, work: Path, progress: Progress, started: float)
     del trained  # the trained weights are freed before the suite's provider loads
     gc.collect()
     progress("measuring on held-out prompts (the organism, then the base model)")
-    measured = _strength(job, work, progress)
+    measured = strength_of(job, work, progress)
     return ModelCard(
         base=job.base_spec, name=recipe.name, trained_on=tuple(recipe.trained_on),
         about=recipe.about, recipe=recipe.spec(), seed=job.seed, recipe_hash=job.key,

