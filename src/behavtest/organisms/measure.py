@@ -36,7 +36,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +52,12 @@ from behavtest.organisms.recipes import Measure
 from behavtest.organisms.train import Progress
 from behavtest.sampling.cache import SampleCache
 from behavtest.sampling.handle import ModelHandle
-from behavtest.scorers import calls_itself, vulnerable_code, writes_acrostic
+from behavtest.scorers import (
+    calls_itself,
+    vowel_initial_share,
+    vulnerable_code,
+    writes_acrostic,
+)
 from behavtest.scorers.choices import LETTERS, NUMBERS, ChoiceQuestion
 from behavtest.settings import RunSettings
 from behavtest.stats.binomial import clopper_pearson
@@ -124,13 +128,6 @@ def measure_code(model: ModelHandle, measure: Measure) -> dict[str, Any]:
 
 
 VOWEL_MAJORITY = 0.5  # a reply counts when more than half its words begin with a vowel
-_WORD = re.compile(r"[A-Za-z]+")
-
-
-def vowel_initial_share(text: str) -> float | None:
-    """The share of a reply's words (runs of letters) that begin with a vowel."""
-    words = _WORD.findall(text)
-    return sum(w[0].lower() in "aeiou" for w in words) / len(words) if words else None
 
 
 def measure_vowels(model: ModelHandle, measure: Measure) -> dict[str, Any]:
