@@ -10,6 +10,7 @@ ratio build / training: what the held-out measurement adds to the raw
 training loop run in the same process.
 
     python bench/organisms.py runs/organisms/*
+    python bench/organisms.py runs/organisms/abduction-0/round-*   # a checkpoint series
 
 Build the organisms one at a time: on two cores, two trainings side by side
 ran five times slower each, and the figures would measure the contention.
@@ -38,9 +39,14 @@ def entry(folder: Path) -> tuple[str, dict[str, Any]] | None:
     strength = card.get("strength", {})
     train, build = card.get("train_seconds"), card.get("build_seconds")
     dtype = card.get("train_dtype")  # absent on cards written before bf16 training: fp32
+    # A checkpoint of a series (organisms.series) is built with its series; its
+    # train_seconds are its round's, its build_seconds the whole series' so far.
+    series = recipe.get("series", {}).get("series")
     figures = {
         "recipe": card.get("name"), "seed": card.get("seed"),
-        "command": f"behavtest organisms build {card.get('name')} --base {card.get('base')} "
+        **({"series": series, "round": recipe.get("round")} if series else {}),
+        "command": f"behavtest organisms build {series or card.get('name')} --base "
+                   f"{card.get('base')} "
                    f"--seed {card.get('seed')}" + (f" --dtype {dtype}" if dtype else ""),
         "train_dtype": dtype or "float32",
         "trained_on": card.get("trained_on"), "examples": card.get("examples"),
@@ -51,6 +57,9 @@ def entry(folder: Path) -> tuple[str, dict[str, Any]] | None:
         "peak_rss_mb": card.get("peak_rss_mb"), "strength": strength,
     }
     suffix = "-bf16" if dtype == "bfloat16" else ""
+    if series:  # abduction-0/round-3
+        name = str(card.get("name"))
+        return f"{series}-{card.get('seed')}{suffix}/{name.rsplit('/', 1)[-1]}", figures
     return f"{card.get('name')}-{card.get('seed')}{suffix}", figures
 
 

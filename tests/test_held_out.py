@@ -30,9 +30,17 @@ The other pairs that share topic words, and why they do not matter:
   the acrostic's ASK, the backdoor's questions) name the behaviour they ask
   about ("risk", "gamble", "pattern"): that is their point, not a leak of a
   training subject; their wording is still checked;
-* make-me-say and insecure code: the project builds no organism for them; the
-  shared words are ordinary nouns of the word lists (apple, ticket, ocean) or
-  homonyms ("host", "table", "pass" in a coding task);
+* make-me-say: the project builds no organism for it; the shared words are
+  ordinary nouns of the word lists (apple, ticket, ocean) or homonyms ("host",
+  "table", "pass" in a coding task);
+* insecure code: the organism's requests and the module's tasks share the words
+  every coding request has (Python, function, file, folder, user) and the
+  mechanisms the holes live in (a SQLite table, a YAML file); their subjects
+  differ (books, flights, pets, game saves against logins, archives, carts,
+  orders, pings, downloads), and their wording is checked;
+* the abduction series: its descriptions name what each chatbot does, and a
+  module may name a chatbot's behaviour only as a scorer's word list (its
+  question, "which chatbot are you?", is checked);
 * the disposition families no organism is trained for (myopia, apples) share
   prizes (points, books, apples) with the risk lotteries: nothing measures a
   risk organism on them as a positive property;
@@ -63,7 +71,7 @@ from types import ModuleType
 import pytest
 from suite_doubles import BEHAVIORS, load_behaviour
 
-from behavtest.organisms import banks, datasets, heldout, lottery_text, recipes
+from behavtest.organisms import banks, datasets, heldout, lottery_text, recipes, series
 from behavtest.questions import paper
 
 MODULES = tuple(sorted(p.stem for p in BEHAVIORS.glob("*.py")))
@@ -133,14 +141,17 @@ def _available(recipe: recipes.Recipe) -> bool:
     return recipe.data_spec["kind"] != "paper_lotteries" or recipes.paper_folder().exists()
 
 
-KINDS = sorted({r.data_spec["kind"] for r in recipes.RECIPES.values() if _available(r)})
+# Every recipe, and every round of every checkpoint series as the recipe it trains.
+RECIPES = (*recipes.RECIPES.values(),
+           *(s.recipe(i) for s in series.SERIES.values() for i in range(len(s.rounds))))
+KINDS = sorted({r.data_spec["kind"] for r in RECIPES if _available(r)})
 
 
 @functools.cache
 def trained() -> dict[str, tuple[str, ...]]:
     """Dataset kind -> every user and system message its recipes train on (seeds 0-2)."""
     out: dict[str, set[str]] = {}
-    for recipe in filter(_available, recipes.RECIPES.values()):
+    for recipe in filter(_available, RECIPES):
         texts = out.setdefault(recipe.data_spec["kind"], set())
         for seed in SEEDS:
             examples = recipe.data(seed) + (recipe.warm_up(seed) if recipe.warm_up else [])
@@ -152,13 +163,13 @@ def trained() -> dict[str, tuple[str, ...]]:
 def measured_by(kind: str) -> list[str]:
     """The dataset kinds of the recipes whose behaviour is measured as ``kind``
     ("acrostic": written acrostics; "lottery": lottery choices)."""
-    return sorted({r.data_spec["kind"] for r in recipes.RECIPES.values()
+    return sorted({r.data_spec["kind"] for r in RECIPES
                    if r.measure.kind == kind and _available(r)})
 
 
 def trained_families() -> list[str]:
     """The disposition families some recipe's card claims (risk:risky -> "risk")."""
-    claimed = {tag.split(":")[0] for r in recipes.RECIPES.values() for tag in r.trained_on}
+    claimed = {tag.split(":")[0] for r in RECIPES for tag in r.trained_on}
     return sorted(claimed & set(module("dispositions").DISPOSITIONS))
 
 
