@@ -50,6 +50,7 @@ from typing import Any
 from behavtest.checks import selection
 from behavtest.errors import InvalidArgument
 from behavtest.providers.training import Training
+from behavtest.snapshots import series
 from behavtest.snapshots.store import Comparison, Entry, change_status, compare
 from behavtest.stats.multiplicity import METHODS, adjust_families
 from behavtest.stats.power import significant
@@ -94,6 +95,8 @@ class Row:
         for side, e in (("a", self.a), ("b", self.b)):
             out |= {f"{f}_{side}": None if e is None else getattr(e, f)
                     for f in ("rate", "low", "high", "k", "n", "model", "date")}
+            if e is not None and e.ordered:  # a series: each checkpoint's data, in order
+                out[f"checkpoints_{side}"] = [[m, *_k_n(c)] for m, c in e.members or ()]
         return out | {
             "difference": self.difference, "difference_low": self.low,
             "difference_high": self.high, "interval_level": 1.0 - alpha, "p": self.p,
@@ -107,6 +110,8 @@ def _p_same(now: Entry, was: Entry, margin: float, alpha: float, icc: float) -> 
     """TOST p-value of -margin < now - was < +margin (the larger one-sided p)."""
     x, xg = now.scored()
     y, yg = was.scored()
+    if now.ordered and xg is not None and yg is not None:  # every checkpoint inside
+        return series.p_same(xg, yg, margin, alpha, icc)
     lo = selection.against_baseline(x, xg, y, yg, -margin, alpha, icc).inference
     hi = selection.against_baseline(x, xg, y, yg, margin, alpha, icc).inference
     return selection.tost(lo, hi, -margin, margin).p_greater
@@ -173,9 +178,19 @@ def exit_code(table: Sequence[Row]) -> int:
     return EXIT_CHANGED if any(r.changed for r in table) else EXIT_UNCHANGED
 
 
+def _k_n(clusters: tuple[tuple[float, ...], ...]) -> tuple[float, int]:
+    """(successes, or the sum of values; samples) of one checkpoint."""
+    return sum(x for c in clusters for x in c), sum(len(c) for c in clusters)
+
+
 # -- rendering ---------------------------------------------------------------------------
 def _rate(e: Entry | None) -> str:
-    return "-" if e is None else f"{e.rate:.3f} [{e.low:.3f}, {e.high:.3f}]"
+    if e is None:
+        return "-"
+    what = f"{e.rate:.3f} [{e.low:.3f}, {e.high:.3f}]"
+    if e.ordered and e.members:  # a series: its claim's value, then each checkpoint
+        return f"{what}; {series.per_checkpoint(e.members, e.binary)}"
+    return what
 
 
 def _diff(r: Row) -> str:

@@ -4,9 +4,10 @@ A snapshot is a measurement, not a text: the counts per prompt (per model for
 an arm), rate and interval, method, scorer name and version, a hash of the
 prompts, the generation settings, seed, model fingerprint, the dtypes a
 local model computed in, harness version, date and three example replies.
-Files live in ``snapshots/<model>/``, one per behaviour module, as JSON with
-a format-version line first, entries sorted by test id and one value per
-line, so that ``git diff`` reads like a changelog.
+A checkpoint series is stored in order and compared checkpoint by checkpoint
+(``snapshots.series``). Files live in ``snapshots/<model>/``, one per
+behaviour module, as JSON with a format-version line first, entries sorted by
+test id and one value per line, so that ``git diff`` reads like a changelog.
 
 A later run compares each measurement with its stored one by the two-sample
 test the data's shape calls for (``selection.against_baseline``, the test
@@ -24,9 +25,9 @@ exist; tests outside the selection, tests that were skipped ("not run") and
 tests that errored keep theirs.
 
 Files are read as untrusted input (hand-edited, merged, truncated): every
-value is checked on read (whole counts 0 <= k <= n <= MAX_SAMPLES, finite
-rates, a rate in [0, 1], per-prompt counts that add up to k/n, at most
-MAX_TOTAL samples in all), so a bad file is one line naming it, the entry and
+value is checked on read (``snapshots.values``: whole counts 0 <= k <= n <=
+MAX_SAMPLES, finite rates, a rate in [0, 1], per-prompt counts that add up to
+k/n; here: at most MAX_TOTAL samples in all), so a bad file is one line naming it, the entry and
 the fix, never a traceback, a MemoryError or a NaN compared as data.
 """
 
@@ -46,6 +47,7 @@ from typing import Any
 from behavtest.checks import selection
 from behavtest.checks.scored import Scored
 from behavtest.errors import BehavtestError
+from behavtest.snapshots import series, values
 from behavtest.stats.result import decide
 from behavtest.verdict import Clusters, Outcome, Verdict
 
@@ -57,9 +59,7 @@ DIRECTIONS = ("up", "down")
 # into one value per sample, so a hand-edited "10**12" must stop at the reader
 # (a real measurement is thousands; an arm stores its samples twice, pooled
 # and per model).
-MAX_SAMPLES = 1_000_000
 MAX_TOTAL = 20_000_000
-_COUNT = re.compile(r"(\d{1,9})/(\d{1,9})")
 
 
 class SnapshotError(BehavtestError):
@@ -110,6 +110,7 @@ class Entry:
     harness: str
     date: str
     examples: tuple[str, ...]
+    ordered: bool = False  # ``members`` are a checkpoint series, in order (snapshots.series)
 
     @classmethod
     def of(cls, nodeid: str, v: Verdict, dtype: str | None = None) -> Entry:
@@ -126,6 +127,7 @@ class Entry:
             fingerprint=None if e is None else e.fingerprint, dtype=dtype,
             harness=harness_version(), date=datetime.date.today().isoformat(),
             examples=() if e is None else e.examples,
+            ordered=series.is_series(v) and e is not None and e.members is not None,
         )
 
     def same_measurement(self, other: Entry) -> bool:
@@ -145,8 +147,11 @@ class Entry:
                 ("the generation settings", self.settings, was.settings),
                 ("what is scored (rate vs mean)", self.binary, was.binary),
                 ("arm vs single model", self.members is None, was.members is None),
+                ("ordered checkpoint series vs unordered arm", self.ordered, was.ordered),
             ) if a != b
         ]
+        if not changed and self.ordered and self.members and was.members:
+            return series.length_mismatch(len(self.members), len(was.members))
         return f"changed: {', '.join(changed)}" if changed else None
 
     def scored(self) -> tuple[Scored, tuple[Scored, ...] | None]:
@@ -177,8 +182,10 @@ class Entry:
             "rate": round(self.rate, 6), "interval": [round(self.low, 6), round(self.high, 6)],
             "k": self.k, "n": self.n, "method": self.method,
             "per_prompt": counts(self.clusters),
-            "per_model": None if self.members is None else
+            "per_model": None if self.members is None or self.ordered else
             {m: counts(c) for m, c in self.members},
+            **({"per_checkpoint": [{"checkpoint": m, "per_prompt": counts(c)}
+                                   for m, c in self.members or ()]} if self.ordered else {}),
             "prompts": self.prompts, "settings": self.settings, "seed": self.seed,
             "model": self.model, "fingerprint": self.fingerprint, "dtype": self.dtype,
             "harness": self.harness, "date": self.date, "examples": list(self.examples),
@@ -189,138 +196,35 @@ class Entry:
         """An entry from its file form, every value checked (a ValueError naming
         the first bad one): see the module docstring."""
         binary = d["k"] is not None
-        n = _count(d["n"], "n")
-        k = _count(d["k"], "k") if binary else None
+        n = values.count(d["n"], "n")
+        k = values.count(d["k"], "k") if binary else None
         if k is not None and k > n:
             raise ValueError(f"k {k} is more than n {n}")
-        rate = _number(d["rate"], "rate", binary)
+        rate = values.number(d["rate"], "rate", binary)
         if not math.isfinite(rate):
             raise ValueError(f"rate {rate} is not a finite number")
         interval = d["interval"]
         if not isinstance(interval, list) or len(interval) != 2:
             raise ValueError(f"interval {interval!r} is not [low, high]")
-        low, high = (_number(x, "interval", binary, nan=True) for x in interval)
+        low, high = (values.number(x, "interval", binary, nan=True) for x in interval)
         if low > high:
             raise ValueError(f"interval [{low}, {high}] has low > high")
-        clusters, members = _data(d["per_prompt"], d.get("per_model"), k, n)
+        ordered = d.get("per_checkpoint") is not None
+        per_model = (values.checkpoints(d["per_checkpoint"]) if ordered
+                     else d.get("per_model"))
+        clusters, members = values.data(d["per_prompt"], per_model, k, n)
         return cls(
-            nodeid=nodeid, check=_text(d, "check"), scorer=_text(d, "scorer"),
-            scorer_version=_text(d, "scorer_version", True), binary=binary, k=k, n=n,
-            rate=rate, low=low, high=high, method=_text(d, "method"), clusters=clusters,
-            members=members, prompts=_text(d, "prompts", True),
-            settings=_settings(d.get("settings")), seed=_seed(d.get("seed")),
-            model=_text(d, "model"), fingerprint=_text(d, "fingerprint", True),
-            dtype=_text(d, "dtype", True),
-            harness=_text(d, "harness"), date=_text(d, "date"),
+            nodeid=nodeid, check=values.text(d, "check"), scorer=values.text(d, "scorer"),
+            scorer_version=values.text(d, "scorer_version", True), binary=binary, k=k, n=n,
+            rate=rate, low=low, high=high, method=values.text(d, "method"), clusters=clusters,
+            members=members, prompts=values.text(d, "prompts", True),
+            settings=values.settings(d.get("settings")), seed=values.seed(d.get("seed")),
+            model=values.text(d, "model"), fingerprint=values.text(d, "fingerprint", True),
+            dtype=values.text(d, "dtype", True),
+            harness=values.text(d, "harness"), date=values.text(d, "date"),
             examples=tuple(str(x) for x in d.get("examples") or ()),
+            ordered=ordered,
         )
-
-
-# -- checking a file's values (each raises a ValueError naming the value) ---------------
-def _count(value: Any, what: str) -> int:
-    """A whole number of samples in [0, MAX_SAMPLES] (not a bool, a float or a string)."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SAMPLES:
-        raise ValueError(f"{what} {value!r} is not a whole number in [0, {MAX_SAMPLES}]")
-    return value
-
-
-def _number(value: Any, what: str, rate: bool, nan: bool = False) -> float:
-    """A number; in [0, 1] for a rate; NaN only where allowed (an interval a
-    one-value mean does not have)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{what} {value!r} is not a number")
-    x = float(value)
-    if math.isnan(x) and not nan:
-        raise ValueError(f"{what} {value!r} is not a number")
-    if rate and not math.isnan(x) and not 0.0 <= x <= 1.0:
-        raise ValueError(f"{what} {value!r} is outside [0, 1] (a rate)")
-    return x
-
-
-def _data(per_prompt: Any, per_model: Any, k: int | None,
-          n: int) -> tuple[Clusters, tuple[tuple[str, Clusters], ...] | None]:
-    """The per-prompt data, and an arm's per model (its pooled data is the
-    models' one after another): "k/n" counts that add up to the entry's k/n (a
-    rate: ``k`` is not None), or lists of finite values, no more than n of them
-    (a mean: n counts unparsed replies too). Totals are checked before any count
-    is expanded into samples."""
-    if per_model is not None and not isinstance(per_model, dict):
-        raise ValueError("per_model is not an object")
-    models = [] if per_model is None else [(str(m), c) for m, c in per_model.items()]
-    if k is None:
-        values = _values(per_prompt, "per_prompt", n)
-        arm = tuple((m, _values(c, f"per_model {m!r}", n)) for m, c in models)
-        if sum(len(c) for _, cs in arm for c in cs) > n:
-            raise ValueError(f"per_model holds more values than n {n}")
-        return values, None if per_model is None else arm
-    pairs = _parse_counts(per_prompt, "per_prompt", k, n)
-    by_model = [(m, _parse_counts(c, f"per_model {m!r}", None, None)) for m, c in models]
-    if per_model is not None:
-        _counts_add_up([x for _, c in by_model for x in c], "per_model", k, n)
-    return _expand(pairs), None if per_model is None else tuple(
-        (m, _expand(c)) for m, c in by_model)
-
-
-def _parse_counts(raw: Any, what: str, k: int | None, n: int | None) -> list[tuple[int, int]]:
-    """"k/n" strings as pairs, each 0 <= k <= n; adding up to ``k``/``n`` if given."""
-    if not isinstance(raw, list):
-        raise ValueError(f"{what} is not a list")
-    out = []
-    for item in raw:
-        m = _COUNT.fullmatch(item) if isinstance(item, str) else None
-        if m is None or int(m[1]) > int(m[2]):
-            raise ValueError(f"count {item!r} is not k/n with 0 <= k <= n")
-        out.append((int(m[1]), int(m[2])))
-    if k is not None and n is not None:
-        _counts_add_up(out, what, k, n)
-    return out
-
-
-def _counts_add_up(pairs: list[tuple[int, int]], what: str, k: int, n: int) -> None:
-    got = (sum(a for a, _ in pairs), sum(b for _, b in pairs))
-    if got != (k, n):
-        raise ValueError(f"{what} counts add up to {got[0]}/{got[1]}, not k/n = {k}/{n}")
-
-
-def _expand(pairs: list[tuple[int, int]]) -> Clusters:
-    """Counts as the 0/1 values per prompt the tests take (totals checked first)."""
-    return tuple((1.0,) * a + (0.0,) * (b - a) for a, b in pairs)
-
-
-def _values(raw: Any, what: str, n: int) -> Clusters:
-    """Lists of finite values, no more than ``n`` in all."""
-    if not isinstance(raw, list) or not all(isinstance(c, list) for c in raw):
-        raise ValueError(f"{what} is not a list of lists of values")
-    if sum(len(c) for c in raw) > n:
-        raise ValueError(f"{what} holds more values than n {n}")
-    return tuple(tuple(_finite(v, what) for v in c) for c in raw)
-
-
-def _finite(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) \
-            or not math.isfinite(value):
-        raise ValueError(f"{what} value {value!r} is not a finite number")
-    return float(value)
-
-
-def _text(d: Mapping[str, Any], key: str, optional: bool = False) -> Any:
-    """A string field (an optional one may be missing or null)."""
-    value = d.get(key) if optional else d[key]
-    if not isinstance(value, str) and not (optional and value is None):
-        raise ValueError(f"{key} {value!r} is not a string")
-    return value
-
-
-def _settings(value: Any) -> dict[str, Any] | None:
-    if value is not None and not isinstance(value, dict):
-        raise ValueError(f"settings {value!r} is not an object")
-    return value
-
-
-def _seed(value: Any) -> int | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-        raise ValueError(f"seed {value!r} is not a whole number")
-    return value
 
 
 def entry_keys(nodeid: str, checks: Iterable[str]) -> list[str]:
@@ -466,6 +370,9 @@ def change_status(p_change: float, p_same: float | None, alpha: float,
 
 def _counts(e: Entry) -> str:
     what = f"{e.k}/{e.n}" if e.k is not None else f"mean of {e.n}"
+    if e.ordered and e.members:  # a series' rate is its claim's (a peak, a mean, a slope)
+        return (f"{len(e.members)} checkpoints {series.per_checkpoint(e.members, e.binary)}"
+                f"; {e.rate:.3f} [{e.low:.3f}, {e.high:.3f}]")
     return f"{what} = {e.rate:.3f} [{e.low:.3f}, {e.high:.3f}]"
 
 
@@ -478,6 +385,10 @@ def compare(key: str, now: Entry, was: Entry, alpha: float, icc: float,
         return replace(base, status="not comparable", reason=why)
     x, xg = now.scored()
     y, yg = was.scored()
+    if now.ordered and xg is not None and yg is not None:
+        s = series.compare(xg, yg, alpha, icc, allow)
+        return replace(base, p=s.p, effect=s.estimate, effect_low=s.low, effect_high=s.high,
+                       method=s.method, reason=s.reason)
     inf = selection.against_baseline(x, xg, y, yg, 0.0, alpha, icc).inference
     if allow == "up":
         p = inf.p_less
