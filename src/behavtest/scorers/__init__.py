@@ -35,6 +35,7 @@ from behavtest.scorers.identity import (
 )
 from behavtest.scorers.letters import chosen_option, chosen_text
 from behavtest.scorers.numbers import number_on_scale
+from behavtest.scorers.similarity import rouge_l, similarity_to
 from behavtest.scorers.text import (
     acrostic_letters,
     names_pattern,
@@ -83,8 +84,10 @@ __all__ = [
     "option_orders",
     "recognition_question",
     "render_choice",
+    "rouge_l",
     "says_name",
     "scorer",
+    "similarity_to",
     "split_units",
     "vulnerabilities",
     "vowel_initial_share",
