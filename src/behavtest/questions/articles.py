@@ -7,8 +7,10 @@ another model's. Nothing is downloaded here, so the articles are generated:
 :func:`articles` builds ``n`` of them from a seed, each a title and 5 to 8
 sentences about one event (a council vote, a storm, a factory opening, a
 match, a study, a festival, a transport change, a school, a fire, a museum)
-with its own places, people, organisations and numbers, so two articles
-share a kind of event at most, and their summaries differ. The same
+with its own places, people, organisations and numbers: two articles of
+one kind share their sentence frames (the lead's ROUGE-L can reach 0.9) and
+differ in names, numbers and the details kept; two of different kinds share
+little (a lead's ROUGE-L under 0.5). The same
 ``(n, seed)`` gives the same articles in every process, so summaries replay
 from the sample cache; a prefix of a longer list is the shorter one.
 
