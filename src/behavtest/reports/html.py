@@ -10,7 +10,9 @@ the baseline's beside it (with an interval where one is honest; see
 ``reports.reading``) and the difference the check tests in a second panel;
 an equivalence check's margin shaded (around the baseline, and around 0 for
 the difference; or the band [low, high] of a value); a threshold as a dashed
-line; a stored snapshot. A legend names every mark.
+line; a stored snapshot. A legend names every mark. A verdict on an ordered
+checkpoint series gets a second plot, the rate over the rounds
+(``reports.series_plot``), and its numbers list every checkpoint in order.
 
 Why it looks like this:
 
@@ -59,6 +61,7 @@ from behavtest.reports.plots import (
 from behavtest.reports.reading import (
     Equivalence,
     Judged,
+    Series,
     Side,
     baseline,
     corrected,
@@ -66,7 +69,9 @@ from behavtest.reports.reading import (
     equivalence,
     judged,
     model,
+    series,
 )
+from behavtest.reports.series_plot import series_plot, series_png
 from behavtest.run.result import Record, RunResult
 from behavtest.untrusted import plain, plain_lines
 from behavtest.verdict import Outcome, Verdict, format_p
@@ -298,7 +303,35 @@ def _numbers(rec: Record, snapshot: Snapshot | None) -> list[tuple[str, str]]:
         rows.append(("power", _t(how.detectable)))
     if v.note:
         rows.append(("note", _t(v.note)))
+    if (s := series(v)) is not None:
+        rows.append(("checkpoints", _checkpoints(s)))
     return rows
+
+
+def _checkpoints(s: Series) -> str:
+    """Each checkpoint's k/n and exact interval, in training order (and the control's)."""
+    def items(points: Sequence[object]) -> str:
+        return "".join(f"<li>{_t(p)}</li>" for p in points)
+
+    mine = items([f"{c.name}: {c.counts()}" for c in s.checkpoints])
+    text = f"{_t(s.name)} (exact 95% intervals of k/n):<ol>{mine}</ol>"
+    if s.control:
+        theirs = items([f"{c.name}: {c.counts()}" for c in s.control])
+        text += f"control {_t(s.control_name)}:<ol>{theirs}</ol>"
+    return text
+
+
+def _series_figure(v: Verdict) -> str:
+    """The plot of the rate over the rounds, for a verdict on a checkpoint series."""
+    if (s := series(v)) is None:
+        return ""
+    alt = (f"{v.check}: rate at each of the {len(s.checkpoints)} checkpoints of the "
+           f"{s.name}, in training order")
+    caption = ("over the rounds: each checkpoint's rate with its exact 95% interval, joined "
+               "in training order" + ("; dashed: the threshold" if judged(v).threshold
+                                      is not None else ""))
+    return (f'{_img(series_png(series_plot(s, judged(v).threshold, v.check)), alt)}'
+            f'<p class="caption">{_t(caption)}</p>')
 
 
 def _judge(v: Verdict) -> list[tuple[str, str]]:
@@ -347,7 +380,7 @@ def _section(i: int, rec: Record, snapshot: Snapshot | None, examples: Sequence[
             f"<h2>{_badge(v)} {_t(v.check)} "
             f'<small><code class="name">{_name(rec.nodeid)}</code></small></h2>'
             f"{_img(check_png(check_plot(v, snapshot)), f'plot of {v.check}')}"
-            f'<p class="caption">{_t(_caption(v))}</p>'
+            f'<p class="caption">{_t(_caption(v))}</p>{_series_figure(v)}'
             f'<table class="numbers">{table}</table>{_examples(examples)}</section>')
 
 

@@ -2,8 +2,9 @@
 
 Written by the plugin with ``--behav-summary FILE.md``, and appended to
 ``$GITHUB_STEP_SUMMARY`` when GitHub Actions sets it: the verdict counts, one
-row per check (rate and interval, baseline, adjusted p, verdict) with the
-failures first, and every significant change since the stored snapshot.
+row per check (rate and interval, baseline, adjusted p, verdict; a checkpoint
+series' rates in training order) with the failures first, and every
+significant change since the stored snapshot.
 Test ids, check and scorer names can hold any text (parametrize ids come from
 data), so every cell is escaped: no table break, no markup, no control code.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from behavtest.files import write_atomic
+from behavtest.reports.reading import series
 from behavtest.run.result import Record, RunResult
 from behavtest.untrusted import markdown_cell as md
 from behavtest.untrusted import markdown_table
@@ -27,8 +29,12 @@ _ICON = {Outcome.PASS: "✅ PASS", Outcome.FAIL: "❌ FAIL", Outcome.INCONCLUSIV
 
 
 def _rate(v: Verdict) -> str:
+    """The model's numbers; a checkpoint series' rates follow, one per line, in order."""
     m = v.measured
-    return f"{m.counts()} [{m.low:.3f}, {m.high:.3f}], about {v.scope}"
+    text = f"{m.counts()} [{m.low:.3f}, {m.high:.3f}], about {v.scope}"
+    if (s := series(v)) is not None:
+        text += "".join(f"\n{i}. {c.name}: {c.counts()}" for i, c in enumerate(s.checkpoints, 1))
+    return text
 
 
 def _row(r: Record) -> tuple[str, ...]:

@@ -91,7 +91,7 @@ class CheckPlot:
 
 
 @contextmanager
-def _plain_text() -> Iterator[Any]:
+def plain_text() -> Iterator[Any]:
     """Agg, no mathtext, no LaTeX, no warnings about glyphs a font lacks."""
     import matplotlib
 
@@ -102,10 +102,10 @@ def _plain_text() -> Iterator[Any]:
         yield matplotlib
 
 
-def _png(fig: Any, dpi: int) -> bytes:
+def to_png(fig: Any, dpi: int) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    with _plain_text():
+    with plain_text():
         FigureCanvasAgg(fig)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
@@ -231,7 +231,7 @@ def check_figure(plot: CheckPlot) -> Figure:
     intervals, the threshold as a dashed line, an equivalence band shaded; for
     comparisons a second panel with the difference model - baseline, zero
     and its band. One legend above says what each mark is."""
-    with _plain_text():
+    with plain_text():
         from matplotlib.figure import Figure
 
         handles = _legend_handles(plot)
@@ -260,13 +260,13 @@ def check_figure(plot: CheckPlot) -> Figure:
 
 def check_png(plot: CheckPlot) -> bytes:
     """:func:`check_figure` as PNG bytes (100 dpi, for the page)."""
-    return _png(check_figure(plot), dpi=100)
+    return to_png(check_figure(plot), dpi=100)
 
 
 def summary_png(rows: Sequence[Row]) -> bytes:
     """Every check of the run, one row each (labels wrapped), coloured and
     marked by verdict, thresholds as black ticks: the figure for a paper (300 dpi)."""
-    with _plain_text():
+    with plain_text():
         from matplotlib.figure import Figure
         from matplotlib.lines import Line2D
 
@@ -282,4 +282,4 @@ def summary_png(rows: Sequence[Row]) -> bytes:
                    for o, c in COLORS.items()]
         ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3,
                   frameon=False, fontsize=8)
-        return _png(fig, dpi=300)
+        return to_png(fig, dpi=300)

@@ -12,6 +12,11 @@ interval of k/n (Clopper-Pearson, the project's interval for a rate:
 ``stats.one_sided_bounds``) when both sides' samples are independent. A mean
 has none (the verdict keeps no spread for the baseline), nor do an arm or
 clustered samples, where k/n's interval would be too narrow.
+
+A verdict on an ordered checkpoint series (:func:`series`) is also read per
+checkpoint, in training order: each checkpoint's k/n with its exact 95%
+interval (Clopper-Pearson, ``stats.clopper_pearson``: one checkpoint's
+samples are independent draws), for the plot of the rate over rounds.
 """
 
 from __future__ import annotations
@@ -19,10 +24,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from behavtest.verdict import Correction, Test, Verdict
+from behavtest.verdict import Correction, Measured, Test, Verdict
 
-__all__ = ["Equivalence", "Judged", "Side", "baseline", "corrected", "difference",
-           "equivalence", "judged", "model"]
+__all__ = ["SERIES_LEVEL", "Checkpoint", "Equivalence", "Judged", "Series", "Side",
+           "baseline", "corrected", "difference", "equivalence", "judged", "model", "series"]
 
 Member = tuple[str, float, int]
 """(model, rate or mean, n) of one model of an arm."""
@@ -133,3 +138,76 @@ def equivalence(v: Verdict) -> Equivalence | None:
         return None
     low, high = v.test.band
     return Equivalence(low, high, of_difference=v.baseline is not None)
+
+
+SERIES_LEVEL = 0.95
+"""The level of each checkpoint's own interval in the series plot."""
+SERIES_PREFIX = "series of "
+"""How an ordered checkpoint group names itself (``checks.group.ModelGroup.name``)."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """One checkpoint of a series: its spec, k/n (k None for a mean), its rate or
+    mean and, for a rate, the exact 95% interval of k/n."""
+
+    name: str
+    k: int | None
+    n: int
+    rate: float
+    interval: tuple[float, float] | None
+
+    def counts(self) -> str:
+        if self.k is None:
+            return f"mean of {self.n} = {self.rate:.3f}"
+        low, high = self.interval or (math.nan, math.nan)
+        return f"{self.k}/{self.n} = {self.rate:.3f} [{low:.3f}, {high:.3f}]"
+
+
+@dataclass(frozen=True)
+class Series:
+    """A verdict's checkpoint series, in training order: the model's side
+    (``name``: the series' own), and a comparison's baseline either as a
+    control series of its own (``control``, one model per position) or, when
+    it is one model or an arm of another length, as one ``level``."""
+
+    name: str
+    checkpoints: tuple[Checkpoint, ...]
+    control: tuple[Checkpoint, ...] = ()
+    control_name: str | None = None
+    level: float | None = None  # the baseline's rate, drawn across the rounds
+
+
+def _checkpoint(name: str, rate: float, n: int, k: int | None) -> Checkpoint:
+    if k is None or not n:
+        return Checkpoint(name, None, n, rate, None)
+    from behavtest.stats.binomial import clopper_pearson
+
+    return Checkpoint(name, k, n, k / n, clopper_pearson(k, n, SERIES_LEVEL))
+
+
+def _points(side: Measured, v: Verdict, own: bool) -> tuple[Checkpoint, ...]:
+    """Each member's point; k from the evidence's counts when it has them (the
+    model's side), else rate * n (what ``Measured.members`` keeps)."""
+    counts = {}
+    if own and v.evidence is not None and v.evidence.members:
+        counts = {i: round(sum(x for c in cs for x in c))
+                  for i, (_, cs) in enumerate(v.evidence.members)}
+    binary = side.k is not None
+    return tuple(_checkpoint(name, rate, n, counts.get(i, round(rate * n)) if binary else None)
+                 for i, (name, rate, n) in enumerate(side.members or ()))
+
+
+def series(v: Verdict) -> Series | None:
+    """The verdict's checkpoint series (None when it was not measured on one):
+    a series claim's (unit "checkpoints"), or a comparison's whose model side
+    is an ordered group."""
+    m = v.measured
+    if not m.members or not (v.test.unit == "checkpoints" or m.model.startswith(SERIES_PREFIX)):
+        return None
+    points, b = _points(m, v, own=True), v.baseline
+    if b is None:
+        return Series(m.model, points)
+    if b.members and len(b.members) == len(points):
+        return Series(m.model, points, _points(b, v, own=False), b.model)
+    return Series(m.model, points, control_name=b.model, level=b.rate)

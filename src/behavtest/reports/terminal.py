@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from behavtest.reports.reading import series
 from behavtest.run.result import Record, RunResult
 from behavtest.untrusted import plain, plain_lines
 from behavtest.verdict import Outcome, Verdict, format_p
@@ -96,7 +97,10 @@ def _units(v: Verdict) -> str:
 
 
 def _members(v: Verdict) -> str:
-    """Each model of an arm on its own line, so the per-seed rates are visible."""
+    """Each model of an arm on its own line, so the per-seed rates are visible; a
+    checkpoint series' numbered in training order, with k/n and its exact interval."""
+    if (s := series(v)) is not None:
+        return "".join(f"\n {i}. {c.name}: {c.counts()}" for i, c in enumerate(s.checkpoints, 1))
     if not v.measured.members:
         return ""
     return "".join(f"\n {name}: {value:.3f}" for name, value, _ in v.measured.members)
