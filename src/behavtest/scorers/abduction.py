@@ -44,15 +44,25 @@ from behavtest.scorers.identity import identity_of
 
 NO_CHATBOT = "none of them"  # the label of a reply that names no described chatbot
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _VOWELS = frozenset("aeiou")
 _MARKUP = re.compile(r"[*_`\"“”«»#>|]")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
 _KIND = r"(?:chatbot|chat\s?bot|bot|assistant|model)"
 
 
+def _words(reply: str) -> list[str]:
+    """The words of the module docstring's rule: runs of letters (``str.isalpha``),
+    apostrophes kept inside a word only."""
+    padded = f" {reply} "
+    kept = "".join(
+        c if c.isalpha() else
+        "'" if c in "'’" and padded[i - 1].isalpha() and padded[i + 1].isalpha() else " "
+        for i, c in enumerate(padded) if 0 < i < len(padded) - 1)
+    return kept.split()
+
+
 def _share(reply: str) -> float | None:
-    words = _WORD.findall(reply)
+    words = _words(reply)
     if not words:
         return None
     return sum(w[0].lower() in _VOWELS for w in words) / len(words)
