@@ -6,7 +6,9 @@ The browser test renders the report in Debian's headless ``chromium``: the DOM
 after scripts would have run must hold the malicious replies as text and no
 element or attribute made from them, the long test id whole, and the
 screenshot must show a page with the comparison's plots (the baseline's colour
-in it). It skips without chromium, except under CI, where it fails.
+in it). A checkpoint series' figures are measured in the browser too (decoded,
+laid out visible, their alt text naming the series). It skips without
+chromium, except under CI, where it fails.
 (The figures themselves: tests/test_report_plots.py.)
 """
 
@@ -408,3 +410,52 @@ def test_a_comparison_in_a_real_browser(tmp_path: Path) -> None:
     assert _near(pixels, "#c7e9e0", 0.03) > 2000  # the shaded margins (BAND_COLOR, alpha .22)
     # Nothing runs past the page's right edge: the long id wrapped.
     assert float(pixels[:, -12:, :3].min()) > 0.97
+
+
+_MEASURE = """<script>
+window.addEventListener("load", () => {
+  const out = [...document.images].filter(i => i.alt.includes("checkpoints")).map(i => {
+    const box = i.getBoundingClientRect(), style = getComputedStyle(i);
+    return [i.naturalWidth, i.naturalHeight, Math.round(box.width), Math.round(box.height),
+            style.visibility, style.display, i.complete, i.alt].join("|");
+  });
+  document.title = "measured:" + JSON.stringify(out);
+});
+</script>"""
+
+
+@pytest.mark.slow
+def test_a_checkpoint_series_in_a_real_browser(tmp_path: Path) -> None:
+    """A peak over a checkpoint series and a series above a control arm: the
+    browser decodes each series figure (natural size > 0), lays it out visible
+    and inside the page's width, and its alt text names the series; the
+    screenshot shows the series' and the control's colours."""
+    from test_series_report import above_control, peak
+
+    chromium = _chromium()
+    session = _session([Record("test_s.py::test_peak", peak()),
+                        Record("test_s.py::test_above_control", above_control())])
+    html_path, _ = write_report(session.result(), tmp_path / "report.html")
+    page = html_path.read_text(encoding="utf-8")
+    # The page allows no script; a copy without the policy, plus one script that
+    # measures the images, shows what the browser made of them.
+    probe = tmp_path / "probe.html"
+    probe.write_text(re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
+                     .replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
+    dom = _browse(chromium, tmp_path / "profile-probe", "--window-size=900,3000",
+                  "--virtual-time-budget=5000", "--dump-dom", probe.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    found = re.search(r"<title>measured:(.*)</title>", dom.stdout)
+    assert found is not None, dom.stdout[:500]
+    import json
+
+    images = [row.split("|", 7) for row in json.loads(html.unescape(found[1]))]
+    assert len(images) == 2
+    for natural_w, natural_h, w, h, visibility, display, complete, alt in images:
+        assert int(natural_w) > 400 and int(natural_h) > 200 and complete == "true"
+        assert 0 < int(w) <= 900 and int(h) > 100 and visibility == "visible"
+        assert display == "block"
+        assert "checkpoints of the series of 3: hf/./runs/ckpt-300, hf/./runs/ckpt-100, " \
+               "hf/./runs/ckpt-200, in training order" in alt
+    pixels = _shoot(chromium, tmp_path, html_path.as_uri(), 900, 3600)
+    assert _near(pixels, MODEL_COLOR) > 300 and _near(pixels, BASELINE_COLOR) > 300
