@@ -174,7 +174,8 @@ def test_declared_without_a_series_skips_with_the_fix(run: Run) -> None:
 def test_on_the_embedded_model_the_control_holds_and_the_positives_skip(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """``pytest behaviors/test_abduction.py`` on the embedded default (~30 s on one core)."""
+    """``pytest behaviors/test_abduction.py`` on the embedded default: ~27 s of sampling on one
+    core, about a minute here (pytester's fresh home converts the GGUF again)."""
     monkeypatch.delenv("CI", raising=False)
     shutil.copy(MODULE, pytester.path / "test_abduction.py")
     result = pytester.runpytest_subprocess(
@@ -182,6 +183,7 @@ def test_on_the_embedded_model_the_control_holds_and_the_positives_skip(
         "-o", f"behav_cache_dir={tmp_path / 'cache'}", "test_abduction.py")
     result.assert_outcomes(passed=1, skipped=3)
     result.stdout.fnmatch_lines([
-        "*not applicable: embedded declares no training for abduction:*",
+        "*test_untrained_model_does_not_say_axolotl*PASS*",
         "*says Axolotl anywhere*",
+        "*not applicable: embedded declares no training for abduction:*",
     ])
