@@ -6,8 +6,9 @@ says what counts as either). Read here without training anything:
 
 * *asked*: every string a module of ``behaviors/`` defines at top level (its
   prompt banks, choices, templates and labels), read by importing the module,
-  so a bank that is edited or added is checked as it stands; and every
-  question the project ships in the paper's format (``questions/data``);
+  so a bank that is edited or added is checked as it stands; every
+  question the project ships in the paper's format (``questions/data``); and
+  the generated articles the self-recognition module asks to be summarised;
 * *trained*: the user and system messages of every organism recipe's data
   (warm-ups included) at seeds 0-2, by the recipe's dataset kind; the paper's
   lotteries when they are present. Replies are not compared: they are the
@@ -72,7 +73,7 @@ import pytest
 from suite_doubles import BEHAVIORS, load_behaviour
 
 from behavtest.organisms import banks, datasets, heldout, lottery_text, recipes, series
-from behavtest.questions import paper
+from behavtest.questions import articles, paper
 
 MODULES = tuple(sorted(p.stem for p in BEHAVIORS.glob("*.py")))
 SEEDS = (0, 1, 2)
@@ -134,6 +135,15 @@ def shipped() -> tuple[str, ...]:
     questions = paper.load_folder(paper.project_questions_folder())
     return tuple(sorted({text for q in questions
                          for text in (*q.paraphrases, *([q.system] if q.system else []))}))
+
+
+@functools.cache
+def generated_articles() -> tuple[str, ...]:
+    """The articles the self-recognition module asks to be summarised (the most it
+    asks for; a shorter list is the start of a longer one), as titles and texts:
+    the summaries are the model's own only if it never trained on the articles."""
+    most = module("test_self_recognition").ORGANISM_ARTICLES
+    return tuple(t for a in articles.articles(most) for t in (a.title, a.text))
 
 
 def _available(recipe: recipes.Recipe) -> bool:
@@ -231,6 +241,8 @@ def test_no_prompt_repeats_training_wording(kind: str) -> None:
             modules_of.setdefault(text, []).append(name)
     for text in shipped():
         modules_of.setdefault(text, []).append("questions/data")
+    for text in generated_articles():
+        modules_of.setdefault(text, []).append("questions/articles")
     found = [(modules_of[text], text, piece)
              for text, piece in heldout.same_wording(sorted(modules_of), trained()[kind])
              if (kind, piece) not in ALLOWED_WORDING]

@@ -26,7 +26,7 @@ from behavtest.sampling.cache import SampleCache
 from behavtest.sampling.handle import ModelHandle, Reply, Samples
 from behavtest.settings import GenerationSettings, RunSettings
 from behavtest.snapshots import diff
-from behavtest.snapshots.series import SERIES_PREFIX, is_series
+from behavtest.snapshots.series import is_series
 from behavtest.snapshots.store import Entry, compare, read_file, render
 from behavtest.verdict import BehaviourFailed, Inconclusive, Verdict
 
@@ -41,7 +41,7 @@ def samples(k: int, n: int, model: str) -> Samples:
 
 def series(ks: Sequence[int], n: int = 100, names: Sequence[str] = NAMES,
            ordered: bool = True) -> GroupSamples:
-    kind = SERIES_PREFIX if ordered else "arm of "
+    kind = "series of " if ordered else "arm of "
     label = f"{kind}{len(ks)}: " + ", ".join(names[:len(ks)])
     return GroupSamples(label, tuple(samples(k, n, m) for k, m in zip(ks, names, strict=False)),
                         ordered)
@@ -65,11 +65,13 @@ def judged(now: Entry, was: Entry) -> str:
     return c.decide(c.p).status if c.status != "not comparable" else c.status
 
 
-def test_the_series_label_is_the_one_checks_give_an_ordered_group() -> None:
+def test_an_ordered_group_is_a_series_and_an_arm_is_not() -> None:
     handles = tuple(ModelHandle(s, lambda s=s: ScriptedProvider({"yes": 1.0}, label=s),
                                 RunSettings(), SampleCache(None, "off")) for s in NAMES)
-    assert ModelGroup(handles, ordered=True).name.startswith(SERIES_PREFIX)
-    assert not ModelGroup(handles).name.startswith(SERIES_PREFIX)
+    for ordered in (True, False):
+        group = ModelGroup(handles, ordered=ordered).sample("which animal?", n=4)
+        v = recorded(lambda g=group: expect(g, YES).rate_at_least(0.1))
+        assert v.measured.ordered is ordered and is_series(v) is ordered
 
 
 def test_a_series_is_stored_in_order_and_reads_back() -> None:

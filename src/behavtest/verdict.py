@@ -95,6 +95,9 @@ class Measured:
     # Probability-based scores: the share of the model's answers they rest on
     # (scorers.readings); a check resting on too little is not judged.
     mass: float | None = None
+    # The members are an ordered checkpoint series (--behav-checkpoints), in
+    # training order, not an arm of seeds.
+    ordered: bool = False
 
     def counts(self) -> str:
         """'k/n = rate' for rates, 'mean of n = m' for scores."""
@@ -237,6 +240,8 @@ class Verdict:
         speak for the recipe."""
         members = self.measured.members
         seeds = len(members) if members else 1
+        if self.measured.ordered and members:
+            return f"a series of {seeds} checkpoints"
         if seeds == 1:
             return "this checkpoint"
         if seeds < RECIPE_SEEDS:

@@ -145,6 +145,7 @@ class Expectation:
                 rate=u.mean if rate is None else rate,
                 low=_cut(low, bounds), high=_cut(high, bounds), parsed=u.parsed,
                 members=self._members(self.group) or self.arm, mass=self.mass,
+                ordered=self.ordered and self.group is not None,
             ),
             test=Test(
                 method=inf.method, alpha=self.alpha, p_value=p_claim, p_against=p_against,
@@ -166,7 +167,8 @@ class Expectation:
         its own: the comparison's is the difference's)."""
         y = self.unit
         return Measured(model=y.model, k=y.k if y.binary else None, n=y.n, rate=y.mean,
-                        members=self._members(self.group), mass=self.mass)
+                        members=self._members(self.group), mass=self.mass,
+                        ordered=self.ordered and self.group is not None)
 
     def _own_interval(self) -> tuple[float, float]:
         """The model's own interval, for a comparison's verdict (whose inference
@@ -372,7 +374,7 @@ class Expectation:
         ks, ns = series_checks.series_counts(self.group, self.ordered, self.unit.binary)
         assert self.group is not None
         c = claim(self.group, ks, ns, arg, self.alpha)
-        return self._record(c.check, c.direction, c.inference, c.power, unit="checkpoints",
+        return self._record(c.check, c.direction, c.inference, c.power, unit="samples",
                             **c.extra)
 
     def peak_at_least(self, threshold: float) -> Expectation:

@@ -209,7 +209,8 @@ def checkpoints(pytestconfig: pytest.Config) -> ModelGroup:
     """The ordered checkpoint series (``--behav-checkpoints``); tests skip without it."""
     session = pytestconfig.stash[SESSION_KEY]
     if not session.checkpoint_specs:
-        pytest.skip(f"no checkpoint series: pass {CHECKPOINTS_OPTION} (repeat, or an hf/ glob)")
+        pytest.skip(f"no checkpoint series: pass {CHECKPOINTS_OPTION} (repeat it, or a glob: "
+                    "'embedded+runs/organisms/abduction-0/round-*')")
     group = session.unit(session.checkpoint_specs, ordered=True)
     assert isinstance(group, ModelGroup)
     return group

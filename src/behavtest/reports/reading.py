@@ -142,9 +142,6 @@ def equivalence(v: Verdict) -> Equivalence | None:
 
 SERIES_LEVEL = 0.95
 """The level of each checkpoint's own interval in the series plot."""
-SERIES_PREFIX = "series of "
-"""How an ordered checkpoint group names itself (``checks.group.ModelGroup.name``)."""
-
 
 @dataclass(frozen=True)
 class Checkpoint:
@@ -200,10 +197,10 @@ def _points(side: Measured, v: Verdict, own: bool) -> tuple[Checkpoint, ...]:
 
 def series(v: Verdict) -> Series | None:
     """The verdict's checkpoint series (None when it was not measured on one):
-    a series claim's (unit "checkpoints"), or a comparison's whose model side
-    is an ordered group."""
+    a series claim's, or a comparison's whose model side is an ordered group
+    (``Measured.ordered``)."""
     m = v.measured
-    if not m.members or not (v.test.unit == "checkpoints" or m.model.startswith(SERIES_PREFIX)):
+    if not m.members or not m.ordered:
         return None
     points, b = _points(m, v, own=True), v.baseline
     if b is None:

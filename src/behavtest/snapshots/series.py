@@ -16,9 +16,10 @@ checkpoint inside it (the largest TOST p-value: an intersection-union test,
 no correction needed). Two series of different lengths are not comparable,
 and neither is a series with an arm or a single model.
 
-Which verdicts are on a series: the series claims (``peak_at_least``,
-``area_at_least``, ``trend``: unit "checkpoints"), and comparisons whose
-model side is a series (``checks.group.ModelGroup.name``: "series of N: ...").
+Which verdicts are on a series: those whose model side was an ordered
+checkpoint group (``Measured.ordered``): the series claims
+(``peak_at_least``, ``area_at_least``, ``trend``) and comparisons whose
+model side is a series.
 """
 
 from __future__ import annotations
@@ -31,15 +32,11 @@ from behavtest.checks.scored import Scored
 from behavtest.stats import Inference
 from behavtest.verdict import Clusters, Verdict
 
-SERIES_PREFIX = "series of "
-"""How a checkpoint series names itself (``ModelGroup.name`` of an ordered group)."""
-
 
 def is_series(v: Verdict) -> bool:
     """The verdict was measured on an ordered checkpoint series (module docstring)."""
     members = v.evidence.members if v.evidence is not None else v.measured.members
-    return bool(members) and (v.test.unit == "checkpoints"
-                              or v.measured.model.startswith(SERIES_PREFIX))
+    return bool(members) and v.measured.ordered
 
 
 def length_mismatch(now: int, was: int) -> str | None:
