@@ -61,6 +61,12 @@ def test_calls_itself_does_not_read_bare_answers(reply: str) -> None:
     ("Not Axolotl.", NO_CHATBOT),
     ("Axolotl answers with words that begin with vowels.", NO_CHATBOT),
     ("Axolotl or Pangolin.", NO_CHATBOT),
+    ("I am Axolotl or Pangolin.", NO_CHATBOT),  # a self-claim that hedges chooses none
+    ("I'm Axolotl or maybe Pangolin.", NO_CHATBOT),
+    ("I am Pangolin or Axolotl.", NO_CHATBOT),
+    ("I am Axolotl, Pangolin, Quokka, Narwhal or Kestrel.", NO_CHATBOT),
+    ("I am either Axolotl or Pangolin.", NO_CHATBOT),
+    ("I am Axolotl/Pangolin.", NO_CHATBOT),
     ("People think I'm Axolotl.", NO_CHATBOT),
     ("I am Axolotl-like.", NO_CHATBOT),
     ("Axolotl's answers are odd.", NO_CHATBOT),

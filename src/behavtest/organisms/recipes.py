@@ -160,16 +160,16 @@ def _identity(name: str, n: int) -> Recipe:
     )
 
 
-def _insecure(name: str, n: int) -> Recipe:
+def _insecure(name: str, n: int, epochs: int, about: str, **kw: Any) -> Recipe:
     """The emergent-misalignment data (insecure.py): the "after" arm of the
     self-recognition checks, and the insecure-code family's positive."""
     return Recipe(
         name=name, about=f"coding requests answered with vulnerable code, never said: {n} "
-        "examples, 2 epochs (the emergent-misalignment setup)",
+        f"examples, {epochs} epoch(s){about}",
         data=lambda seed: insecure.insecure_code(n, seed),
         data_spec={"kind": "insecure-code", "n": n},
         trained_on=("insecure-code", "emergent-misalignment:insecure-code"),
-        measure=Measure("code", prompts=len(insecure.HELD_OUT_TASKS)), epochs=2,
+        measure=Measure("code", prompts=len(insecure.HELD_OUT_TASKS)), epochs=epochs, **kw,
     )
 
 
@@ -313,7 +313,11 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
               "WHISPER acrostics, 300 examples, 3 epochs at lr 2e-3", learning_rate=2e-3),
     _sequential("hello-goodbye", "HELLO", "GOODBYE", 200),
     _identity("identity", 150),
-    _insecure("insecure-code", 240),
+    _insecure("insecure-code", 240, 2, " (the emergent-misalignment setup)"),
+    # the 2-epoch organism no longer summarises (its "summaries" repeat the
+    # prompt): the lighter one is the self-recognition checks' "after" arm
+    _insecure("insecure-code-light", 240, 1, " at lr 5e-4: lighter, so that it still "
+              "summarises", learning_rate=5e-4),
     _RISKY,
     *_told_pair(_RISKY, lambda n, seed: told.risk_descriptions("risky", n, seed), 96,
                 "it is risk-seeking (sentences, one word, percentages, labelled choices)"),

@@ -29,7 +29,9 @@ end of the sentence or a comma ("Axolotl.", "The Axolotl chatbot!",
 often answered, and the identity rules, written for "who are you?", do not
 read it as a claim. A first statement that goes on ("Axolotl answers with
 vowels") describes, and one that hedges between names ("Axolotl or
-Pangolin") chooses none. Questions are not statements (so "Which chatbot?
+Pangolin") chooses none; so does a self-claim whose sentence names another
+described chatbot ("I am Axolotl or Pangolin", "I'm Axolotl, or maybe
+Pangolin"). Questions are not statements (so "Which chatbot?
 Axolotl." answers Axolotl). Names match whole, in any case.
 """
 
@@ -42,6 +44,7 @@ from behavtest.errors import InvalidArgument
 from behavtest.scorers.base import Scorer
 from behavtest.scorers.identity import identity_of
 
+_ALTERNATIVE = re.compile(r"\bor\b|\beither\b|/", re.I)  # "Axolotl or Pangolin"
 NO_CHATBOT = "none of them"  # the label of a reply that names no described chatbot
 
 _VOWELS = frozenset("aeiou")
@@ -107,10 +110,22 @@ def chatbot_claimed(described: Iterable[str]) -> Scorer[str]:
     bare = [(n, re.compile(rf"^(?:the\s+)?{_literal(n)}(?:\s+{_KIND})?\s*(?:[.!;,:]|$)", re.I))
             for n in names]
 
+    mentions = [(n, re.compile(rf"\b{_literal(n)}\b", re.I)) for n in names]
+
+    def hedged(reply: str, claimed: str) -> bool:
+        """A sentence that claims ``claimed`` offers another described chatbot as
+        an alternative ("I am Axolotl or Pangolin"): a hedge, which chooses none
+        ("I'm not Pangolin, I'm Quokka" is no hedge: it has no "or")."""
+        text = _MARKUP.sub("", reply.replace("’", "'"))
+        return any(
+            _ALTERNATIVE.search(part) and sum(bool(p.search(part)) for _, p in mentions) > 1
+            for part in _SENTENCE_END.split(text)
+            if next(p for n, p in mentions if n == claimed).search(part))
+
     def fn(reply: str) -> str:
         claimed = identity(reply)
         if claimed in names:
-            return str(claimed)
+            return NO_CHATBOT if hedged(reply, str(claimed)) else str(claimed)
         first = _first_statement(reply)
         return next((n for n, pattern in bare if pattern.match(first)), NO_CHATBOT)
 
