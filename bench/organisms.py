@@ -53,7 +53,7 @@ def entry(folder: Path) -> tuple[str, dict[str, Any]] | None:
         "steps": card.get("steps"), "epochs": recipe.get("epochs"),
         "learning_rate": recipe.get("learning_rate"), "final_loss": card.get("final_loss"),
         "train_seconds": train, "build_seconds": build,
-        "build_over_train": round(build / train, 3) if train and build else None,
+        "build_over_train": round(build / train, 3) if train and build and not series else None,
         "peak_rss_mb": card.get("peak_rss_mb"), "strength": strength,
     }
     suffix = "-bf16" if dtype == "bfloat16" else ""
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         s = f["strength"]
         base = s.get("base", {})
         print(f"{key:<22} {f['steps']:>5} {f['train_seconds']:>8} {f['build_seconds']:>8} "
-              f"{f['build_over_train']:>11} {f['peak_rss_mb']:>8}  {s.get('k')}/{s.get('n')} "
+              f"{f['build_over_train'] or '-':>11} {f['peak_rss_mb']:>8}  {s.get('k')}/{s.get('n')} "
               f"(base {base.get('k')}/{base.get('n')})")
     print(f"wrote {args.out}")
     return 0
