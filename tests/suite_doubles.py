@@ -122,14 +122,16 @@ def lotteries(choices: Iterable[tuple[str, str]], p_risky: float) -> Table:
 @dataclass(frozen=True)
 class Config:
     """One run: behaviors/ modules, the doubles' scripts, the declared training,
-    and the double that grades free text (``--behav-judge``; judged tests skip
-    without one)."""
+    the double that grades free text (``--behav-judge``; judged tests skip
+    without one), and a checkpoint series (``--behav-checkpoints``, in order;
+    series tests skip without one)."""
 
     modules: tuple[str, ...]
     model: Mapping[str, Any] | Sequence[Mapping[str, Any]]  # a sequence: an arm of seeds
     baseline: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
     trained_on: tuple[str, ...] = ()
     judge: Mapping[str, Any] | None = None
+    checkpoints: Sequence[Mapping[str, Any]] = ()
 
 
 @dataclass
@@ -213,7 +215,7 @@ def make_runner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> R
             shutil.copy(BEHAVIORS / f"{m}.py", pytester.path)
         args = [a for tag in config.trained_on for a in ("--behav-trained-on", tag)]
         for role, doubled in (("model", config.model), ("baseline", config.baseline),
-                              ("judge", config.judge)):
+                              ("judge", config.judge), ("checkpoints", config.checkpoints)):
             for one in [doubled] if isinstance(doubled, Mapping) else doubled or []:
                 # A relative path: the double's fingerprint (its path and content) seeds
                 # its draws, so every run of this test draws the same replies per seed.
