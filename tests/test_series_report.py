@@ -82,6 +82,16 @@ def test_a_baseline_of_one_model_is_a_level_across_the_rounds() -> None:
     assert list(level.get_ydata()) == [0.05, 0.05]
 
 
+def test_a_long_baseline_arm_name_wraps_in_the_legend_never_cut() -> None:
+    arm = tuple(f"embedded+runs/organisms/abduction-control-0/round-{i}" for i in range(1, 5))
+    control = series([0, 0, 1, 0], names=arm, ordered=False)  # 4 models: a level for 3 rounds
+    v = recorded(lambda: expect(series(AXOLOTL), YES).above(control, by=0.1))
+    legend = [t.get_text() for t in figure(v).legends[0].get_texts()]
+    (entry,) = [t for t in legend if t.startswith("baseline ")]
+    assert "\n" in entry and all(name in "".join(entry.split("\n")) for name in arm)
+    assert max(len(line) for line in entry.split("\n")) <= 100
+
+
 def test_long_checkpoint_names_wrap_whole_and_short_names_fall_back() -> None:
     long = tuple(f"hf/./runs/axolotl_{'x' * 30}_round-{i}" for i in range(1, 6))
     v = recorded(lambda: expect(series([5, 20, 10, 8, 4], names=long), YES).trend("decreasing"))

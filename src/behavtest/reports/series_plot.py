@@ -44,6 +44,7 @@ __all__ = ["SeriesLine", "SeriesPlot", "series_figure", "series_plot", "series_p
            "short_names"]
 
 TICK_CHARACTERS = 72  # all tick labels of a row together, before they wrap
+LEGEND_CHARACTERS = 100  # a legend entry's line, before it wraps (never cut)
 OFFSET = 0.07  # model and control series side by side at one round
 
 
@@ -88,8 +89,8 @@ def series_plot(s: Series, threshold: float | None, what: str) -> SeriesPlot:
         lines.append(SeriesLine("baseline-series", s.control, BASELINE_COLOR, "s",
                                 plain(f"control series (baseline): rate per checkpoint, exact "
                                       f"{level} interval")))
-    level_legend = None if s.level is None else plain(
-        f"baseline {s.control_name}: its rate {s.level:.3f}")
+    level_legend = None if s.level is None else wrap(plain(  # a long arm name wraps
+        f"baseline {s.control_name}: its rate {s.level:.3f}"), LEGEND_CHARACTERS)
     return SeriesPlot(tuple(lines), tuple(short_names([c.name for c in s.checkpoints])),
                       threshold, s.level, level_legend,
                       plain(f"{what}: {len(s.checkpoints)} checkpoints in training order"))
