@@ -87,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         s = f["strength"]
         base = s.get("base", {})
         print(f"{key:<22} {f['steps']:>5} {f['train_seconds']:>8} {f['build_seconds']:>8} "
-              f"{f['build_over_train'] or '-':>11} {f['peak_rss_mb']:>8}  {s.get('k')}/{s.get('n')} "
-              f"(base {base.get('k')}/{base.get('n')})")
+              f"{f['build_over_train'] or '-':>11} {f['peak_rss_mb']:>8}  "
+              f"{s.get('k')}/{s.get('n')} (base {base.get('k')}/{base.get('n')})")
     print(f"wrote {args.out}")
     return 0
 
