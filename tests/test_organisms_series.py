@@ -133,3 +133,19 @@ def test_tiny_series_build_end_to_end(tmp_path: Path) -> None:
     lines.clear()
     assert series.build_series(tiny, "embedded", 0, out, lines.append) == cards
     assert any("cached" in ln for ln in lines) and not any(ln.startswith("step") for ln in lines)
+
+
+def test_bench_names_a_checkpoint_by_its_series(tmp_path: Path) -> None:
+    from bench_modules import load
+
+    folder = tmp_path / "round-3"
+    folder.mkdir()
+    card = {"name": "abduction/round-3", "seed": 0, "base": "embedded", "train_dtype": "bfloat16",
+            "recipe": {"series": {"series": "abduction"}, "round": 3, "epochs": 2},
+            "steps": 40, "train_seconds": 88.8, "build_seconds": 762.7, "peak_rss_mb": 3272.2,
+            "strength": {"k": 33, "n": 36, "base": {"k": 0, "n": 36}}}
+    (folder / "behavtest.json").write_text(json.dumps(card))
+    key, figures = load("organisms").entry(folder)
+    assert key == "abduction-0-bf16/round-3" and figures["round"] == 3
+    assert figures["command"].startswith("behavtest organisms build abduction --base embedded")
+    assert figures["build_over_train"] is None  # the build time is the whole series' so far
