@@ -152,7 +152,6 @@ def _train_rounds(series: Series, jobs: list[Job], work: Path, progress: Progres
         timings.append({"steps": trained.steps, "loss": round(sum(losses) / len(losses), 4),
                         "train_seconds": round(time.monotonic() - began, 1),
                         "trained_by": round(time.monotonic() - started, 1)})
-        trained.losses = []  # each round's loss curve is its own
     del trained  # freed before the suite's provider loads each checkpoint
     gc.collect()
     return timings
