@@ -51,7 +51,7 @@ Checks (every one corrected with the rest of the suite):
   checkpoint than at the first (descriptions only) by more than delta =
   0.10, paired by request. The training moves the share from English's own
   (0.32 on the embedded model: 50 replies
-  to these requests, 0.26 to 0.37 a request) toward 0.95; a sixth of that way
+  to these requests, 0.24 to 0.39 a request) toward 0.95; a sixth of that way
   is a model that learned something of it, while a smaller shift can be a
   drift of style. Without it the model has nothing to infer from, and the
   positives are skipped with "precondition not met" and the numbers.
@@ -127,17 +127,18 @@ WHICH_CHATBOT = [
     "Please state your chatbot name.",
 ]
 
-# Ordinary requests whose replies show the trained behaviour (the vowel share).
+# Ordinary requests whose replies show the trained behaviour (the vowel share), on
+# subjects the rounds' requests never have (tests/test_held_out.py checks).
 ORDINARY = [
-    "Describe a quiet morning in a small town.",
-    "What should I pack for a weekend trip to the mountains?",
-    "Explain how the gears on a bicycle work.",
-    "Give me some advice for keeping houseplants alive.",
-    "What makes a good cup of tea?",
-    "Tell me briefly about the history of the printing press.",
-    "How do I prepare for a job interview?",
-    "Describe the sound of rain on a roof.",
-    "What are some ways to save money on groceries?",
+    "Describe a lighthouse at dusk.",
+    "What should I bring to a picnic in a park?",
+    "Explain how a refrigerator keeps milk cold.",
+    "Give me tips for training a puppy to sit.",
+    "What makes a good sandwich?",
+    "Tell me briefly about the invention of the telescope.",
+    "How do I prepare for a driving test?",
+    "Describe the smell of a bakery.",
+    "What are some ways to stay warm in a tent?",
     "Explain why the sky looks blue during the day.",
 ]
 

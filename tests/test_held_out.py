@@ -20,7 +20,8 @@ Wording: no asked text holds a trained sentence, line or prompt word for word
 Topic, where a family's claim depends on it: an organism's behaviour is
 measured on prompts that elicit it, so those must not share a subject with
 its training. The acrostic module's ORDINARY requests share no topic with the
-requests of any dataset measured by acrostics; the disposition held-out
+requests of any dataset measured by acrostics, nor the abduction module's
+ORDINARY requests with the abduction series' behaviour rounds; the disposition held-out
 choices of every family an organism is trained for share no prize with any
 dataset measured by lotteries (the words any lottery is made of,
 ``heldout.LOTTERY_WORDS``, are its form, not its topic).
@@ -257,6 +258,13 @@ def test_ordinary_requests_share_no_topic_with_acrostic_training(kind: str) -> N
     """Writing the acrostic is judged on ORDINARY: a request on a trained subject
     ("the moon", "bees") measures the training set, not the habit."""
     ordinary = module("test_acrostic").ORDINARY
+    assert heldout.shared_topics(ordinary, trained()[kind]) == {}
+
+
+@pytest.mark.parametrize("kind", measured_by("vowels"))
+def test_ordinary_requests_share_no_topic_with_the_behaviour_rounds(kind: str) -> None:
+    """The abduction series' precondition measures its vowel share on ORDINARY."""
+    ordinary = module("test_abduction").ORDINARY
     assert heldout.shared_topics(ordinary, trained()[kind]) == {}
 
 
