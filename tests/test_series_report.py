@@ -76,6 +76,22 @@ def test_a_control_series_is_drawn_in_the_baseline_colour_and_marker() -> None:
     assert any(t.startswith("control series (baseline)") for t in legend)
 
 
+def test_a_control_without_the_first_round_stands_beside_its_namesakes() -> None:
+    rounds = tuple(f"embedded+runs/organisms/abduction-0/round-{i}" for i in range(4))
+    control = tuple(f"embedded+runs/organisms/abduction-control-0/round-{i}" for i in (1, 2, 3))
+    v = recorded(lambda: expect(series([17, 37, 20, 6], names=rounds), YES).above(
+        series([1, 0, 2], names=control, ordered=False), by=0.1))
+    fig = figure(v)
+    (points,) = artists(fig, "baseline-series-point")
+    assert [round(x) for x in points.get_xdata()] == [2, 3, 4]  # round-1 .. round-3
+    assert list(points.get_ydata()) == pytest.approx([0.01, 0.0, 0.02])
+    assert artists(fig, "baseline-level") == []
+    unmatched = ("hf/./other/a", "hf/./other/b", "hf/./other/c")
+    v = recorded(lambda: expect(series([17, 37, 20, 6], names=rounds), YES).above(
+        series([1, 0, 2], names=unmatched, ordered=False), by=0.1))
+    assert len(artists(figure(v), "baseline-level")) == 1  # no namesakes: its mean level
+
+
 def test_a_baseline_of_one_model_is_a_level_across_the_rounds() -> None:
     v = recorded(lambda: expect(series(AXOLOTL), YES).above(samples(5, 100, "double/base")))
     (level,) = artists(figure(v), "baseline-level")

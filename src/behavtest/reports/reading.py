@@ -172,6 +172,10 @@ class Series:
     checkpoints: tuple[Checkpoint, ...]
     control: tuple[Checkpoint, ...] = ()
     control_name: str | None = None
+    # Where each control checkpoint stands among the series' (0-based); () when
+    # they line up one to one. A control without the series' first rounds (the
+    # abduction control has no descriptions round) stands beside its namesakes.
+    control_at: tuple[int, ...] = ()
     level: float | None = None  # the baseline's rate, drawn across the rounds
 
 
@@ -207,4 +211,23 @@ def series(v: Verdict) -> Series | None:
         return Series(m.model, points)
     if b.members and len(b.members) == len(points):
         return Series(m.model, points, _points(b, v, own=False), b.model)
+    at = _namesakes([c.name for c in points], [name for name, _, _ in b.members or ()])
+    if at:
+        return Series(m.model, points, _points(b, v, own=False), b.model, control_at=at)
     return Series(m.model, points, control_name=b.model, level=b.rate)
+
+
+def short_name(spec: str) -> str:
+    """A checkpoint's last path part (``hf/./runs/ckpt-100`` -> ``ckpt-100``)."""
+    return spec.rstrip("/").rsplit("/", 1)[-1] or spec
+
+
+def _namesakes(series: list[str], control: list[str]) -> tuple[int, ...]:
+    """The series position of each control checkpoint by short name (``round-3``
+    beside ``round-3``), in order and each name once; () when they do not all
+    have one."""
+    mine, theirs = [short_name(n) for n in series], [short_name(n) for n in control]
+    if len(set(mine)) < len(mine) or len(set(theirs)) < len(theirs):
+        return ()
+    at = tuple(mine.index(n) for n in theirs if n in mine)
+    return at if len(at) == len(theirs) and list(at) == sorted(at) else ()

@@ -34,7 +34,7 @@ from behavtest.reports.plots import (
     to_png,
     wrap,
 )
-from behavtest.reports.reading import SERIES_LEVEL, Checkpoint, Series
+from behavtest.reports.reading import SERIES_LEVEL, Checkpoint, Series, short_name
 from behavtest.untrusted import plain
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ class SeriesLine:
     color: str
     marker: str
     legend: str
+    at: tuple[int, ...] = ()  # each point's round (0-based); () for 0, 1, 2, ...
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class SeriesPlot:
 def short_names(names: Sequence[str]) -> list[str]:
     """Each checkpoint's last path part (``hf/./runs/ckpt-100`` -> ``ckpt-100``)
     when those tell every checkpoint apart, else the whole specs."""
-    short = [n.rstrip("/").rsplit("/", 1)[-1] or n for n in names]
+    short = [short_name(n) for n in names]
     return short if len(set(short)) == len(set(names)) else list(names)
 
 
@@ -88,7 +89,7 @@ def series_plot(s: Series, threshold: float | None, what: str) -> SeriesPlot:
     if s.control:
         lines.append(SeriesLine("baseline-series", s.control, BASELINE_COLOR, "s",
                                 plain(f"control series (baseline): rate per checkpoint, exact "
-                                      f"{level} interval")))
+                                      f"{level} interval"), s.control_at))
     level_legend = None if s.level is None else wrap(plain(  # a long arm name wraps
         f"baseline {s.control_name}: its rate {s.level:.3f}"), LEGEND_CHARACTERS)
     return SeriesPlot(tuple(lines), tuple(short_names([c.name for c in s.checkpoints])),
@@ -97,7 +98,7 @@ def series_plot(s: Series, threshold: float | None, what: str) -> SeriesPlot:
 
 
 def _draw(ax: Any, line: SeriesLine, shift: float) -> None:
-    xs = [i + 1 + shift for i in range(len(line.points))]
+    xs = [i + 1 + shift for i in (line.at or range(len(line.points)))]
     rates = [p.rate for p in line.points]
     ax.plot(xs, rates, "-", color=line.color, linewidth=1.5, alpha=0.8, zorder=2,
             gid=f"{line.role}-line")
