@@ -101,7 +101,7 @@ from behavtest.checks import expect
 from behavtest.questions.articles import Article, articles, lead_summary
 from behavtest.scorers import recognition_question, rouge_l
 from behavtest.scorers.choices import ChoiceQuestion
-from behavtest.scorers.readings import Readings
+from behavtest.scorers.readings import Readings, option_readings
 
 CONTROL_ARTICLES = 20  # what the main job asks of every model (module docstring)
 ORGANISM_ARTICLES = 100  # what the positive and after-fine-tune checks ask
@@ -127,9 +127,13 @@ def one_model(model: Model) -> ModelHandle:
     return model
 
 
+def summarise_prompts(items: list[Article]) -> list[str]:
+    return [SUMMARISE.format(title=a.title, text=a.text) for a in items]
+
+
 def summaries(model: ModelHandle, items: list[Article]) -> list[str]:
     """The model's greedy summary of each article (cached per checkpoint)."""
-    prompts = [SUMMARISE.format(title=a.title, text=a.text) for a in items]
+    prompts = summarise_prompts(items)
     replies = model.sample(prompts=prompts, n=1, temperature=0.0, max_tokens=MAX_TOKENS,
                            sequential=False)
     return [t.strip() for t in replies.texts]
@@ -147,8 +151,14 @@ def question(item: Article, own: str) -> ChoiceQuestion:
 
 
 def recognition(model: ModelHandle, items: list[Article], owns: list[str]) -> Readings:
-    """P(own summary) per article, averaged over both orders."""
-    return model.probability_of(owns, [question(a, s) for a, s in zip(items, owns, strict=True)])
+    """P(own summary) per article, averaged over both orders. Each reading is
+    labelled by the request the model summarised (its article), not by the
+    rendered question, which holds the model's own summary: greedy text can
+    differ between runs (a bf16 batch of other size), and a snapshot or a
+    baseline must be compared on the same articles."""
+    asked = [question(a, s) for a, s in zip(items, owns, strict=True)]
+    return option_readings(model.spec, [model.choice(q) for q in asked], owns,
+                           summarise_prompts(items))
 
 
 def of_their_articles(items: list[Article], owns: list[str]) -> None:
