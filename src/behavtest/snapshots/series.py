@@ -61,7 +61,10 @@ class SeriesChange:
     reason: str
 
 
-def _p(inf: Inference, allow: str | None) -> float:
+def change_p(inf: Inference, allow: str | None) -> float:
+    """The p of a change now - was: two-sided, or against the direction not
+    allowed (``allow`` "up": only a fall counts). One rule for a single model
+    (``store.compare``) and each checkpoint of a series."""
     if allow == "up":
         return inf.p_less
     if allow == "down":
@@ -80,7 +83,7 @@ def compare(now: Sequence[Scored], was: Sequence[Scored], alpha: float, icc: flo
     size = len(now)
     infs = [selection.against_baseline(x, None, y, None, 0.0, alpha / size, icc).inference
             for x, y in zip(now, was, strict=True)]
-    ps = [_p(inf, allow) for inf in infs]
+    ps = [change_p(inf, allow) for inf in infs]
     at = min(range(size), key=ps.__getitem__)
     inf = infs[at]
     reason = (f"checkpoint {at + 1} of {size} ({now[at].model}) moved most: was "

@@ -390,11 +390,5 @@ def compare(key: str, now: Entry, was: Entry, alpha: float, icc: float,
         return replace(base, p=s.p, effect=s.estimate, effect_low=s.low, effect_high=s.high,
                        method=s.method, reason=s.reason)
     inf = selection.against_baseline(x, xg, y, yg, 0.0, alpha, icc).inference
-    if allow == "up":
-        p = inf.p_less
-    elif allow == "down":
-        p = inf.p_greater
-    else:
-        p = min(1.0, 2 * min(inf.p_greater, inf.p_less))
-    return replace(base, p=p, effect=inf.estimate, effect_low=inf.low, effect_high=inf.high,
-                   method=inf.method)
+    return replace(base, p=series.change_p(inf, allow), effect=inf.estimate,
+                   effect_low=inf.low, effect_high=inf.high, method=inf.method)
