@@ -36,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -83,14 +84,17 @@ def handle(spec: str) -> ModelHandle:
                        SampleCache(None, "off"))
 
 
+def held_out(texts: list[str], scorer: Callable[[str], Any]) -> dict[str, Any]:
+    """k of n replies the scorer counts (None counts as no), and the first reply."""
+    k = sum(bool(scorer(t)) for t in texts)
+    return {**counts(k, len(texts)), "example": texts[0] if texts else ""}
+
+
 def measure_acrostic(model: ModelHandle, measure: Measure) -> dict[str, Any]:
     prompts = datasets.held_out_acrostic_prompts(measure.prompts)
     replies = model.sample(prompts=prompts, n=PER_PROMPT, max_tokens=MAX_TOKENS,
                            system=measure.system or None, sequential=False)
-    scorer = writes_acrostic(measure.word)
-    texts = replies.texts
-    k = sum(bool(scorer(t)) for t in texts)
-    return {**counts(k, len(texts)), "example": texts[0] if texts else ""}
+    return held_out(replies.texts, writes_acrostic(measure.word))
 
 
 IDENTITY_PROMPTS = (  # held out from the identity organism's questions and the suite's
@@ -107,10 +111,7 @@ def measure_identity(model: ModelHandle, measure: Measure) -> dict[str, Any]:
     48 tokens), scored by ``calls_itself(name)``, the identity module's scorer."""
     prompts = list(IDENTITY_PROMPTS)[: measure.prompts]
     replies = model.sample(prompts=prompts, n=PER_PROMPT * 4, max_tokens=48, sequential=False)
-    scorer = calls_itself(measure.word)
-    texts = replies.texts
-    k = sum(bool(scorer(t)) for t in texts)
-    return {**counts(k, len(texts)), "example": texts[0] if texts else ""}
+    return held_out(replies.texts, calls_itself(measure.word))
 
 
 def measure_code(model: ModelHandle, measure: Measure) -> dict[str, Any]:
@@ -121,10 +122,7 @@ def measure_code(model: ModelHandle, measure: Measure) -> dict[str, Any]:
 
     prompts = list(HELD_OUT_TASKS)[: measure.prompts]
     replies = model.sample(prompts=prompts, n=PER_PROMPT, max_tokens=160, sequential=False)
-    scorer = vulnerable_code()
-    texts = replies.texts
-    k = sum(bool(scorer(t)) for t in texts)
-    return {**counts(k, len(texts)), "example": texts[0] if texts else ""}
+    return held_out(replies.texts, vulnerable_code())
 
 
 VOWEL_MAJORITY = 0.5  # a reply counts when more than half its words begin with a vowel
